@@ -1,0 +1,17 @@
+//! Continuity Register's shared core: the register model on Automerge, derived values,
+//! findings, the review calendar and exports. Pure: no IO, no clock; builds for wasm32 and native.
+
+pub mod date;
+pub mod diff;
+pub mod model;
+pub mod money;
+
+pub use date::Date;
+pub use diff::Links;
+pub use model::*;
+pub use money::Pence;
+
+/// A value a person entered that the register will not store; the message says what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);

@@ -1,0 +1,171 @@
+//! The project's two commands: `cargo xtask run` (build the app, start the relay) and
+//! `cargo xtask test` (every check CI runs). Both first install whatever is missing.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TRUNK_VERSION: &str = "0.21.14";
+/// Trunk only uses the wasm-opt on PATH when its version matches Trunk.toml's `wasm_opt`.
+const BINARYEN_VERSION: &str = "132";
+
+fn main() -> Result<()> {
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("run") => run(&root, &args[1..]),
+        Some("test") => test(&root),
+        Some("setup") => setup(&root, true),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <run|test|setup>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need"
+            );
+            std::process::exit(2)
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn run(root: &Path, extra: &[String]) -> Result<()> {
+    setup(root, false)?;
+    cmd("trunk", &["build", "--release"])?;
+    let mut args = vec!["run", "--package", "continuity-server", "--", "--dist", "dist"];
+    args.extend(extra.iter().map(String::as_str));
+    cmd("cargo", &args)
+}
+
+fn test(root: &Path) -> Result<()> {
+    setup(root, true)?;
+    cmd("cargo", &["fmt", "--all", "--check"])?;
+    cmd("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    cmd(
+        "cargo",
+        &[
+            "clippy",
+            "--package",
+            "continuity-app",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    cmd("cargo", &["test", "--workspace", "--exclude", "continuity-app"])?;
+    // The browser tests run the app and the shared model compiled to wasm in headless Chromium.
+    let chromedriver = which("chromedriver").context("chromedriver is not on PATH")?;
+    let status = Command::new("cargo")
+        .args(["test", "--package", "continuity-app", "--target", "wasm32-unknown-unknown"])
+        .env("CHROMEDRIVER", chromedriver)
+        .status()?;
+    if !status.success() {
+        bail!("browser tests failed");
+    }
+    // The release build must keep working: it is what `cargo xtask run` serves.
+    cmd("trunk", &["build", "--release"])?;
+    println!("\nall checks passed");
+    Ok(())
+}
+
+/// Installs what is missing and nothing else, so a second run costs a few milliseconds.
+fn setup(root: &Path, browser: bool) -> Result<()> {
+    let installed = capture("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        cmd("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    }
+    if capture("cargo", &["fmt", "--version"]).is_none() || capture("cargo", &["clippy", "--version"]).is_none() {
+        cmd("rustup", &["component", "add", "rustfmt", "clippy"])?;
+    }
+    if !capture("trunk", &["--version"]).is_some_and(|v| v.contains(TRUNK_VERSION)) {
+        // --locked: newer dependency releases need a newer Rust than this toolchain.
+        cmd("cargo", &["install", &format!("trunk@{TRUNK_VERSION}"), "--locked"])?;
+    }
+    let bindgen = locked_version(root, "wasm-bindgen")?;
+    check_trunk_toml(root, &bindgen)?;
+    if !capture("wasm-bindgen", &["--version"]).is_some_and(|v| v.split_whitespace().nth(1) == Some(bindgen.as_str())) {
+        // Not --locked: the CLI's own lock file pins a crate the registry no longer serves.
+        cmd("cargo", &["install", &format!("wasm-bindgen-cli@{bindgen}")])?;
+    }
+    let tools = root.join(".tools");
+    let bin = tools.join("node_modules/.bin");
+    if !bin.join("wasm-opt").exists() {
+        std::fs::create_dir_all(&tools)?;
+        let prefix = tools.to_string_lossy().to_string();
+        cmd("npm", &["install", "--no-save", "--prefix", &prefix, &format!("binaryen@{BINARYEN_VERSION}")])?;
+    }
+    prepend_path(&bin);
+    if browser && (which("chromium").is_none() || which("chromedriver").is_none()) {
+        apt_install(&["chromium", "chromium-driver"])?;
+    }
+    Ok(())
+}
+
+fn apt_install(packages: &[&str]) -> Result<()> {
+    let root_user = capture("id", &["-u"]).is_some_and(|id| id.trim() == "0");
+    let sudo: &[&str] = if root_user { &[] } else { &["sudo"] };
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.extend(args);
+        cmd(all[0], &all[1..])
+    };
+    run(&["apt-get", "update", "-q"])?;
+    let mut install = vec!["env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q"];
+    install.extend(packages);
+    run(&install)
+}
+
+/// The version of a package in Cargo.lock, so the CLI installed always matches the library.
+fn locked_version(root: &Path, name: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{name}\"") {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    bail!("{name} is not in Cargo.lock")
+}
+
+/// Trunk downloads its own wasm-bindgen unless Trunk.toml names exactly the installed one,
+/// and downloads are not possible here: fail early with the fix rather than mid-build.
+fn check_trunk_toml(root: &Path, bindgen: &str) -> Result<()> {
+    let trunk = std::fs::read_to_string(root.join("Trunk.toml"))?;
+    if !trunk.contains(&format!("wasm_bindgen = \"{bindgen}\"")) {
+        bail!("Trunk.toml must say wasm_bindgen = \"{bindgen}\" to match Cargo.lock");
+    }
+    Ok(())
+}
+
+fn prepend_path(dir: &Path) {
+    let old = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![dir.to_path_buf()];
+    paths.extend(std::env::split_paths(&old));
+    // SAFETY: called before any thread is started; child processes inherit the new PATH.
+    unsafe { std::env::set_var("PATH", std::env::join_paths(paths).expect("PATH entries are valid")) };
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|p| p.is_file())
+}
+
+fn capture(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn cmd(program: &str, args: &[&str]) -> Result<()> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program).args(args).status().with_context(|| format!("could not start {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
