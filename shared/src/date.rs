@@ -1,5 +1,5 @@
 //! Calendar dates as the register stores and shows them: ISO 8601 in the document, "22 Nov 2026" on screen.
-//! Dates are UK calendar dates; no time zone arithmetic happens here (see `history::end_of_day_london`).
+//! Dates are UK calendar dates; the one time zone conversion is in `RegisterDoc::as_of`.
 
 use autosurgeon::{Hydrate, HydrateError, Reconcile, Reconciler};
 use chrono::{Datelike, Months, NaiveDate};

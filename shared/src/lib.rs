@@ -2,12 +2,19 @@
 //! findings, the review calendar and exports. Pure: no IO, no clock; builds for wasm32 and native.
 
 pub mod date;
+pub mod derive;
 pub mod diff;
+pub mod doc;
+pub mod findings;
 pub mod model;
 pub mod money;
+pub mod refs;
 
 pub use date::Date;
+pub use derive::Band;
 pub use diff::Links;
+pub use doc::{Conflict, DocError, HistoryEntry, RegisterDoc};
+pub use findings::{Finding, Severity, findings};
 pub use model::*;
 pub use money::Pence;
 

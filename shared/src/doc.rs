@@ -1,0 +1,447 @@
+//! `RegisterDoc`: the one Automerge document behind a register, and every way of changing it.
+//! Edits read one record, apply a change and write back only the fields that differ, so an
+//! edit costs the same in a register of ten records or ten thousand. The caller supplies the
+//! time of every edit (seconds since the Unix epoch): this crate never reads a clock.
+
+use crate::diff::map_at;
+use crate::model::{COLLECTIONS, Id, Record, Register, SCHEMA_VERSION};
+use crate::{Date, Invalid};
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef};
+use autosurgeon::{hydrate, hydrate_prop, reconcile_prop};
+use chrono::{NaiveTime, TimeZone};
+use std::collections::{HashMap, HashSet};
+
+/// Why an edit or a load did not happen. Nothing is written when any of these is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("there is no {kind} with id {id}")]
+    NotFound { kind: &'static str, id: String },
+    #[error("a {kind} with id {id} already exists")]
+    Exists { kind: &'static str, id: String },
+    #[error(
+        "this register was written by a newer version of Continuity Register (schema {found}, this version reads up to {SCHEMA_VERSION}); update the app"
+    )]
+    TooNew { found: u64 },
+    #[error("this is not a register document: {0}")]
+    NotARegister(String),
+    #[error("the register document could not be changed: {0}")]
+    Automerge(String),
+}
+
+impl From<automerge::AutomergeError> for DocError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        DocError::Automerge(e.to_string())
+    }
+}
+impl From<autosurgeon::ReconcileError> for DocError {
+    fn from(e: autosurgeon::ReconcileError) -> Self {
+        DocError::Automerge(e.to_string())
+    }
+}
+impl From<autosurgeon::HydrateError> for DocError {
+    fn from(e: autosurgeon::HydrateError) -> Self {
+        DocError::NotARegister(e.to_string())
+    }
+}
+
+/// One change that touched a record: who, when, which field, the value before and after.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct HistoryEntry {
+    /// Hash of the Automerge change, hex.
+    pub change: String,
+    /// Actor id, hex; `person` is who that actor is, when known.
+    pub actor: String,
+    pub person: Option<Id>,
+    /// Seconds since the Unix epoch, as the editing device recorded it.
+    pub time: i64,
+    /// The field, with a path for nested values (`alternatives/<id>/viability`); empty
+    /// when the change created the record.
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// A field that two people set at the same time without seeing each other's edit. Automerge
+/// picks the same winner everywhere; the other values are kept and shown.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Conflict {
+    pub field: String,
+    /// Every concurrent value, the one shown (the winner) first.
+    pub values: Vec<String>,
+}
+
+/// The register document.
+#[derive(Debug, Clone)]
+pub struct RegisterDoc {
+    doc: AutoCommit,
+}
+
+impl RegisterDoc {
+    /// A new, empty register. Every collection map is made here, once, so that replicas forked
+    /// from this document never create one concurrently (two concurrent maps under one key
+    /// would hide each other's records).
+    pub fn new(name: &str, now: i64) -> Result<Self, DocError> {
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "schema_version", SCHEMA_VERSION)?;
+        doc.put(automerge::ROOT, "name", name)?;
+        for collection in COLLECTIONS.iter().chain(&["actors"]) {
+            doc.put_object(automerge::ROOT, *collection, ObjType::Map)?;
+        }
+        let mut this = RegisterDoc { doc };
+        this.commit(now, "create register");
+        Ok(this)
+    }
+
+    /// Loads a saved register, refusing bytes that are not one or that a newer version wrote.
+    pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
+        let doc = AutoCommit::load(bytes).map_err(|e| DocError::NotARegister(e.to_string()))?;
+        let this = RegisterDoc { doc };
+        this.check_schema()?;
+        Ok(this)
+    }
+
+    /// Wraps a document that arrived by sync, with the same checks as `load`.
+    pub fn from_automerge(doc: AutoCommit) -> Result<Self, DocError> {
+        let this = RegisterDoc { doc };
+        this.check_schema()?;
+        Ok(this)
+    }
+
+    fn check_schema(&self) -> Result<(), DocError> {
+        let found = match self.doc.get(automerge::ROOT, "schema_version")? {
+            Some((Value::Scalar(v), _)) => match v.as_ref() {
+                ScalarValue::Uint(n) => *n,
+                ScalarValue::Int(n) if *n >= 0 => *n as u64,
+                _ => return Err(DocError::NotARegister("its schema version is not a number".into())),
+            },
+            _ => return Err(DocError::NotARegister("it has no schema version".into())),
+        };
+        if found > SCHEMA_VERSION {
+            return Err(DocError::TooNew { found });
+        }
+        Ok(())
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes made since `heads`, for incremental storage.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The underlying document, for the sync protocol.
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    /// Gives this replica a fixed actor id (tests, benchmarks and devices that keep theirs).
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.doc.set_actor(actor);
+    }
+
+    pub fn actor_hex(&self) -> String {
+        self.doc.get_actor().to_hex_string()
+    }
+
+    /// A copy that edits as a different actor, as a second device would.
+    pub fn fork(&mut self) -> RegisterDoc {
+        RegisterDoc { doc: self.doc.fork() }
+    }
+
+    /// Takes in every change the other replica has that this one lacks.
+    pub fn merge(&mut self, other: &mut RegisterDoc) -> Result<(), DocError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// The whole register. Costs time in proportion to its size: for one record use `get`.
+    pub fn register(&self) -> Result<Register, DocError> {
+        Ok(hydrate(&self.doc)?)
+    }
+
+    /// One record, read without touching the rest of the register.
+    pub fn get<R: Record>(&self, id: &str) -> Result<Option<R>, DocError> {
+        let Some(collection) = map_at(&self.doc, &automerge::ROOT, R::COLLECTION)? else {
+            return Ok(None);
+        };
+        Ok(hydrate_prop(&self.doc, &collection, id)?)
+    }
+
+    /// Says which person this device's edits come from, so history can name them.
+    pub fn identify(&mut self, person: &str, now: i64) -> Result<(), DocError> {
+        let actors = self.collection("actors")?;
+        let actor = self.actor_hex();
+        if self.doc.get(&actors, actor.as_str())?.is_some_and(|(v, _)| v.as_str() == Some(person)) {
+            return Ok(());
+        }
+        self.doc.put(&actors, actor.as_str(), person)?;
+        self.commit(now, "identify");
+        Ok(())
+    }
+
+    /// Adds a record under a new stable id and gives it the next number in its collection.
+    /// Returns the number.
+    pub fn create<R: Record>(&mut self, id: &str, mut record: R, now: i64) -> Result<u64, DocError> {
+        record.check()?;
+        let collection = self.collection(R::COLLECTION)?;
+        if self.doc.get(&collection, id)?.is_some() {
+            return Err(DocError::Exists { kind: R::LABEL, id: id.into() });
+        }
+        let number = self.next_number(&collection)?;
+        record.set_number(number);
+        reconcile_prop(&mut self.doc, &collection, id, &record)?;
+        self.commit(now, &format!("create {}/{id}", R::COLLECTION));
+        Ok(number)
+    }
+
+    /// The next free number: one more than any number in the collection, archived included,
+    /// so a number is never reused on this replica. Two replicas offline can still pick the
+    /// same one; `refs` tells such records apart.
+    fn next_number(&self, collection: &ObjId) -> Result<u64, DocError> {
+        let mut max = 0;
+        for item in self.doc.map_range(collection, ..) {
+            if let ValueRef::Object(ObjType::Map) = item.value
+                && let Some((Value::Scalar(n), _)) = self.doc.get(item.id(), "number")?
+                && let Some(n) = n.as_u64()
+            {
+                max = max.max(n);
+            }
+        }
+        Ok(max + 1)
+    }
+
+    /// Changes one record: `edit` gets the record as it stands and changes what the person
+    /// changed. Only fields that differ are written. The number cannot be changed here.
+    pub fn update<R: Record>(&mut self, id: &str, now: i64, edit: impl FnOnce(&mut R)) -> Result<(), DocError> {
+        let old: R = self.get(id)?.ok_or_else(|| DocError::NotFound { kind: R::LABEL, id: id.into() })?;
+        let mut new = old.clone();
+        edit(&mut new);
+        new.set_number(old.number());
+        if new == old {
+            return Ok(());
+        }
+        new.check()?;
+        let collection = self.collection(R::COLLECTION)?;
+        let written = new.write_diff(&old, &mut self.doc, &collection, id);
+        if let Err(e) = written {
+            // Leave nothing half-written behind.
+            self.doc.rollback();
+            return Err(e.into());
+        }
+        self.commit(now, &format!("update {}/{id}", R::COLLECTION));
+        Ok(())
+    }
+
+    /// Hides a record; it stays in the document and `restore` brings it back.
+    pub fn archive<R: Record>(&mut self, id: &str, now: i64) -> Result<(), DocError> {
+        self.update::<R>(id, now, |r| r.set_archived(true))
+    }
+
+    pub fn restore<R: Record>(&mut self, id: &str, now: i64) -> Result<(), DocError> {
+        self.update::<R>(id, now, |r| r.set_archived(false))
+    }
+
+    /// Gives a record a fresh number: how people settle two records that were given the same
+    /// reference offline.
+    pub fn renumber<R: Record>(&mut self, id: &str, now: i64) -> Result<u64, DocError> {
+        let collection = self.collection(R::COLLECTION)?;
+        let record =
+            map_at(&self.doc, &collection, id)?.ok_or_else(|| DocError::NotFound { kind: R::LABEL, id: id.into() })?;
+        let number = self.next_number(&collection)?;
+        self.doc.put(&record, "number", number)?;
+        self.commit(now, &format!("renumber {}/{id}", R::COLLECTION));
+        Ok(number)
+    }
+
+    fn collection(&mut self, name: &str) -> Result<ObjId, DocError> {
+        Ok(match map_at(&self.doc, &automerge::ROOT, name)? {
+            Some(map) => map,
+            // Only a document written before this collection existed gets here.
+            None => self.doc.put_object(automerge::ROOT, name, ObjType::Map)?,
+        })
+    }
+
+    fn commit(&mut self, now: i64, message: &str) {
+        self.doc.commit_with(CommitOptions::default().with_time(now).with_message(message.to_string()));
+    }
+
+    /// Every object inside a record (the record itself included), with its path from the record.
+    fn objects_of(&self, record: ObjId) -> Vec<(ObjId, String)> {
+        let mut out = vec![(record, String::new())];
+        let mut i = 0;
+        while i < out.len() {
+            let (obj, path) = out[i].clone();
+            let children: Vec<(ObjId, String)> = match self.doc.object_type(&obj) {
+                Ok(ObjType::Map) => self
+                    .doc
+                    .map_range(&obj, ..)
+                    .filter(|item| matches!(item.value, ValueRef::Object(_)))
+                    .map(|item| (item.id(), join(&path, item.key.as_ref())))
+                    .collect(),
+                Ok(ObjType::List) => self
+                    .doc
+                    .list_range(&obj, ..)
+                    .filter(|item| matches!(item.value, ValueRef::Object(_)))
+                    .map(|item| (item.id(), join(&path, &item.index.to_string())))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            out.extend(children);
+            i += 1;
+        }
+        out
+    }
+
+    /// Fields of a record (nested ones included) that hold concurrent values.
+    pub fn conflicts<R: Record>(&self, id: &str) -> Result<Vec<Conflict>, DocError> {
+        let Some(collection) = map_at(&self.doc, &automerge::ROOT, R::COLLECTION)? else {
+            return Ok(Vec::new());
+        };
+        let Some(record) = map_at(&self.doc, &collection, id)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (obj, path) in self.objects_of(record) {
+            if self.doc.object_type(&obj)? != ObjType::Map {
+                continue;
+            }
+            let keys: Vec<String> = self.doc.keys(&obj).collect();
+            for key in keys {
+                let all = self.doc.get_all(&obj, key.as_str())?;
+                if all.len() > 1 {
+                    // get_all lists the winner last.
+                    let values = all.iter().rev().map(|(v, _)| render(v).unwrap_or_else(|| "(empty)".into())).collect();
+                    out.push(Conflict { field: join(&path, &key), values });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every change that touched one record, oldest first.
+    pub fn history<R: Record>(&mut self, id: &str) -> Result<Vec<HistoryEntry>, DocError> {
+        let Some(collection) = map_at(&self.doc, &automerge::ROOT, R::COLLECTION)? else {
+            return Ok(Vec::new());
+        };
+        let Some(record) = map_at(&self.doc, &collection, id)? else {
+            return Err(DocError::NotFound { kind: R::LABEL, id: id.into() });
+        };
+        let register: Register = self.register()?;
+        let objects: HashMap<String, (ObjId, String)> =
+            self.objects_of(record).into_iter().map(|(obj, path)| (obj.to_string(), (obj, path))).collect();
+        let collection_name = collection.to_string();
+        let mut entries = Vec::new();
+        for change in self.doc.get_changes(&[]) {
+            let (hash, deps, time) = (change.hash(), change.deps().to_vec(), change.timestamp());
+            let actor = change.actor_id().to_hex_string();
+            let person = register.actors.get(&actor).cloned();
+            let entry = |field: String, old: Option<String>, new: Option<String>| HistoryEntry {
+                change: hash.to_string(),
+                actor: actor.clone(),
+                person: person.clone(),
+                time,
+                field,
+                old,
+                new,
+            };
+            let mut created = false;
+            let mut seen = HashSet::new();
+            for op in change.decode().operations {
+                let obj = op.obj.to_string();
+                let key = match &op.key {
+                    automerge::legacy::Key::Map(k) => Some(k.to_string()),
+                    automerge::legacy::Key::Seq(_) => None,
+                };
+                if obj == collection_name && key.as_deref() == Some(id) {
+                    if !created {
+                        entries.push(entry(String::new(), None, Some("created".into())));
+                    }
+                    created = true;
+                    continue;
+                }
+                let Some((exid, path)) = objects.get(&obj) else { continue };
+                if created {
+                    continue;
+                }
+                match key {
+                    Some(key) => {
+                        let old = self.doc.get_at(exid, key.as_str(), &deps)?.and_then(|(v, _)| render(&v));
+                        let new = match &op.action {
+                            automerge::legacy::OpType::Put(v) => render_scalar(v),
+                            automerge::legacy::OpType::Make(t) => Some(format!("(new {t:?})").to_lowercase()),
+                            _ => None,
+                        };
+                        entries.push(entry(join(path, &key), old, new));
+                    }
+                    // A list (the deputies): show the whole list before and after, once per change.
+                    None if seen.insert(obj.clone()) => {
+                        let old = list_text(&self.doc, exid, &deps);
+                        let new = list_text(&self.doc, exid, &[hash]);
+                        entries.push(entry(path.clone(), Some(old), Some(new)));
+                    }
+                    None => {}
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    /// The register as it stood at the end of `date` in the UK: every change made by then,
+    /// and nothing that depends on a later one (a device's clock can be wrong).
+    pub fn as_of(&mut self, date: Date) -> Result<Register, DocError> {
+        let end = date.0.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"));
+        let cutoff = chrono_tz::Europe::London
+            .from_local_datetime(&end)
+            .latest()
+            .map(|t| t.timestamp())
+            .unwrap_or_else(|| end.and_utc().timestamp());
+        let mut included: HashSet<ChangeHash> = HashSet::new();
+        let mut depended: HashSet<ChangeHash> = HashSet::new();
+        // get_changes lists every change after all of its dependencies.
+        for change in self.doc.get_changes(&[]) {
+            if change.timestamp() <= cutoff && change.deps().iter().all(|d| included.contains(d)) {
+                included.insert(change.hash());
+                depended.extend(change.deps().iter().copied());
+            }
+        }
+        let heads: Vec<ChangeHash> = included.difference(&depended).copied().collect();
+        if heads.is_empty() {
+            return Ok(Register::default());
+        }
+        let past = self.doc.fork_at(&heads)?;
+        Ok(hydrate(&past)?)
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_string() } else { format!("{path}/{key}") }
+}
+
+fn render(value: &Value<'_>) -> Option<String> {
+    match value {
+        Value::Scalar(s) => render_scalar(s),
+        Value::Object(t) => Some(format!("({t:?})").to_lowercase()),
+    }
+}
+
+fn render_scalar(value: &ScalarValue) -> Option<String> {
+    Some(match value {
+        ScalarValue::Null => return None,
+        ScalarValue::Str(s) => s.to_string(),
+        ScalarValue::Boolean(b) => if *b { "yes" } else { "no" }.to_string(),
+        other => other.to_string(),
+    })
+}
+
+fn list_text(doc: &AutoCommit, list: &ObjId, heads: &[ChangeHash]) -> String {
+    doc.list_range_at(list, .., heads).filter_map(|i| render(&i.value.into_value())).collect::<Vec<_>>().join(", ")
+}

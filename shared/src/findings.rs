@@ -1,0 +1,393 @@
+//! Findings: what the register should bring to somebody's attention, as data. Each names its
+//! record and says in plain English what is wrong; the interface lists them and links to the
+//! record. A link to a record that no longer exists is a finding here and never a panic.
+
+use crate::Date;
+use crate::derive::{RENEWAL_WARNING_DAYS, next_exercise_due};
+use crate::model::*;
+use crate::refs::{collisions, references};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Severity {
+    /// Something is wrong or missing that leaves the firm exposed.
+    Error,
+    /// Something is due, overdue or worth a second look.
+    Warning,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "Error",
+            Severity::Warning => "Warning",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// The collection of the record concerned (`risks`, `roles`, ...).
+    pub collection: &'static str,
+    /// The record concerned; `None` for a finding about a whole collection (an exercise
+    /// kind that is overdue, for example).
+    pub id: Option<Id>,
+    pub message: String,
+}
+
+/// Everything the register should raise today, errors first.
+pub fn findings(register: &Register, today: Date) -> Vec<Finding> {
+    let mut f = Checker::new(register);
+    f.risks(today);
+    f.suppliers(today);
+    f.roles();
+    f.people();
+    f.runbooks(today);
+    f.break_glass(today);
+    f.exercises(today);
+    f.actions(today);
+    f.policies(today);
+    f.plans(today);
+    f.collisions();
+    let mut out = f.out;
+    out.sort_by_key(|f| f.severity);
+    out
+}
+
+/// References of every record, so that messages can name records as people know them.
+struct Checker<'a> {
+    register: &'a Register,
+    refs: BTreeMap<&'static str, BTreeMap<Id, String>>,
+    out: Vec<Finding>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(register: &'a Register) -> Self {
+        let refs = BTreeMap::from([
+            (Risk::COLLECTION, references::<Risk>(register)),
+            (Supplier::COLLECTION, references::<Supplier>(register)),
+            (Person::COLLECTION, references::<Person>(register)),
+            (Role::COLLECTION, references::<Role>(register)),
+            (Runbook::COLLECTION, references::<Runbook>(register)),
+            (BreakGlass::COLLECTION, references::<BreakGlass>(register)),
+            (Exercise::COLLECTION, references::<Exercise>(register)),
+            (Action::COLLECTION, references::<Action>(register)),
+            (Policy::COLLECTION, references::<Policy>(register)),
+            (Plan::COLLECTION, references::<Plan>(register)),
+        ]);
+        Checker { register, refs, out: Vec::new() }
+    }
+
+    /// "R-007 Loss of the identity provider": how a message names a record.
+    fn name<R: Record>(&self, id: &str) -> String {
+        let reference = self.refs[R::COLLECTION].get(id).map(String::as_str).unwrap_or("?");
+        match R::collection(self.register).get(id) {
+            Some(r) => format!("{reference} {}", r.title()),
+            None => reference.to_string(),
+        }
+    }
+
+    fn raise<R: Record>(&mut self, severity: Severity, id: &str, message: String) {
+        self.out.push(Finding { severity, collection: R::COLLECTION, id: Some(id.to_string()), message });
+    }
+
+    /// A link from record `from` (of kind F) to `to` (of kind T): raises it if `to` is gone
+    /// or archived.
+    fn link<F: Record, T: Record>(&mut self, from: &str, field: &str, to: &str) {
+        match T::collection(self.register).get(to) {
+            None => self.raise::<F>(
+                Severity::Error,
+                from,
+                format!("{}: {field} points to a {} that does not exist (id {to})", self.name::<F>(from), T::LABEL),
+            ),
+            Some(target) if target.archived() => self.raise::<F>(
+                Severity::Warning,
+                from,
+                format!("{}: {field} points to {}, which is archived", self.name::<F>(from), self.name::<T>(to)),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    fn links<F: Record, T: Record>(&mut self, from: &str, field: &str, to: impl IntoIterator<Item = &'a Id>) {
+        for target in to {
+            self.link::<F, T>(from, field, target);
+        }
+    }
+
+    fn due<R: Record>(&mut self, id: &str, what: &str, due: Option<Date>, today: Date) {
+        match due {
+            None => {
+                self.raise::<R>(Severity::Warning, id, format!("{}: {what} has never been done", self.name::<R>(id)))
+            }
+            Some(due) if due < today => {
+                self.raise::<R>(Severity::Warning, id, format!("{}: {what} was due on {due}", self.name::<R>(id)))
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn risks(&mut self, today: Date) {
+        let register = self.register;
+        for (id, risk) in register.live::<Risk>() {
+            self.links::<Risk, Person>(id, "the owner", &risk.owner);
+            self.links::<Risk, Supplier>(id, "a linked supplier", risk.suppliers.iter());
+            self.links::<Risk, Policy>(id, "a linked insurance policy", risk.policies.iter());
+            self.links::<Risk, Action>(id, "a linked action", risk.actions.iter());
+            if risk.status == RiskStatus::Closed {
+                continue;
+            }
+            if risk.review_overdue(today) {
+                self.due::<Risk>(id, "the risk review", risk.next_review(), today);
+            }
+            if risk.above_target() {
+                self.raise::<Risk>(
+                    Severity::Warning,
+                    id,
+                    format!(
+                        "{}: residual score {} ({}) is above its target of {}",
+                        self.name::<Risk>(id),
+                        risk.residual_score(),
+                        risk.band(),
+                        risk.target_score
+                    ),
+                );
+            }
+            let insured = risk.policies.iter().any(|p| register.policies.get(p).is_some_and(|p| !p.archived));
+            if risk.treatment == Treatment::Transfer && !insured {
+                self.raise::<Risk>(
+                    Severity::Error,
+                    id,
+                    format!("{}: treated by transfer, but no insurance policy is linked", self.name::<Risk>(id)),
+                );
+            }
+        }
+    }
+
+    fn suppliers(&mut self, today: Date) {
+        for (id, supplier) in self.register.live::<Supplier>() {
+            self.links::<Supplier, Person>(id, "the contract owner", &supplier.contract_owner);
+            if supplier.criticality == Criticality::Critical && !supplier.has_viable_alternative() {
+                self.raise::<Supplier>(
+                    Severity::Error,
+                    id,
+                    format!("{}: a critical supplier with no viable alternative", self.name::<Supplier>(id)),
+                );
+            }
+            for alternative in supplier.alternatives.values().filter(|a| !a.archived) {
+                if alternative.assessment_overdue(today) {
+                    let when = match alternative.last_assessed {
+                        Some(d) => format!("was last assessed on {d}"),
+                        None => "has never been assessed".into(),
+                    };
+                    self.raise::<Supplier>(
+                        Severity::Warning,
+                        id,
+                        format!(
+                            "{}: the alternative {} {when}; alternatives are assessed every 12 months",
+                            self.name::<Supplier>(id),
+                            alternative.name
+                        ),
+                    );
+                }
+            }
+            if supplier.criticality == Criticality::Critical {
+                self.due::<Supplier>(id, "the annual review of alternatives", supplier.next_review(), today);
+            }
+            for review in supplier.reviews.values() {
+                self.links::<Supplier, Person>(id, "a review's reviewer", &review.reviewer);
+            }
+        }
+    }
+
+    fn roles(&mut self) {
+        for (id, role) in self.register.live::<Role>() {
+            let severity = if role.critical { Severity::Error } else { Severity::Warning };
+            match &role.holder {
+                None => self.raise::<Role>(severity, id, format!("{}: nobody holds this role", self.name::<Role>(id))),
+                Some(holder) => self.link::<Role, Person>(id, "the holder", holder),
+            }
+            if role.deputies.is_empty() {
+                self.raise::<Role>(
+                    severity,
+                    id,
+                    format!("{}: no deputy, so the role has a single point of knowledge", self.name::<Role>(id)),
+                );
+            }
+            if role.holder.as_ref().is_some_and(|h| role.deputies.contains(h)) {
+                self.raise::<Role>(
+                    Severity::Error,
+                    id,
+                    format!("{}: the holder is also named as a deputy", self.name::<Role>(id)),
+                );
+            }
+            self.links::<Role, Person>(id, "a deputy", role.deputies.iter());
+            self.links::<Role, Runbook>(id, "a runbook", role.runbooks.iter());
+            self.links::<Role, BreakGlass>(id, "a break-glass account", role.break_glass.iter());
+        }
+    }
+
+    /// One person holding two or more critical roles: losing them loses all of those at once.
+    fn people(&mut self) {
+        let mut held: BTreeMap<&Id, Vec<&Id>> = BTreeMap::new();
+        for (id, role) in self.register.live::<Role>().filter(|(_, r)| r.critical) {
+            if let Some(holder) = &role.holder {
+                held.entry(holder).or_default().push(id);
+            }
+        }
+        for (person, roles) in held.into_iter().filter(|(_, roles)| roles.len() >= 2) {
+            if !self.register.people.contains_key(person) {
+                continue; // already raised as a broken link on each role
+            }
+            let names: Vec<String> = roles.iter().map(|r| self.name::<Role>(r)).collect();
+            self.raise::<Person>(
+                Severity::Warning,
+                person,
+                format!(
+                    "{}: sole holder of {} critical roles ({}); losing one person loses them all",
+                    self.name::<Person>(person),
+                    roles.len(),
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn runbooks(&mut self, today: Date) {
+        for (id, runbook) in self.register.live::<Runbook>() {
+            self.links::<Runbook, Person>(id, "the owner", &runbook.owner);
+            self.due::<Runbook>(id, "the annual review", runbook.next_review(), today);
+        }
+    }
+
+    fn break_glass(&mut self, today: Date) {
+        for (id, account) in self.register.live::<BreakGlass>() {
+            self.links::<BreakGlass, Person>(id, "a permitted person", account.permitted.iter());
+            if account.permitted.is_empty() {
+                self.raise::<BreakGlass>(
+                    Severity::Error,
+                    id,
+                    format!("{}: nobody is permitted to use this account", self.name::<BreakGlass>(id)),
+                );
+            }
+            self.due::<BreakGlass>(id, "the test of this account", account.next_test(), today);
+        }
+    }
+
+    fn exercises(&mut self, today: Date) {
+        for (id, exercise) in self.register.live::<Exercise>() {
+            self.links::<Exercise, Person>(id, "the lead", &exercise.lead);
+            self.links::<Exercise, Action>(id, "an action", exercise.actions.iter());
+            if exercise.overdue(today) {
+                let date = exercise.date.map(|d| d.to_string()).unwrap_or_default();
+                self.raise::<Exercise>(
+                    Severity::Warning,
+                    id,
+                    format!("{}: planned for {date} but not recorded as held", self.name::<Exercise>(id)),
+                );
+            }
+        }
+        for kind in ExerciseKind::ALL {
+            let Some(due) = next_exercise_due(self.register, *kind) else { continue };
+            if due.overdue(today) {
+                let message = match due.last_held {
+                    Some(held) => format!(
+                        "{}: last held on {held}, due again by {}, and none is planned",
+                        kind.label(),
+                        due.due.map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                    None => format!("{}: none has been held or planned", kind.label()),
+                };
+                self.out.push(Finding {
+                    severity: Severity::Warning,
+                    collection: Exercise::COLLECTION,
+                    id: None,
+                    message,
+                });
+            }
+        }
+    }
+
+    fn actions(&mut self, today: Date) {
+        for (id, action) in self.register.live::<Action>() {
+            self.links::<Action, Person>(id, "the owner", &action.owner);
+            if action.overdue(today) {
+                let due = action.due.map(|d| d.to_string()).unwrap_or_default();
+                self.raise::<Action>(Severity::Warning, id, format!("{}: was due on {due}", self.name::<Action>(id)));
+            }
+            if !action.is_open() && action.closure_evidence.trim().is_empty() {
+                self.raise::<Action>(
+                    Severity::Warning,
+                    id,
+                    format!("{}: closed without evidence of closure", self.name::<Action>(id)),
+                );
+            }
+        }
+    }
+
+    fn policies(&mut self, today: Date) {
+        for (id, policy) in self.register.live::<Policy>() {
+            self.links::<Policy, Person>(id, "the owner", &policy.owner);
+            match (policy.renewal, policy.days_to_renewal(today)) {
+                (Some(renewal), Some(days)) if days < 0 => self.raise::<Policy>(
+                    Severity::Error,
+                    id,
+                    format!("{}: renewal was due on {renewal}; the cover may have lapsed", self.name::<Policy>(id)),
+                ),
+                (Some(renewal), Some(days)) if days <= RENEWAL_WARNING_DAYS => self.raise::<Policy>(
+                    Severity::Warning,
+                    id,
+                    format!("{}: renews on {renewal}, in {days} days", self.name::<Policy>(id)),
+                ),
+                (None, _) => self.raise::<Policy>(
+                    Severity::Warning,
+                    id,
+                    format!("{}: no renewal date recorded", self.name::<Policy>(id)),
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    fn plans(&mut self, today: Date) {
+        for (id, plan) in self.register.live::<Plan>() {
+            self.links::<Plan, Person>(id, "the owner", &plan.owner);
+            self.due::<Plan>(id, "the annual review", plan.next_review(), today);
+        }
+    }
+
+    fn collisions(&mut self) {
+        self.collision::<Risk>();
+        self.collision::<Supplier>();
+        self.collision::<Person>();
+        self.collision::<Role>();
+        self.collision::<Runbook>();
+        self.collision::<BreakGlass>();
+        self.collision::<Exercise>();
+        self.collision::<Action>();
+        self.collision::<Policy>();
+        self.collision::<Plan>();
+    }
+
+    /// Two records given the same number offline: each is shown with a letter; say so.
+    fn collision<R: Record>(&mut self) {
+        let register = self.register;
+        for (number, ids) in collisions::<R>(register) {
+            let names: Vec<String> = ids.iter().map(|id| self.name::<R>(id)).collect();
+            for id in &ids {
+                self.raise::<R>(
+                    Severity::Warning,
+                    id,
+                    format!(
+                        "{}-{number:03} was given to {} records created at the same time ({}); renumber all but one",
+                        R::PREFIX,
+                        ids.len(),
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}

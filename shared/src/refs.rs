@@ -1,0 +1,75 @@
+//! Human references (R-007, S-012). A record's number is the next free one on the replica
+//! that created it, so two people creating records offline at the same moment can pick the
+//! same number. Such records are never shown with the same reference: every replica adds a
+//! letter to each, in the order of their stable ids (R-007a, R-007b), and the findings raise
+//! the collision until somebody renumbers one of them.
+
+use crate::model::{Id, Record, Register};
+use std::collections::BTreeMap;
+
+/// The reference of every record of one kind, archived ones included.
+pub fn references<R: Record>(register: &Register) -> BTreeMap<Id, String> {
+    let mut out = BTreeMap::new();
+    for (number, ids) in by_number::<R>(register) {
+        let base = format!("{}-{number:03}", R::PREFIX);
+        if ids.len() == 1 {
+            out.insert(ids[0].clone(), base);
+        } else {
+            for (i, id) in ids.into_iter().enumerate() {
+                out.insert(id.clone(), format!("{base}{}", suffix(i)));
+            }
+        }
+    }
+    out
+}
+
+/// a, b, ..., z, aa, ab, ...: enough for any number of colliding records.
+fn suffix(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'a' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ASCII letters")
+}
+
+/// The reference of one record, or its id if it does not exist.
+pub fn reference_of<R: Record>(register: &Register, id: &str) -> String {
+    references::<R>(register).remove(id).unwrap_or_else(|| id.to_string())
+}
+
+/// The record a reference names, case and spacing forgiven ("r-7" finds R-007).
+pub fn find<R: Record>(register: &Register, reference: &str) -> Option<Id> {
+    let wanted = normalise(reference)?;
+    references::<R>(register)
+        .into_iter()
+        .find(|(_, r)| normalise(r).as_deref() == Some(wanted.as_str()))
+        .map(|(id, _)| id)
+}
+
+fn normalise(reference: &str) -> Option<String> {
+    let (prefix, rest) = reference.trim().split_once('-')?;
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let letters = &rest[digits.len()..];
+    let number: u64 = digits.parse().ok()?;
+    Some(format!("{}-{number}{}", prefix.to_ascii_uppercase(), letters.to_ascii_lowercase()))
+}
+
+/// Numbers given to more than one record of a kind, with those records' ids.
+pub fn collisions<R: Record>(register: &Register) -> Vec<(u64, Vec<&Id>)> {
+    by_number::<R>(register).into_iter().filter(|(_, ids)| ids.len() > 1).collect()
+}
+
+/// Record ids by number. The collection is a BTreeMap, so the ids of one number come out
+/// sorted and the letters are the same on every replica.
+fn by_number<R: Record>(register: &Register) -> BTreeMap<u64, Vec<&Id>> {
+    let mut by_number: BTreeMap<u64, Vec<&Id>> = BTreeMap::new();
+    for (id, record) in R::collection(register) {
+        by_number.entry(record.number()).or_default().push(id);
+    }
+    by_number
+}
