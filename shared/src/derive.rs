@@ -209,3 +209,145 @@ impl crate::model::Policy {
         self.renewal.map(|r| today.days_until(r))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn bands_cover_the_whole_matrix() {
+        let table = [
+            (1, 1, 1, Band::Low),
+            (2, 2, 4, Band::Low),
+            (1, 5, 5, Band::Medium),
+            (3, 3, 9, Band::Medium),
+            (2, 5, 10, Band::High),
+            (4, 4, 16, Band::High),
+            (4, 5, 20, Band::Critical),
+            (5, 5, 25, Band::Critical),
+        ];
+        for (l, i, s, band) in table {
+            assert_eq!(score(l, i), s);
+            assert_eq!(Band::of(s), band, "score {s}");
+        }
+        // Every product on the 5x5 matrix has a band, and bands only rise with the score.
+        let mut last = Band::Low;
+        for s in 1..=25 {
+            assert!(Band::of(s) >= last);
+            last = Band::of(s);
+        }
+    }
+
+    fn risk(residual: (u8, u8), last: Option<&str>, next: Option<&str>) -> Risk {
+        Risk {
+            residual_likelihood: residual.0,
+            residual_impact: residual.1,
+            last_review: last.map(d),
+            next_review: next.map(d),
+            target_score: 6,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn risk_review_dates_follow_the_band() {
+        let table = [
+            // (residual, last review, set by hand, expected next review)
+            ((5, 5), Some("2026-01-31"), None, Some("2026-02-28")), // critical: monthly, month end clamps
+            ((5, 5), Some("2028-01-31"), None, Some("2028-02-29")), // leap year
+            ((4, 4), Some("2026-11-30"), None, Some("2027-02-28")), // high: quarterly across the year end
+            ((3, 3), Some("2026-08-31"), None, Some("2027-02-28")), // medium: six months
+            ((1, 1), Some("2028-02-29"), None, Some("2029-02-28")), // low: annual from a leap day
+            ((1, 1), Some("2026-01-01"), Some("2026-03-01"), Some("2026-03-01")), // a date set by hand wins
+            ((3, 3), None, None, None),
+        ];
+        for (residual, last, next, expected) in table {
+            assert_eq!(risk(residual, last, next).next_review(), expected.map(d), "{residual:?} {last:?}");
+        }
+        let r = risk((4, 4), Some("2026-08-22"), None);
+        assert!(!r.review_overdue(d("2026-11-22")), "due on the day is not overdue");
+        assert!(r.review_overdue(d("2026-11-23")));
+        assert!(risk((1, 1), None, None).review_overdue(d("2026-11-22")), "never reviewed is due now");
+        assert!(risk((3, 3), None, None).above_target());
+        assert!(!risk((2, 3), None, None).above_target());
+    }
+
+    #[test]
+    fn alternatives_and_supplier_reviews_are_annual() {
+        let alt = Alternative { last_assessed: Some(d("2025-11-22")), ..Default::default() };
+        assert_eq!(alt.next_assessment(), Some(d("2026-11-22")));
+        assert!(!alt.assessment_overdue(d("2026-11-22")));
+        assert!(alt.assessment_overdue(d("2026-11-23")));
+        assert!(Alternative::default().assessment_overdue(d("2026-11-22")));
+
+        let mut supplier = Supplier::default();
+        assert_eq!(supplier.next_review(), None);
+        for (i, date) in ["2024-02-29", "2025-03-01", "2024-12-31"].iter().enumerate() {
+            supplier.reviews.insert(i.to_string(), SupplierReview { date: Some(d(date)), ..Default::default() });
+        }
+        assert_eq!(supplier.last_review(), Some(d("2025-03-01")));
+        assert_eq!(supplier.next_review(), Some(d("2026-03-01")));
+    }
+
+    fn exercise(kind: ExerciseKind, status: ExerciseStatus, date: &str) -> Exercise {
+        Exercise { kind, status, date: Some(d(date)), title: "x".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn exercise_cadences() {
+        let table = [
+            (ExerciseKind::FullDr, "2025-12-31", "2026-12-31"),
+            (ExerciseKind::Tabletop, "2024-02-29", "2025-02-28"),
+            (ExerciseKind::Failover, "2026-01-15", "2027-01-15"),
+            (ExerciseKind::BackupValidation, "2026-11-30", "2027-02-28"),
+            (ExerciseKind::TechnicalDrill, "2026-08-31", "2027-02-28"),
+        ];
+        for (kind, held, due) in table {
+            let mut register = Register::default();
+            register.exercises.insert("e".into(), exercise(kind, ExerciseStatus::Completed, held));
+            let next = next_exercise_due(&register, kind).unwrap();
+            assert_eq!(next.due, Some(d(due)), "{kind:?}");
+            assert!(!next.overdue(d(due)));
+            assert!(next.overdue(d(due).add_days(1)));
+        }
+        assert_eq!(next_exercise_due(&Register::default(), ExerciseKind::CustomerRequested), None);
+        let never = next_exercise_due(&Register::default(), ExerciseKind::FullDr).unwrap();
+        assert!(never.overdue(d("2026-11-22")));
+
+        // A planned exercise by the due date meets the cadence until its own date passes.
+        let mut register = Register::default();
+        register.exercises.insert("a".into(), exercise(ExerciseKind::FullDr, ExerciseStatus::Completed, "2025-11-01"));
+        register.exercises.insert("b".into(), exercise(ExerciseKind::FullDr, ExerciseStatus::Planned, "2026-10-20"));
+        let next = next_exercise_due(&register, ExerciseKind::FullDr).unwrap();
+        assert!(!next.overdue(d("2026-10-20")));
+        assert!(register.exercises["b"].overdue(d("2026-10-21")));
+        assert!(!register.exercises["a"].overdue(d("2026-10-21")), "a held exercise is never overdue");
+    }
+
+    #[test]
+    fn actions_policies_plans_runbooks_break_glass() {
+        let action = |status, due: &str| Action { status, due: Some(d(due)), ..Default::default() };
+        assert!(action(ActionStatus::Open, "2026-11-21").overdue(d("2026-11-22")));
+        assert!(!action(ActionStatus::Open, "2026-11-22").overdue(d("2026-11-22")));
+        assert!(!action(ActionStatus::Done, "2020-01-01").overdue(d("2026-11-22")));
+        assert!(!Action::default().overdue(d("2026-11-22")), "no due date, never overdue");
+
+        let policy = Policy { renewal: Some(d("2027-01-21")), ..Default::default() };
+        assert_eq!(policy.days_to_renewal(d("2026-11-22")), Some(60));
+        assert_eq!(policy.days_to_renewal(d("2027-01-22")), Some(-1));
+        let leap = Policy { renewal: Some(d("2028-03-01")), ..Default::default() };
+        assert_eq!(leap.days_to_renewal(d("2028-02-28")), Some(2));
+
+        let plan = Plan { last_reviewed: Some(d("2028-02-29")), ..Default::default() };
+        assert_eq!(plan.next_review(), Some(d("2029-02-28")));
+        let runbook = Runbook { last_reviewed: Some(d("2026-12-31")), ..Default::default() };
+        assert_eq!(runbook.next_review(), Some(d("2027-12-31")));
+        let bg = BreakGlass { last_tested: Some(d("2026-08-31")), ..Default::default() };
+        assert_eq!(bg.next_test(), Some(d("2027-02-28")));
+    }
+}

@@ -1,14 +1,17 @@
 //! Continuity Register's shared core: the register model on Automerge, derived values,
 //! findings, the review calendar and exports. Pure: no IO, no clock; builds for wasm32 and native.
 
+pub mod calendar;
 pub mod date;
 pub mod derive;
 pub mod diff;
 pub mod doc;
+pub mod export;
 pub mod findings;
 pub mod model;
 pub mod money;
 pub mod refs;
+pub mod sample;
 
 pub use date::Date;
 pub use derive::Band;

@@ -1,0 +1,111 @@
+//! The review calendar: every dated obligation across the register in one list, and its
+//! iCalendar (RFC 5545) export so it can sit in people's own calendars.
+
+use crate::Date;
+use crate::derive::next_exercise_due;
+use crate::model::*;
+use crate::refs::references;
+use chrono::{DateTime, Utc};
+use icalendar::{Calendar, Component, EventLike};
+use serde::Serialize;
+
+/// Something that has to be done by a date.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Obligation {
+    /// `None` when it has never been done, so it is due now.
+    pub due: Option<Date>,
+    /// What has to be done ("Annual review of alternatives").
+    pub what: String,
+    pub collection: &'static str,
+    /// The record, or `None` for an exercise kind with no exercise planned.
+    pub id: Option<Id>,
+    /// The record as people know it ("S-003 Identity provider").
+    pub subject: String,
+    pub overdue: bool,
+}
+
+/// Every obligation, those never done first, then by date.
+pub fn obligations(register: &Register, today: Date) -> Vec<Obligation> {
+    let mut out = Vec::new();
+    let mut add = |collection: &'static str, id: Option<&Id>, subject: String, what: &str, due: Option<Date>| {
+        let overdue = due.is_none_or(|d| d < today);
+        out.push(Obligation { due, what: what.to_string(), collection, id: id.cloned(), subject, overdue });
+    };
+
+    let refs = references::<Risk>(register);
+    for (id, r) in register.live::<Risk>().filter(|(_, r)| r.status != RiskStatus::Closed) {
+        add(Risk::COLLECTION, Some(id), subject(&refs, id, &r.title), "Risk review", r.next_review());
+    }
+    let refs = references::<Supplier>(register);
+    for (id, s) in register.live::<Supplier>() {
+        let name = subject(&refs, id, &s.name);
+        if s.criticality == Criticality::Critical {
+            add(Supplier::COLLECTION, Some(id), name.clone(), "Annual review of alternatives", s.next_review());
+        }
+        for a in s.alternatives.values().filter(|a| !a.archived) {
+            let what = format!("Assess the alternative {}", a.name);
+            add(Supplier::COLLECTION, Some(id), name.clone(), &what, a.next_assessment());
+        }
+    }
+    let refs = references::<Exercise>(register);
+    for (id, e) in register.live::<Exercise>().filter(|(_, e)| e.status == ExerciseStatus::Planned) {
+        add(Exercise::COLLECTION, Some(id), subject(&refs, id, &e.title), e.kind.label(), e.date);
+    }
+    for kind in ExerciseKind::ALL {
+        // A kind whose next exercise is already planned is covered by the line above.
+        if let Some(due) = next_exercise_due(register, *kind).filter(|d| d.planned.is_none()) {
+            add(Exercise::COLLECTION, None, kind.label().to_string(), "Next exercise due by cadence", due.due);
+        }
+    }
+    let refs = references::<Action>(register);
+    for (id, a) in register.live::<Action>().filter(|(_, a)| a.is_open() && a.due.is_some()) {
+        add(Action::COLLECTION, Some(id), subject(&refs, id, &a.title), "Action due", a.due);
+    }
+    let refs = references::<Policy>(register);
+    for (id, p) in register.live::<Policy>() {
+        add(Policy::COLLECTION, Some(id), subject(&refs, id, &p.name), "Insurance renewal", p.renewal);
+    }
+    let refs = references::<Plan>(register);
+    for (id, p) in register.live::<Plan>() {
+        add(Plan::COLLECTION, Some(id), subject(&refs, id, &p.title), "Annual review", p.next_review());
+    }
+    let refs = references::<Runbook>(register);
+    for (id, r) in register.live::<Runbook>() {
+        add(Runbook::COLLECTION, Some(id), subject(&refs, id, &r.title), "Runbook review", r.next_review());
+    }
+    let refs = references::<BreakGlass>(register);
+    for (id, b) in register.live::<BreakGlass>() {
+        add(BreakGlass::COLLECTION, Some(id), subject(&refs, id, &b.service), "Break-glass test", b.next_test());
+    }
+    out.sort_by(|a, b| (a.due.is_some(), a.due, &a.subject).cmp(&(b.due.is_some(), b.due, &b.subject)));
+    out
+}
+
+fn subject(refs: &std::collections::BTreeMap<Id, String>, id: &str, title: &str) -> String {
+    format!("{} {title}", refs.get(id).map(String::as_str).unwrap_or(id))
+}
+
+/// The obligations as an iCalendar file of all-day events. Obligations never done are
+/// placed on `today`. `generated` becomes every event's DTSTAMP: passing it in keeps this
+/// function pure (the library would otherwise read the clock) and the file reproducible.
+pub fn ics(register_name: &str, obligations: &[Obligation], today: Date, generated: DateTime<Utc>) -> String {
+    let mut calendar = Calendar::new();
+    calendar.name(&format!("{register_name}: review calendar"));
+    for o in obligations {
+        let day = o.due.unwrap_or(today);
+        // Stable per obligation, so re-importing updates events instead of duplicating them.
+        let about = o.id.clone().unwrap_or_else(|| slug(&o.subject));
+        let uid = format!("{}-{about}-{}@continuity-register", o.collection, slug(&o.what));
+        let mut event = icalendar::Event::new();
+        event.summary(&format!("{}: {}", o.what, o.subject)).all_day(day.0).uid(&uid).timestamp(generated);
+        if o.due.is_none() {
+            event.description("Never done, so due now.");
+        }
+        calendar.push(event.done());
+    }
+    calendar.done().to_string()
+}
+
+fn slug(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+}

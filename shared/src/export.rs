@@ -1,0 +1,510 @@
+//! Exports for auditors: a CSV per section, JSON of the whole register and an XLSX workbook
+//! with a sheet per section. Pure functions returning bytes; the browser offers them as
+//! downloads. CSV and XLSX come from the same tables, so they always agree.
+
+use crate::model::*;
+use crate::refs::references;
+use crate::{Date, Pence};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("could not write the CSV file: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("could not write the workbook: {0}")]
+    Xlsx(#[from] XlsxError),
+    #[error("could not write the JSON file: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("there is no section called {0}")]
+    NoSection(String),
+}
+
+/// One value in a table, typed so the workbook can hold real dates.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(i64),
+    Date(Option<Date>),
+    /// Written as text ("£1,250.00") in both formats: never turned into a float.
+    Money(Pence),
+    Flag(bool),
+}
+
+impl Cell {
+    /// The text of the cell in a CSV file: dates in ISO form so other tools can read them.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Date(d) => d.map(|d| d.iso()).unwrap_or_default(),
+            Cell::Money(p) => p.to_string(),
+            Cell::Flag(b) => if *b { "Yes" } else { "No" }.to_string(),
+        }
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_string())
+    }
+}
+impl From<Option<Date>> for Cell {
+    fn from(d: Option<Date>) -> Self {
+        Cell::Date(d)
+    }
+}
+impl From<Pence> for Cell {
+    fn from(p: Pence) -> Self {
+        Cell::Money(p)
+    }
+}
+impl From<bool> for Cell {
+    fn from(b: bool) -> Self {
+        Cell::Flag(b)
+    }
+}
+impl From<u8> for Cell {
+    fn from(n: u8) -> Self {
+        Cell::Number(n.into())
+    }
+}
+impl From<u32> for Cell {
+    fn from(n: u32) -> Self {
+        Cell::Number(n.into())
+    }
+}
+
+/// One section of the register as rows and columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// The sheet name and the CSV file's stem.
+    pub section: &'static str,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+macro_rules! row {
+    ($($cell:expr),* $(,)?) => { vec![$(Cell::from($cell)),*] };
+}
+
+/// Names of people and references of records, for turning ids into words.
+struct Names<'a> {
+    register: &'a Register,
+    refs: BTreeMap<&'static str, BTreeMap<Id, String>>,
+}
+
+impl Names<'_> {
+    fn person(&self, id: &Option<Id>) -> String {
+        id.as_deref()
+            .map(|id| self.register.person_name(id).unwrap_or("(unknown person)").to_string())
+            .unwrap_or_default()
+    }
+    fn people<'i>(&self, ids: impl IntoIterator<Item = &'i Id>) -> String {
+        ids.into_iter().map(|id| self.person(&Some(id.clone()))).collect::<Vec<_>>().join("; ")
+    }
+    fn reference<R: Record>(&self, id: &str) -> String {
+        self.refs.get(R::COLLECTION).and_then(|r| r.get(id)).cloned().unwrap_or_else(|| format!("(missing {id})"))
+    }
+    fn references<'i, R: Record>(&self, ids: impl IntoIterator<Item = &'i Id>) -> String {
+        ids.into_iter().map(|id| self.reference::<R>(id)).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// Every section of the live register, in the order the interface shows them.
+pub fn tables(register: &Register, today: Date) -> Vec<Table> {
+    let refs = BTreeMap::from([
+        (Risk::COLLECTION, references::<Risk>(register)),
+        (Supplier::COLLECTION, references::<Supplier>(register)),
+        (Runbook::COLLECTION, references::<Runbook>(register)),
+        (BreakGlass::COLLECTION, references::<BreakGlass>(register)),
+        (Action::COLLECTION, references::<Action>(register)),
+        (Policy::COLLECTION, references::<Policy>(register)),
+        (Person::COLLECTION, references::<Person>(register)),
+        (Role::COLLECTION, references::<Role>(register)),
+        (Exercise::COLLECTION, references::<Exercise>(register)),
+        (Plan::COLLECTION, references::<Plan>(register)),
+    ]);
+    let n = Names { register, refs };
+    let mut out = Vec::new();
+
+    let rows = register.live::<Risk>().map(|(id, r)| {
+        row![
+            n.reference::<Risk>(id),
+            r.title.as_str(),
+            r.category.as_str(),
+            r.scenario.map(|s| s.label()).unwrap_or(""),
+            n.person(&r.owner),
+            r.inherent_likelihood,
+            r.inherent_impact,
+            r.inherent_score(),
+            r.residual_likelihood,
+            r.residual_impact,
+            r.residual_score(),
+            r.band().label(),
+            r.target_score,
+            r.treatment.label(),
+            r.direction.label(),
+            r.status.label(),
+            r.controls.as_str(),
+            r.annex_a.join("; "),
+            r.last_review,
+            r.next_review(),
+            r.status != RiskStatus::Closed && r.review_overdue(today),
+            n.references::<Supplier>(r.suppliers.iter()),
+            n.references::<Policy>(r.policies.iter()),
+            n.references::<Action>(r.actions.iter()),
+        ]
+    });
+    out.push(Table {
+        section: "Risks",
+        headers: vec![
+            "Reference",
+            "Title",
+            "Category",
+            "Scenario",
+            "Owner",
+            "Inherent likelihood",
+            "Inherent impact",
+            "Inherent score",
+            "Residual likelihood",
+            "Residual impact",
+            "Residual score",
+            "Band",
+            "Target score",
+            "Treatment",
+            "Direction",
+            "Status",
+            "Controls",
+            "Annex A",
+            "Last review",
+            "Next review",
+            "Review overdue",
+            "Suppliers",
+            "Insurance",
+            "Actions",
+        ],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Supplier>().map(|(id, s)| {
+        row![
+            n.reference::<Supplier>(id),
+            s.name.as_str(),
+            s.service.as_str(),
+            s.sub_processor,
+            s.criticality.label(),
+            s.data_location.as_str(),
+            n.person(&s.contract_owner),
+            s.continuity_assessment.as_str(),
+            s.has_viable_alternative(),
+            s.last_review(),
+            s.next_review(),
+        ]
+    });
+    out.push(Table {
+        section: "Suppliers",
+        headers: vec![
+            "Reference",
+            "Name",
+            "Service",
+            "Sub-processor",
+            "Criticality",
+            "Data location",
+            "Contract owner",
+            "Continuity assessment",
+            "Viable alternative",
+            "Last review",
+            "Next review",
+        ],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Supplier>().flat_map(|(id, s)| {
+        let supplier = n.reference::<Supplier>(id);
+        s.alternatives.values().filter(|a| !a.archived).map(move |a| {
+            row![
+                supplier.clone(),
+                a.name.as_str(),
+                a.viability.label(),
+                a.switch_over_days,
+                a.cost_impact,
+                a.last_assessed,
+                a.next_assessment(),
+                a.notes.as_str(),
+            ]
+        })
+    });
+    out.push(Table {
+        section: "Alternatives",
+        headers: vec![
+            "Supplier",
+            "Alternative",
+            "Viability",
+            "Switch-over (days)",
+            "Cost of switching",
+            "Last assessed",
+            "Next assessment",
+            "Notes",
+        ],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Supplier>().flat_map(|(id, s)| {
+        let supplier = n.reference::<Supplier>(id);
+        let n = &n;
+        s.reviews
+            .values()
+            .map(move |r| row![supplier.clone(), r.date, n.person(&r.reviewer), r.outcome.label(), r.notes.as_str()])
+    });
+    out.push(Table {
+        section: "Supplier reviews",
+        headers: vec!["Supplier", "Date", "Reviewer", "Outcome", "Notes"],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Person>().map(|(id, p)| {
+        row![n.reference::<Person>(id), p.name.as_str(), p.job_title.as_str(), p.email.as_str(), p.phone.as_str()]
+    });
+    out.push(Table {
+        section: "People",
+        headers: vec!["Reference", "Name", "Job title", "Email", "Phone"],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Role>().map(|(id, r)| {
+        row![
+            n.reference::<Role>(id),
+            r.name.as_str(),
+            r.critical,
+            n.person(&r.holder),
+            n.people(r.deputies.iter()),
+            r.responsibilities.as_str(),
+            n.references::<Runbook>(r.runbooks.iter()),
+            n.references::<BreakGlass>(r.break_glass.iter()),
+        ]
+    });
+    out.push(Table {
+        section: "Roles",
+        headers: vec![
+            "Reference",
+            "Role",
+            "Critical",
+            "Holder",
+            "Deputies (in order)",
+            "Responsibilities",
+            "Runbooks",
+            "Break-glass accounts",
+        ],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Runbook>().map(|(id, r)| {
+        row![
+            n.reference::<Runbook>(id),
+            r.title.as_str(),
+            r.kind.label(),
+            n.person(&r.owner),
+            r.location.as_str(),
+            r.last_reviewed,
+            r.next_review(),
+        ]
+    });
+    out.push(Table {
+        section: "Runbooks",
+        headers: vec!["Reference", "Title", "Kind", "Owner", "Location", "Last reviewed", "Next review"],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<BreakGlass>().map(|(id, b)| {
+        row![
+            n.reference::<BreakGlass>(id),
+            b.service.as_str(),
+            b.account.as_str(),
+            n.people(b.permitted.iter()),
+            b.procedure.as_str(),
+            b.last_tested,
+            b.next_test(),
+        ]
+    });
+    out.push(Table {
+        section: "Break-glass accounts",
+        headers: vec!["Reference", "Service", "Account", "Permitted", "Procedure", "Last tested", "Next test"],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Exercise>().map(|(id, e)| {
+        row![
+            n.reference::<Exercise>(id),
+            e.title.as_str(),
+            e.kind.label(),
+            e.status.label(),
+            e.date,
+            n.person(&e.lead),
+            e.scope.as_str(),
+            e.went_well.as_str(),
+            e.went_badly.as_str(),
+            n.references::<Action>(e.actions.iter()),
+        ]
+    });
+    out.push(Table {
+        section: "Exercises",
+        headers: vec![
+            "Reference",
+            "Title",
+            "Type",
+            "Status",
+            "Date",
+            "Lead",
+            "Scope",
+            "What worked",
+            "What did not",
+            "Actions",
+        ],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Action>().map(|(id, a)| {
+        row![
+            n.reference::<Action>(id),
+            a.title.as_str(),
+            n.person(&a.owner),
+            a.due,
+            a.status.label(),
+            a.overdue(today),
+            a.closure_evidence.as_str(),
+            a.closed_on,
+        ]
+    });
+    out.push(Table {
+        section: "Actions",
+        headers: vec!["Reference", "Title", "Owner", "Due", "Status", "Overdue", "Closure evidence", "Closed on"],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Policy>().map(|(id, p)| {
+        let transfers = register.risks_transferred_to(id).map(|(rid, _)| rid);
+        row![
+            n.reference::<Policy>(id),
+            p.name.as_str(),
+            p.kind.label(),
+            p.insurer.as_str(),
+            p.policy_number.as_str(),
+            p.cover_limit,
+            p.excess,
+            p.premium,
+            p.renewal,
+            n.person(&p.owner),
+            n.references::<Risk>(transfers),
+        ]
+    });
+    out.push(Table {
+        section: "Insurance",
+        headers: vec![
+            "Reference",
+            "Name",
+            "Kind",
+            "Insurer",
+            "Policy number",
+            "Cover limit",
+            "Excess",
+            "Premium",
+            "Renewal",
+            "Owner",
+            "Risks transferred",
+        ],
+        rows: rows.collect(),
+    });
+
+    let rows = register.live::<Plan>().map(|(id, p)| {
+        row![
+            n.reference::<Plan>(id),
+            p.code.as_str(),
+            p.title.as_str(),
+            p.kind.label(),
+            n.person(&p.owner),
+            p.version.as_str(),
+            p.last_reviewed,
+            p.next_review(),
+        ]
+    });
+    out.push(Table {
+        section: "Plans",
+        headers: vec!["Reference", "Code", "Title", "Kind", "Owner", "Version", "Last reviewed", "Next review"],
+        rows: rows.collect(),
+    });
+    out
+}
+
+/// One section as CSV (UTF-8, a header row, dates as YYYY-MM-DD).
+pub fn csv(table: &Table) -> Result<Vec<u8>, ExportError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&table.headers)?;
+    for row in &table.rows {
+        writer.write_record(row.iter().map(Cell::text))?;
+    }
+    writer.into_inner().map_err(|e| ExportError::Csv(e.into_error().into()))
+}
+
+/// The section called `name` ("Risks"), as CSV.
+pub fn csv_section(register: &Register, today: Date, name: &str) -> Result<Vec<u8>, ExportError> {
+    let table = tables(register, today)
+        .into_iter()
+        .find(|t| t.section.eq_ignore_ascii_case(name))
+        .ok_or_else(|| ExportError::NoSection(name.to_string()))?;
+    csv(&table)
+}
+
+/// The whole register as stored, archived records included.
+pub fn json(register: &Register) -> Result<Vec<u8>, ExportError> {
+    Ok(serde_json::to_vec_pretty(register)?)
+}
+
+/// A workbook with a sheet per section. `created` is written as the workbook's creation
+/// time, so the bytes depend only on the arguments.
+pub fn xlsx(register: &Register, today: Date, created: DateTime<Utc>) -> Result<Vec<u8>, ExportError> {
+    let mut workbook = Workbook::new();
+    let created = ExcelDateTime::from_ymd(created.year() as u16, created.month() as u8, created.day() as u8)?.and_hms(
+        created.hour() as u16,
+        created.minute() as u8,
+        created.second(),
+    )?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(format!("{}: continuity register", register.name))
+            .set_creation_datetime(&created),
+    );
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("d mmm yyyy");
+    for table in tables(register, today) {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(table.section)?;
+        for (col, header) in table.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, *header, &bold)?;
+        }
+        for (r, row) in table.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Number(v) => sheet.write_number(r, c, *v as f64)?,
+                    Cell::Date(Some(d)) => {
+                        let day = ExcelDateTime::from_ymd(d.year() as u16, d.0.month() as u8, d.0.day() as u8)?;
+                        sheet.write_datetime_with_format(r, c, &day, &date)?
+                    }
+                    Cell::Date(None) => sheet,
+                    other => sheet.write_string(r, c, other.text())?,
+                };
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        sheet.autofit();
+    }
+    Ok(workbook.save_to_buffer()?)
+}

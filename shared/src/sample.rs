@@ -1,0 +1,613 @@
+//! The sample register: a small UK software company that runs an AI platform in each
+//! customer's own cloud subscription. It is what `cargo xtask run` starts with and what the
+//! tests exercise. Dates are relative to `today` so the sample never goes stale; it has no
+//! error findings on any day.
+
+use crate::doc::{DocError, RegisterDoc};
+use crate::model::*;
+use crate::{Date, Links, Pence};
+use std::collections::BTreeMap;
+
+/// Builds the sample register as a document, as if typed in at `now` (seconds since the epoch).
+pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
+    let ago = |months: u32| Date(today.0 - chrono::Months::new(months));
+    let ahead = |months: u32| today.add_months(months);
+    let mut doc = RegisterDoc::new("Brightwater Software Ltd", now)?;
+
+    let people = [
+        ("p-amara", "Amara Okafor", "Director", "amara@brightwater.example"),
+        ("p-tom", "Tom Hughes", "Chief Technology Officer", "tom@brightwater.example"),
+        ("p-hannah", "Hannah Clarke", "Senior Platform Engineer", "hannah@brightwater.example"),
+        ("p-priya", "Priya Shah", "Customer Success Manager", "priya@brightwater.example"),
+        ("p-gareth", "Gareth Lewis", "Operations Manager", "gareth@brightwater.example"),
+        ("p-owen", "Owen Price", "Software Engineer", "owen@brightwater.example"),
+    ];
+    for (id, name, title, email) in people {
+        let person = Person { name: name.into(), job_title: title.into(), email: email.into(), ..Default::default() };
+        doc.create(id, person, now)?;
+    }
+    doc.identify("p-amara", now)?;
+
+    let runbooks = [
+        ("rb-secrets", "Rotate platform secrets and keys", RunbookKind::SecretRotation, "p-hannah", 2),
+        ("rb-access", "Grant and revoke emergency access", RunbookKind::EmergencyAccess, "p-tom", 4),
+        ("rb-notify", "Notify affected customers", RunbookKind::CustomerNotification, "p-priya", 3),
+        ("rb-restore", "Point-in-time database restore", RunbookKind::Restore, "p-hannah", 5),
+        ("rb-failover", "Fail over to the secondary UK region", RunbookKind::Failover, "p-tom", 6),
+    ];
+    for (id, title, kind, owner, reviewed) in runbooks {
+        let runbook = Runbook {
+            title: title.into(),
+            kind,
+            owner: Some(owner.into()),
+            location: "Operations wiki, Continuity section".into(),
+            last_reviewed: Some(ago(reviewed)),
+            ..Default::default()
+        };
+        doc.create(id, runbook, now)?;
+    }
+
+    let accounts = [
+        ("bg-cloud", "Cloud platform tenant", "emergency-admin-1", ["p-amara", "p-tom"], 2),
+        ("bg-identity", "Identity provider", "breakglass-idp", ["p-amara", "p-hannah"], 3),
+        ("bg-source", "Source control organisation", "org-recovery-owner", ["p-tom", "p-hannah"], 1),
+    ];
+    for (id, service, account, permitted, tested) in accounts {
+        let bg = BreakGlass {
+            service: service.into(),
+            account: account.into(),
+            permitted: Links::of(permitted),
+            procedure: "Access control policy, emergency access section; sealed credentials held offline".into(),
+            last_tested: Some(ago(tested)),
+            ..Default::default()
+        };
+        doc.create(id, bg, now)?;
+    }
+
+    let role = |name: &str,
+                duties: &str,
+                critical,
+                holder: &str,
+                deputies: &[&str],
+                runbooks: &[&str],
+                break_glass: &[&str]| Role {
+        name: name.into(),
+        responsibilities: duties.into(),
+        critical,
+        holder: Some(holder.into()),
+        deputies: deputies.iter().map(|d| d.to_string()).collect(),
+        runbooks: Links::of(runbooks.iter().copied()),
+        break_glass: Links::of(break_glass.iter().copied()),
+        ..Default::default()
+    };
+    let roles = [
+        (
+            "ro-iso",
+            role(
+                "Director and Information Security Officer",
+                "Owns this register and the continuity plan, declares a continuity event, speaks for the firm",
+                true,
+                "p-amara",
+                &["p-tom", "p-gareth"],
+                &["rb-access"],
+                &["bg-cloud", "bg-identity"],
+            ),
+        ),
+        (
+            "ro-tech",
+            role(
+                "Technical Lead",
+                "Leads platform recovery, restores and failover; owns the exercise programme",
+                true,
+                "p-tom",
+                &["p-hannah"],
+                &["rb-restore", "rb-failover", "rb-secrets"],
+                &["bg-cloud", "bg-source"],
+            ),
+        ),
+        (
+            "ro-comms",
+            role(
+                "Customer Communications Lead",
+                "Tells affected customers what is happening and keeps them updated until closure",
+                true,
+                "p-priya",
+                &["p-gareth"],
+                &["rb-notify"],
+                &[],
+            ),
+        ),
+        (
+            "ro-finance",
+            role(
+                "Finance and Operations",
+                "Supplier continuity, alternative supply, insurance claims and renewals",
+                false,
+                "p-gareth",
+                &["p-amara"],
+                &[],
+                &[],
+            ),
+        ),
+        (
+            "ro-ic",
+            role(
+                "Incident Commander",
+                "Runs the response to an incident and decides on failover with the customer",
+                true,
+                "p-hannah",
+                &["p-tom"],
+                &["rb-failover"],
+                &["bg-identity"],
+            ),
+        ),
+        (
+            "ro-legal",
+            role(
+                "Legal and Regulatory Lead",
+                "Judges notification duties to regulators and customers",
+                false,
+                "p-amara",
+                &["p-gareth"],
+                &[],
+                &[],
+            ),
+        ),
+        (
+            "ro-scribe",
+            role(
+                "Scribe",
+                "Keeps the timed log of decisions and actions during an incident",
+                false,
+                "p-owen",
+                &["p-priya"],
+                &[],
+                &[],
+            ),
+        ),
+    ];
+    for (id, role) in roles {
+        doc.create(id, role, now)?;
+    }
+
+    let alternative = |name: &str, viability, days, pounds, months_ago| Alternative {
+        name: name.into(),
+        viability,
+        switch_over_days: days,
+        cost_impact: Pence::pounds(pounds),
+        last_assessed: Some(ago(months_ago)),
+        ..Default::default()
+    };
+    type Alternatives = Vec<Alternative>;
+    let suppliers: [(&str, &str, &str, bool, Criticality, &str, Alternatives); 7] = [
+        (
+            "s-cloud",
+            "Microsoft Azure",
+            "Cloud platform hosting every customer deployment",
+            true,
+            Criticality::Critical,
+            "UK South and UK West",
+            vec![
+                alternative(
+                    "Redeploy into the paired UK region from infrastructure code",
+                    Viability::Viable,
+                    2,
+                    4_000,
+                    3,
+                ),
+                alternative("Move to another cloud provider", Viability::PartlyViable, 120, 85_000, 3),
+            ],
+        ),
+        (
+            "s-identity",
+            "Microsoft Entra ID",
+            "Staff sign-in and guest access to customer tenants",
+            false,
+            Criticality::Critical,
+            "UK and EU",
+            vec![alternative("Break-glass accounts and local administrator sign-in", Viability::Viable, 0, 0, 4)],
+        ),
+        (
+            "s-source",
+            "Hosted source control",
+            "Code, infrastructure definitions and the deployment pipeline",
+            false,
+            Criticality::Critical,
+            "EU",
+            vec![
+                alternative("Mirror repositories kept on a second host", Viability::Viable, 1, 1_500, 2),
+                alternative("Deploy by hand from an engineer's verified clone", Viability::PartlyViable, 0, 0, 2),
+            ],
+        ),
+        (
+            "s-monitoring",
+            "Azure Monitor and Log Analytics",
+            "Platform monitoring, alerting and log retention",
+            false,
+            Criticality::Critical,
+            "Customer's UK region",
+            vec![alternative("External uptime checks with alerts to the on-call phone", Viability::Viable, 1, 600, 5)],
+        ),
+        (
+            "s-models",
+            "Azure OpenAI Service",
+            "Language models behind the platform's agents",
+            true,
+            Criticality::Critical,
+            "Customer's preferred region",
+            vec![
+                alternative("Documented fallback model deployment in a second region", Viability::Viable, 1, 2_500, 4),
+                alternative("Degraded mode with agents paused and queued", Viability::PartlyViable, 0, 0, 4),
+            ],
+        ),
+        (
+            "s-productivity",
+            "Office productivity suite",
+            "Email, documents and team chat",
+            false,
+            Criticality::High,
+            "UK",
+            vec![alternative("Personal phones and a prepared contact tree", Viability::PartlyViable, 0, 0, 6)],
+        ),
+        (
+            "s-finance",
+            "Cloud accounting and invoicing",
+            "Invoicing, payroll and the books",
+            false,
+            Criticality::High,
+            "UK",
+            vec![alternative("Export monthly to the accountant; invoice by hand", Viability::Viable, 3, 1_200, 8)],
+        ),
+    ];
+    for (id, name, service, sub_processor, criticality, location, alternatives) in suppliers {
+        let supplier = Supplier {
+            name: name.into(),
+            service: service.into(),
+            sub_processor,
+            criticality,
+            data_location: location.into(),
+            contract_owner: Some("p-gareth".into()),
+            continuity_assessment: "Assessed under the supplier management policy; alternatives below".into(),
+            alternatives: alternatives
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| (format!("{id}-alt-{}", i + 1), a))
+                .collect(),
+            reviews: BTreeMap::from([(
+                format!("{id}-review-1"),
+                SupplierReview {
+                    date: Some(ago(2)),
+                    reviewer: Some("p-gareth".into()),
+                    outcome: ReviewOutcome::Confirmed,
+                    notes: "Alternatives still hold; contacts checked".into(),
+                },
+            )]),
+            ..Default::default()
+        };
+        doc.create(id, supplier, now)?;
+    }
+
+    let policies = [
+        ("i-bi", "Business interruption", PolicyKind::BusinessInterruption, "BI-2026-4471", 500_000, 5_000, 3_100, 7),
+        ("i-cyber", "Cyber liability", PolicyKind::Cyber, "CY-88213-B", 2_000_000, 10_000, 6_800, 9),
+    ];
+    for (id, name, kind, number, cover, excess, premium, renews_in) in policies {
+        let policy = Policy {
+            name: name.into(),
+            kind,
+            insurer: "Harbour Mutual Insurance".into(),
+            policy_number: number.into(),
+            cover_limit: Pence::pounds(cover),
+            excess: Pence::pounds(excess),
+            premium: Pence::pounds(premium),
+            renewal: Some(ahead(renews_in)),
+            owner: Some("p-gareth".into()),
+            ..Default::default()
+        };
+        doc.create(id, policy, now)?;
+    }
+
+    let actions = [
+        (
+            "a-restore-time",
+            "Cut restore validation time below four hours",
+            "p-hannah",
+            Some(ahead(2)),
+            ActionStatus::InProgress,
+            "",
+        ),
+        ("a-mirror", "Automate the nightly repository mirror check", "p-owen", Some(ahead(1)), ActionStatus::Open, ""),
+        (
+            "a-contact-tree",
+            "Refresh the staff contact tree",
+            "p-priya",
+            Some(ago(1)),
+            ActionStatus::Done,
+            "Tree re-issued; test call log attached to E-002",
+        ),
+        (
+            "a-deputy-training",
+            "Walk the deputy through the failover runbook",
+            "p-tom",
+            Some(today.add_days(-7)),
+            ActionStatus::Open,
+            "",
+        ),
+    ];
+    for (id, title, owner, due, status, evidence) in actions {
+        let action = Action {
+            title: title.into(),
+            owner: Some(owner.into()),
+            due,
+            status,
+            closure_evidence: evidence.into(),
+            closed_on: (status == ActionStatus::Done).then(|| ago(1)),
+            ..Default::default()
+        };
+        doc.create(id, action, now)?;
+    }
+
+    let exercises = [
+        (
+            "e-dr",
+            "Full DR exercise on the reference deployment",
+            ExerciseKind::FullDr,
+            ExerciseStatus::Completed,
+            ago(5),
+            "Restore of a representative database and application checks against it",
+            "Restore completed; application behaved normally on restored data",
+            "Validation took longer than planned",
+            vec!["a-restore-time"],
+        ),
+        (
+            "e-tabletop",
+            "Tabletop: identity provider outage during an incident",
+            ExerciseKind::Tabletop,
+            ExerciseStatus::Completed,
+            ago(4),
+            "Regional outage, loss of a critical supplier and a destructive incident, jointly with incident response",
+            "Deputies knew where the runbooks were",
+            "Contact tree was out of date",
+            vec!["a-contact-tree"],
+        ),
+        (
+            "e-backup",
+            "Quarterly backup validation",
+            ExerciseKind::BackupValidation,
+            ExerciseStatus::Completed,
+            ago(1),
+            "Backups complete, can be retrieved, and are encrypted with the customer's key",
+            "All checks passed",
+            "",
+            vec![],
+        ),
+        (
+            "e-failover",
+            "Failover test to the secondary region",
+            ExerciseKind::Failover,
+            ExerciseStatus::Completed,
+            ago(7),
+            "Failover runbook on the reference deployment",
+            "DNS and configuration changes worked as written",
+            "Only one person had run it before",
+            vec!["a-deputy-training"],
+        ),
+        (
+            "e-drill",
+            "Drill: forced sign-out and credential rotation",
+            ExerciseKind::TechnicalDrill,
+            ExerciseStatus::Completed,
+            ago(2),
+            "Revoke all sessions, rotate platform secrets, apply an emergency deny rule",
+            "Done in 40 minutes",
+            "Repository mirror was stale",
+            vec!["a-mirror"],
+        ),
+        (
+            "e-dr-next",
+            "Next full DR exercise",
+            ExerciseKind::FullDr,
+            ExerciseStatus::Planned,
+            ahead(6),
+            "As last year, plus cross-region restore",
+            "",
+            "",
+            vec![],
+        ),
+    ];
+    for (id, title, kind, status, date, scope, well, badly, actions) in exercises {
+        let exercise = Exercise {
+            title: title.into(),
+            kind,
+            status,
+            date: Some(date),
+            lead: Some("p-tom".into()),
+            scope: scope.into(),
+            went_well: well.into(),
+            went_badly: badly.into(),
+            actions: Links::of(actions),
+            ..Default::default()
+        };
+        doc.create(id, exercise, now)?;
+    }
+
+    let risk = |title: &str, scenario, owner: &str, inherent: (u8, u8), residual: (u8, u8), target, treatment| Risk {
+        title: title.into(),
+        category: "Operational resilience".into(),
+        owner: Some(owner.into()),
+        scenario: Some(scenario),
+        inherent_likelihood: inherent.0,
+        inherent_impact: inherent.1,
+        residual_likelihood: residual.0,
+        residual_impact: residual.1,
+        target_score: target,
+        treatment,
+        last_review: Some(ago(1)),
+        ..Default::default()
+    };
+    let risks = [
+        (
+            "r-region",
+            Risk {
+                description: "A whole cloud region serving customer deployments becomes unavailable.".into(),
+                controls: "Zone-redundant services; paired-region redeploy from code for customers who opt in".into(),
+                annex_a: vec!["A.5.30".into(), "A.8.14".into()],
+                suppliers: Links::of(["s-cloud"]),
+                actions: Links::of(["a-deputy-training"]),
+                ..risk(
+                    "Regional cloud outage",
+                    Scenario::RegionalCloudOutage,
+                    "p-tom",
+                    (2, 5),
+                    (2, 4),
+                    8,
+                    Treatment::Treat,
+                )
+            },
+        ),
+        (
+            "r-service",
+            Risk {
+                description: "One managed service (database, key vault, language models) fails in a region.".into(),
+                controls: "Retry with backoff; documented fallback model configuration; point-in-time restore".into(),
+                annex_a: vec!["A.5.30".into()],
+                suppliers: Links::of(["s-cloud", "s-models"]),
+                direction: Direction::Improving,
+                ..risk(
+                    "Outage of a single cloud service",
+                    Scenario::CloudServiceOutage,
+                    "p-tom",
+                    (3, 4),
+                    (3, 3),
+                    6,
+                    Treatment::Treat,
+                )
+            },
+        ),
+        (
+            "r-corruption",
+            Risk {
+                description: "Application data is corrupted by a fault or on purpose.".into(),
+                controls: "Point-in-time restore for 35 days into a parallel server; soft delete on storage".into(),
+                annex_a: vec!["A.8.13".into()],
+                actions: Links::of(["a-restore-time"]),
+                ..risk(
+                    "Corruption of customer application data",
+                    Scenario::DataCorruption,
+                    "p-hannah",
+                    (2, 5),
+                    (1, 4),
+                    4,
+                    Treatment::Treat,
+                )
+            },
+        ),
+        (
+            "r-supplier",
+            Risk {
+                description: "Identity, source control or monitoring is lost for days.".into(),
+                controls: "Documented alternatives reviewed every year; break-glass accounts; repository mirror".into(),
+                annex_a: vec!["A.5.19".into(), "A.5.23".into()],
+                suppliers: Links::of(["s-identity", "s-source", "s-monitoring"]),
+                actions: Links::of(["a-mirror"]),
+                ..risk(
+                    "Loss of a critical supplier",
+                    Scenario::SupplierLoss,
+                    "p-gareth",
+                    (2, 4),
+                    (2, 3),
+                    6,
+                    Treatment::Treat,
+                )
+            },
+        ),
+        (
+            "r-premises",
+            Risk {
+                description: "An office or home working location cannot be used.".into(),
+                controls: "Distributed team on managed laptops with cloud tooling".into(),
+                direction: Direction::Stable,
+                ..risk("Loss of premises", Scenario::PremisesLoss, "p-gareth", (1, 2), (1, 1), 2, Treatment::Tolerate)
+            },
+        ),
+        (
+            "r-people",
+            Risk {
+                description: "Somebody who alone knows how to do a critical task is unavailable.".into(),
+                controls: "Named deputies, runbooks for time-critical tasks, handover on role change".into(),
+                annex_a: vec!["A.6.3".into()],
+                actions: Links::of(["a-deputy-training"]),
+                ..risk(
+                    "Loss of key personnel",
+                    Scenario::KeyPersonnelLoss,
+                    "p-amara",
+                    (3, 4),
+                    (2, 3),
+                    6,
+                    Treatment::Treat,
+                )
+            },
+        ),
+        (
+            "r-destructive",
+            Risk {
+                description: "An attacker destroys or encrypts data or infrastructure.".into(),
+                controls:
+                    "Immutable backups where required, least privilege, incident response plan; residual cost insured"
+                        .into(),
+                annex_a: vec!["A.5.24".into(), "A.5.26".into()],
+                policies: Links::of(["i-cyber"]),
+                ..risk(
+                    "Destructive security incident",
+                    Scenario::DestructiveIncident,
+                    "p-amara",
+                    (2, 5),
+                    (2, 4),
+                    8,
+                    Treatment::Transfer,
+                )
+            },
+        ),
+        (
+            "r-revenue",
+            Risk {
+                description: "A long outage stops invoicing and delays customer payments.".into(),
+                controls: "Business interruption cover; three months of operating costs held in reserve".into(),
+                policies: Links::of(["i-bi"]),
+                ..risk(
+                    "Prolonged loss of revenue after a disruption",
+                    Scenario::SupplierLoss,
+                    "p-gareth",
+                    (2, 4),
+                    (1, 4),
+                    4,
+                    Treatment::Transfer,
+                )
+            },
+        ),
+    ];
+    for (id, r) in risks {
+        doc.create(id, r, now)?;
+    }
+
+    let plans = [
+        ("d-bcdr", "Business continuity and disaster recovery plan", "BC-PLAN-002", PlanKind::Plan, "p-amara", 7),
+        ("d-irp", "Incident response plan", "IR-PLAN-001", PlanKind::Plan, "p-amara", 7),
+        ("d-supplier", "Supplier management policy", "POL-007", PlanKind::Policy, "p-gareth", 5),
+        ("d-access", "Access control policy", "POL-003", PlanKind::Policy, "p-tom", 4),
+        ("d-register", "Risk register", "REG-001", PlanKind::Register, "p-amara", 1),
+    ];
+    for (id, title, code, kind, owner, months) in plans {
+        let plan = Plan {
+            title: title.into(),
+            code: code.into(),
+            kind,
+            owner: Some(owner.into()),
+            version: "1.0".into(),
+            last_reviewed: Some(ago(months)),
+            ..Default::default()
+        };
+        doc.create(id, plan, now)?;
+    }
+    Ok(doc)
+}
