@@ -391,3 +391,253 @@ impl<'a> Checker<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Links;
+    use crate::sample::sample;
+
+    fn today() -> Date {
+        Date::parse("2026-11-22").unwrap()
+    }
+
+    fn base() -> Register {
+        sample(today(), 0).unwrap().register().unwrap()
+    }
+
+    /// The findings a change to the sample adds, as (severity, collection, id, message).
+    fn added(change: impl FnOnce(&mut Register)) -> Vec<Finding> {
+        let before = findings(&base(), today());
+        let mut register = base();
+        change(&mut register);
+        findings(&register, today()).into_iter().filter(|f| !before.contains(f)).collect()
+    }
+
+    fn expect(change: impl FnOnce(&mut Register), severity: Severity, collection: &str, id: Option<&str>, text: &str) {
+        let found = added(change);
+        assert!(
+            found.iter().any(|f| f.severity == severity
+                && f.collection == collection
+                && f.id.as_deref() == id
+                && f.message.contains(text)),
+            "expected {severity:?} {collection} {id:?} containing {text:?}, got {found:#?}"
+        );
+    }
+
+    #[test]
+    fn the_sample_has_no_errors_on_any_day() {
+        for day in ["2026-11-22", "2028-02-29", "2027-01-31", "2026-12-31", "2030-06-30"] {
+            let today = Date::parse(day).unwrap();
+            let register = sample(today, 0).unwrap().register().unwrap();
+            let errors: Vec<_> =
+                findings(&register, today).into_iter().filter(|f| f.severity == Severity::Error).collect();
+            assert!(errors.is_empty(), "{day}: {errors:#?}");
+        }
+    }
+
+    #[test]
+    fn roles() {
+        use Severity::*;
+        expect(|r| r.roles.get_mut("ro-tech").unwrap().deputies.clear(), Error, "roles", Some("ro-tech"), "no deputy");
+        expect(
+            |r| r.roles.get_mut("ro-scribe").unwrap().deputies.clear(),
+            Warning,
+            "roles",
+            Some("ro-scribe"),
+            "no deputy",
+        );
+        expect(
+            |r| r.roles.get_mut("ro-tech").unwrap().deputies.push("p-tom".into()),
+            Error,
+            "roles",
+            Some("ro-tech"),
+            "holder is also named as a deputy",
+        );
+        expect(|r| r.roles.get_mut("ro-tech").unwrap().holder = None, Error, "roles", Some("ro-tech"), "nobody holds");
+        expect(
+            |r| r.roles.get_mut("ro-comms").unwrap().holder = Some("p-tom".into()),
+            Warning,
+            "people",
+            Some("p-tom"),
+            "sole holder of 2 critical roles",
+        );
+    }
+
+    #[test]
+    fn suppliers() {
+        use Severity::*;
+        expect(
+            |r| {
+                for a in r.suppliers.get_mut("s-identity").unwrap().alternatives.values_mut() {
+                    a.viability = Viability::NotViable;
+                }
+            },
+            Error,
+            "suppliers",
+            Some("s-identity"),
+            "no viable alternative",
+        );
+        expect(
+            |r| {
+                let alt = r.suppliers.get_mut("s-source").unwrap().alternatives.get_mut("s-source-alt-1").unwrap();
+                alt.last_assessed = Date::parse("2025-11-21").ok();
+            },
+            Warning,
+            "suppliers",
+            Some("s-source"),
+            "last assessed on 21 Nov 2025",
+        );
+        expect(
+            |r| r.suppliers.get_mut("s-cloud").unwrap().reviews.clear(),
+            Warning,
+            "suppliers",
+            Some("s-cloud"),
+            "annual review of alternatives has never been done",
+        );
+    }
+
+    #[test]
+    fn exercises_and_actions() {
+        use Severity::*;
+        expect(
+            |r| r.exercises.get_mut("e-dr-next").unwrap().date = Date::parse("2026-11-21").ok(),
+            Warning,
+            "exercises",
+            Some("e-dr-next"),
+            "planned for 21 Nov 2026 but not recorded as held",
+        );
+        expect(
+            |r| r.exercises.remove("e-backup").map(|_| ()).unwrap(),
+            Warning,
+            "exercises",
+            None,
+            "Backup validation",
+        );
+        expect(
+            |r| r.actions.get_mut("a-mirror").unwrap().due = Date::parse("2026-11-01").ok(),
+            Warning,
+            "actions",
+            Some("a-mirror"),
+            "was due on 1 Nov 2026",
+        );
+        expect(
+            |r| r.actions.get_mut("a-contact-tree").unwrap().closure_evidence.clear(),
+            Warning,
+            "actions",
+            Some("a-contact-tree"),
+            "without evidence",
+        );
+    }
+
+    #[test]
+    fn risks() {
+        use Severity::*;
+        expect(
+            |r| r.risks.get_mut("r-region").unwrap().last_review = Date::parse("2026-05-01").ok(),
+            Warning,
+            "risks",
+            Some("r-region"),
+            "risk review was due on 1 Nov 2026",
+        );
+        expect(
+            |r| r.risks.get_mut("r-region").unwrap().residual_impact = 5,
+            Warning,
+            "risks",
+            Some("r-region"),
+            "residual score 10 (High) is above its target of 8",
+        );
+        expect(
+            |r| r.risks.get_mut("r-destructive").unwrap().policies = Links::default(),
+            Error,
+            "risks",
+            Some("r-destructive"),
+            "treated by transfer, but no insurance policy",
+        );
+        // An archived policy does not cover a transfer either.
+        expect(
+            |r| r.policies.get_mut("i-cyber").unwrap().archived = true,
+            Error,
+            "risks",
+            Some("r-destructive"),
+            "no insurance policy",
+        );
+    }
+
+    #[test]
+    fn policies() {
+        use Severity::*;
+        expect(
+            |r| r.policies.get_mut("i-bi").unwrap().renewal = Date::parse("2027-01-21").ok(),
+            Warning,
+            "policies",
+            Some("i-bi"),
+            "renews on 21 Jan 2027, in 60 days",
+        );
+        expect(
+            |r| r.policies.get_mut("i-bi").unwrap().renewal = Date::parse("2026-11-21").ok(),
+            Error,
+            "policies",
+            Some("i-bi"),
+            "may have lapsed",
+        );
+        let quiet = added(|r| r.policies.get_mut("i-bi").unwrap().renewal = Date::parse("2027-01-22").ok());
+        assert!(quiet.is_empty(), "61 days away is not raised: {quiet:?}");
+    }
+
+    #[test]
+    fn broken_and_archived_links_are_findings_not_panics() {
+        use Severity::*;
+        expect(
+            |r| r.actions.remove("a-mirror").map(|_| ()).unwrap(),
+            Error,
+            "risks",
+            Some("r-supplier"),
+            "does not exist",
+        );
+        expect(
+            |r| r.actions.remove("a-mirror").map(|_| ()).unwrap(),
+            Error,
+            "exercises",
+            Some("e-drill"),
+            "does not exist",
+        );
+        expect(
+            |r| r.people.remove("p-hannah").map(|_| ()).unwrap(),
+            Error,
+            "roles",
+            Some("ro-tech"),
+            "a deputy points to",
+        );
+        expect(|r| r.runbooks.remove("rb-notify").map(|_| ()).unwrap(), Error, "roles", Some("ro-comms"), "runbook");
+        expect(
+            |r| r.suppliers.get_mut("s-cloud").unwrap().archived = true,
+            Warning,
+            "risks",
+            Some("r-region"),
+            "archived",
+        );
+        expect(
+            |r| r.break_glass.get_mut("bg-source").unwrap().permitted = Links::default(),
+            Error,
+            "break_glass",
+            Some("bg-source"),
+            "nobody is permitted",
+        );
+    }
+
+    #[test]
+    fn reference_collisions() {
+        expect(
+            |r| {
+                let mut copy = r.risks["r-region"].clone();
+                copy.title = "Made offline at the same moment".into();
+                r.risks.insert("r-zzz".into(), copy);
+            },
+            Severity::Warning,
+            "risks",
+            Some("r-zzz"),
+            "R-001 was given to 2 records",
+        );
+    }
+}
