@@ -173,7 +173,11 @@ impl RegisterDoc {
         let Some(collection) = map_at(&self.doc, &automerge::ROOT, R::COLLECTION)? else {
             return Ok(None);
         };
-        Ok(hydrate_prop(&self.doc, &collection, id)?)
+        if self.doc.get(&collection, id)?.is_none() {
+            return Ok(None);
+        }
+        let record: R = hydrate_prop(&self.doc, &collection, id)?;
+        Ok(Some(record))
     }
 
     /// Says which person this device's edits come from, so history can name them.

@@ -1,0 +1,157 @@
+//! `RegisterDoc` on its own: edits write only what changed, bad input harms nothing,
+//! old documents load, and history and the register as of a date are right.
+#![cfg(not(target_arch = "wasm32"))]
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ObjType};
+use shared::*;
+
+const T0: i64 = 1_795_000_000; // 17 Nov 2026
+
+fn risk() -> Risk {
+    Risk {
+        title: "Regional outage".into(),
+        inherent_likelihood: 3,
+        inherent_impact: 4,
+        residual_likelihood: 2,
+        residual_impact: 3,
+        target_score: 6,
+        ..Default::default()
+    }
+}
+
+fn ops_in_last_change(doc: &mut RegisterDoc) -> usize {
+    doc.automerge().get_last_local_change().unwrap().decode().operations.len()
+}
+
+#[test]
+fn an_edit_writes_only_the_fields_that_changed() {
+    let mut doc = RegisterDoc::new("r", T0).unwrap();
+    doc.create("x", risk(), T0).unwrap();
+    doc.update::<Risk>("x", T0, |r| r.residual_impact = 4).unwrap();
+    assert_eq!(ops_in_last_change(&mut doc), 1);
+    doc.update::<Risk>("x", T0, |r| {
+        r.controls = "Paired region".into();
+        r.suppliers = Links::of(["s1", "s2"]);
+    })
+    .unwrap();
+    assert_eq!(ops_in_last_change(&mut doc), 3, "one text field and two links");
+    let heads = doc.heads();
+    doc.update::<Risk>("x", T0, |r| r.controls = "Paired region".into()).unwrap();
+    assert_eq!(doc.heads(), heads, "an edit that changes nothing writes nothing");
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_message_and_harms_nothing() {
+    let mut doc = RegisterDoc::new("r", T0).unwrap();
+    doc.create("x", risk(), T0).unwrap();
+    let heads = doc.heads();
+    let err = doc.update::<Risk>("x", T0, |r| r.inherent_likelihood = 7).unwrap_err();
+    assert_eq!(err.to_string(), "Inherent likelihood must be from 1 to 5, not 7");
+    let err = doc.update::<Risk>("x", T0, |r| r.target_score = 0).unwrap_err();
+    assert_eq!(err.to_string(), "The target score must be from 1 to 25, not 0");
+    let err = doc.create("y", Risk { title: "  ".into(), ..risk() }, T0).unwrap_err();
+    assert_eq!(err.to_string(), "A risk needs a title");
+    let err = doc.create("x", risk(), T0).unwrap_err();
+    assert_eq!(err.to_string(), "a risk with id x already exists");
+    let err = doc.update::<Risk>("nope", T0, |r| r.residual_impact = 1).unwrap_err();
+    assert_eq!(err.to_string(), "there is no risk with id nope");
+    let err = doc.create("p", Policy { name: "Cyber".into(), excess: Pence(-1), ..Default::default() }, T0);
+    assert_eq!(err.unwrap_err().to_string(), "The excess cannot be negative (-£0.01)");
+    assert_eq!(doc.heads(), heads);
+    assert_eq!(doc.get::<Risk>("x").unwrap().unwrap(), Risk { number: 1, ..risk() });
+}
+
+#[test]
+fn a_document_that_is_not_a_register_is_refused() {
+    let err = RegisterDoc::load(b"not automerge at all").unwrap_err();
+    assert!(err.to_string().starts_with("this is not a register document"), "{err}");
+
+    let mut other = AutoCommit::new();
+    other.put(automerge::ROOT, "hello", "world").unwrap();
+    let err = RegisterDoc::load(&other.save()).unwrap_err();
+    assert_eq!(err.to_string(), "this is not a register document: it has no schema version");
+
+    let mut newer = AutoCommit::new();
+    newer.put(automerge::ROOT, "schema_version", 99u64).unwrap();
+    let err = RegisterDoc::load(&newer.save()).unwrap_err();
+    assert!(err.to_string().contains("newer version"), "{err}");
+}
+
+#[test]
+fn an_older_document_without_newer_fields_still_loads() {
+    // A register written before most fields existed: a risk with a title only, and no
+    // collections apart from risks.
+    let mut old = AutoCommit::new();
+    old.put(automerge::ROOT, "schema_version", 1u64).unwrap();
+    let risks = old.put_object(automerge::ROOT, "risks", ObjType::Map).unwrap();
+    let r = old.put_object(&risks, "x", ObjType::Map).unwrap();
+    old.put(&r, "title", "Old risk").unwrap();
+    let mut doc = RegisterDoc::load(&old.save()).unwrap();
+    let register = doc.register().unwrap();
+    assert_eq!(register.risks["x"].title, "Old risk");
+    assert_eq!(register.risks["x"].treatment, Treatment::Treat);
+    assert!(register.suppliers.is_empty());
+    // And it can be edited, including collections it never had.
+    doc.create("p", Person { name: "Amara".into(), ..Default::default() }, T0).unwrap();
+    assert_eq!(doc.register().unwrap().people["p"].number, 1);
+}
+
+#[test]
+fn history_names_who_changed_which_field_when() {
+    let mut a = RegisterDoc::new("r", T0).unwrap();
+    a.set_actor(ActorId::from(b"device-a".as_slice()));
+    a.identify("p-amara", T0).unwrap();
+    a.create("x", risk(), T0 + 10).unwrap();
+    let mut b = a.fork();
+    b.set_actor(ActorId::from(b"device-b".as_slice()));
+    b.identify("p-tom", T0 + 15).unwrap();
+    b.update::<Risk>("x", T0 + 20, |r| r.residual_impact = 5).unwrap();
+    a.update::<Risk>("x", T0 + 30, |r| r.residual_impact = 1).unwrap();
+    a.update::<Risk>("x", T0 + 40, |r| r.suppliers = Links::of(["s1"])).unwrap();
+    a.merge(&mut b).unwrap();
+
+    let history = a.history::<Risk>("x").unwrap();
+    let summary: Vec<(Option<&str>, i64, &str, Option<&str>, Option<&str>)> = history
+        .iter()
+        .map(|h| (h.person.as_deref(), h.time, h.field.as_str(), h.old.as_deref(), h.new.as_deref()))
+        .collect();
+    assert!(summary.contains(&(Some("p-amara"), T0 + 10, "", None, Some("created"))), "{summary:#?}");
+    assert!(summary.contains(&(Some("p-tom"), T0 + 20, "residual_impact", Some("3"), Some("5"))), "{summary:#?}");
+    assert!(summary.contains(&(Some("p-amara"), T0 + 30, "residual_impact", Some("3"), Some("1"))), "{summary:#?}");
+    assert!(summary.contains(&(Some("p-amara"), T0 + 40, "suppliers/s1", None, Some("yes"))), "{summary:#?}");
+    assert_eq!(history.len(), 4, "{summary:#?}");
+
+    // The concurrent edit is visible as a conflict with both values.
+    let conflicts = a.conflicts::<Risk>("x").unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].field, "residual_impact");
+    let mut values = conflicts[0].values.clone();
+    values.sort();
+    assert_eq!(values, ["1", "5"]);
+}
+
+#[test]
+fn the_register_as_it_stood_at_the_end_of_a_uk_day() {
+    // 1 Jul 2026 22:30 UTC is 23:30 in London (BST); 23:30 UTC is already 2 Jul there.
+    let evening = 1_782_945_000; // 2026-07-01T22:30:00Z
+    let after_midnight = evening + 3600;
+    let mut doc = RegisterDoc::new("r", evening - 86_400).unwrap();
+    doc.create("x", risk(), evening).unwrap();
+    doc.update::<Risk>("x", after_midnight, |r| r.residual_impact = 5).unwrap();
+
+    let d = |s| Date::parse(s).unwrap();
+    assert!(doc.as_of(d("2026-06-30")).unwrap().risks.is_empty(), "before the risk existed");
+    assert_eq!(doc.as_of(d("2026-07-01")).unwrap().risks["x"].residual_impact, 3);
+    assert_eq!(doc.as_of(d("2026-07-02")).unwrap().risks["x"].residual_impact, 5);
+
+    // A device with a clock running slow: its change claims an earlier time than the change
+    // it builds on. It is left out with what it depends on, never shown without it.
+    doc.update::<Risk>("x", evening - 7 * 86_400, |r| r.controls = "Slow clock".into()).unwrap();
+    let july_second = doc.as_of(d("2026-07-02")).unwrap();
+    assert_eq!(july_second.risks["x"].controls, "Slow clock");
+    let july_first = doc.as_of(d("2026-07-01")).unwrap();
+    assert_eq!(july_first.risks["x"].controls, "");
+    assert_eq!(july_first.risks["x"].residual_impact, 3);
+    assert!(doc.as_of(d("2020-01-01")).unwrap().risks.is_empty());
+}
