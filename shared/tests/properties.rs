@@ -1,0 +1,136 @@
+//! Property test: random edits on three replicas, merged in a random order, converge; and
+//! every field write that was not overwritten by a later write on a replica that had seen it
+//! survives, either as the value shown or as a concurrent value kept beside it.
+#![cfg(not(target_arch = "wasm32"))]
+
+use automerge::ReadDoc;
+use proptest::prelude::*;
+use shared::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+const FIELDS: [&str; 4] = ["title", "description", "controls", "category"];
+const RECORDS: [&str; 3] = ["r0", "r1", "r2"];
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Replica, record, field: write a value never written before.
+    Write(usize, usize, usize),
+    /// Replica, record: add a link never added before.
+    Link(usize, usize),
+    /// Replica `.0` takes in everything replica `.1` has.
+    Merge(usize, usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..3usize, 0..3usize, 0..4usize).prop_map(|(r, k, f)| Op::Write(r, k, f)),
+        1 => (0..3usize, 0..3usize).prop_map(|(r, k)| Op::Link(r, k)),
+        2 => (0..3usize, 0..3usize).prop_filter("merge with another", |(a, b)| a != b).prop_map(|(a, b)| Op::Merge(a, b)),
+    ]
+}
+
+fn set_field(risk: &mut Risk, field: usize, value: String) {
+    match FIELDS[field] {
+        "title" => risk.title = value,
+        "description" => risk.description = value,
+        "controls" => risk.controls = value,
+        _ => risk.category = value,
+    }
+}
+
+/// Every value stored at a field, concurrent ones included.
+fn all_values(doc: &mut RegisterDoc, record: &str, field: &str) -> BTreeSet<String> {
+    let am = doc.automerge();
+    let (_, risks) = am.get(automerge::ROOT, "risks").unwrap().unwrap();
+    let (_, obj) = am.get(&risks, record).unwrap().unwrap();
+    am.get_all(&obj, field).unwrap().into_iter().map(|(v, _)| v.to_str().unwrap().to_string()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn replicas_converge_and_keep_every_live_write(ops in prop::collection::vec(op(), 1..60), order in Just(()).prop_perturb(|_, mut rng| {
+        let mut pairs: Vec<(usize, usize)> = (0..3).flat_map(|a| (0..3).map(move |b| (a, b))).filter(|(a, b)| a != b).collect();
+        for i in (1..pairs.len()).rev() { pairs.swap(i, rng.random_range(0..=i)); }
+        pairs
+    })) {
+        let mut origin = RegisterDoc::new("p", 0).unwrap();
+        for (k, id) in RECORDS.iter().enumerate() {
+            let risk = Risk { title: format!("start {k}"), inherent_likelihood: 1, inherent_impact: 1,
+                residual_likelihood: 1, residual_impact: 1, target_score: 1, ..Default::default() };
+            origin.create(id, risk, 0).unwrap();
+        }
+        let mut replicas = [origin.fork(), origin.fork(), origin.fork()];
+
+        // The oracle: which writes each replica has seen, and which writes overwrote which.
+        let mut seen: [BTreeSet<usize>; 3] = Default::default();
+        let mut writes: Vec<(usize, usize, String)> = Vec::new(); // (record, field, value)
+        let mut overwritten: BTreeSet<usize> = BTreeSet::new();
+        let mut links: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+
+        for (n, op) in ops.iter().enumerate() {
+            match *op {
+                Op::Write(r, k, f) => {
+                    let value = format!("w{n}");
+                    replicas[r].update::<Risk>(RECORDS[k], n as i64, |risk| set_field(risk, f, value.clone())).unwrap();
+                    for &w in &seen[r] {
+                        if writes[w].0 == k && writes[w].1 == f {
+                            overwritten.insert(w);
+                        }
+                    }
+                    writes.push((k, f, value));
+                    seen[r].insert(writes.len() - 1);
+                }
+                Op::Link(r, k) => {
+                    let link = format!("l{n}");
+                    replicas[r].update::<Risk>(RECORDS[k], n as i64, |risk| { risk.actions.0.insert(link.clone()); }).unwrap();
+                    links.entry(k).or_default().insert(link);
+                }
+                Op::Merge(a, b) => {
+                    let (x, y) = two(&mut replicas, a, b);
+                    x.merge(y).unwrap();
+                    let theirs = seen[b].clone();
+                    seen[a].extend(theirs);
+                }
+            }
+        }
+        for (a, b) in order.iter().copied().chain([(0, 1), (0, 2), (1, 0), (2, 0)]) {
+            let (x, y) = two(&mut replicas, a, b);
+            x.merge(y).unwrap();
+        }
+
+        let heads: Vec<_> = replicas.iter_mut().map(|r| r.heads()).collect();
+        prop_assert_eq!(&heads[0], &heads[1]);
+        prop_assert_eq!(&heads[0], &heads[2]);
+        let registers: Vec<_> = replicas.iter().map(|r| r.register().unwrap()).collect();
+        prop_assert_eq!(&registers[0], &registers[1]);
+        prop_assert_eq!(&registers[0], &registers[2]);
+
+        for (k, record) in RECORDS.iter().enumerate() {
+            for (f, field) in FIELDS.iter().enumerate() {
+                let live: BTreeSet<String> = writes.iter().enumerate()
+                    .filter(|(w, (wk, wf, _))| *wk == k && *wf == f && !overwritten.contains(w))
+                    .map(|(_, (_, _, v))| v.clone())
+                    .collect();
+                if live.is_empty() {
+                    continue;
+                }
+                prop_assert_eq!(all_values(&mut replicas[0], record, field), live, "{} {}", record, field);
+            }
+            let expected = links.get(&k).cloned().unwrap_or_default();
+            prop_assert_eq!(&registers[0].risks[*record].actions.0, &expected);
+        }
+    }
+}
+
+fn two(replicas: &mut [RegisterDoc; 3], a: usize, b: usize) -> (&mut RegisterDoc, &mut RegisterDoc) {
+    assert_ne!(a, b);
+    if a < b {
+        let (left, right) = replicas.split_at_mut(b);
+        (&mut left[a], &mut right[0])
+    } else {
+        let (left, right) = replicas.split_at_mut(a);
+        (&mut right[0], &mut left[b])
+    }
+}
