@@ -1,1 +1,114 @@
-fn main() {}
+//! Criterion benchmarks of the register document at scale: a generated register of 10,000
+//! records carrying 100,000 changes. Results and the command are in docs/BENCHMARKS.md.
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use shared::*;
+use std::hint::black_box;
+use std::sync::OnceLock;
+
+const T0: i64 = 1_795_000_000;
+
+/// `records` records across four collections, then edits until there are `changes` changes.
+fn generate(records: usize, changes: usize) -> RegisterDoc {
+    let mut doc = RegisterDoc::new("Generated register", T0).unwrap();
+    for i in 0..records {
+        let id = format!("rec-{i:05}");
+        let t = T0 + i as i64;
+        match i % 10 {
+            0..=5 => doc.create(&id, risk(i), t),
+            6 | 7 => doc.create(&id, Action { title: format!("Action {i}"), ..Default::default() }, t),
+            8 => doc.create(&id, Supplier { name: format!("Supplier {i}"), ..Default::default() }, t),
+            _ => doc.create(&id, Person { name: format!("Person {i}"), ..Default::default() }, t),
+        }
+        .unwrap();
+    }
+    // Field edits spread over the risks, each its own change.
+    let risks: Vec<usize> = (0..records).filter(|i| i % 10 <= 5).collect();
+    for n in 0..changes.saturating_sub(records + 1) {
+        let i = risks[(n * 7919) % risks.len()];
+        edit(&mut doc, i, n);
+    }
+    doc
+}
+
+fn risk(i: usize) -> Risk {
+    Risk {
+        title: format!("Risk {i}"),
+        description: "Generated for the benchmark".into(),
+        inherent_likelihood: 3,
+        inherent_impact: 4,
+        residual_likelihood: 2,
+        residual_impact: 3,
+        target_score: 6,
+        ..Default::default()
+    }
+}
+
+fn edit(doc: &mut RegisterDoc, i: usize, n: usize) {
+    let id = format!("rec-{i:05}");
+    doc.update::<Risk>(&id, T0 + n as i64, |r| {
+        r.residual_impact = (n % 5) as u8 + 1;
+        r.controls = format!("Control revision {n}");
+    })
+    .unwrap();
+}
+
+fn big() -> &'static [u8] {
+    static SAVED: OnceLock<Vec<u8>> = OnceLock::new();
+    SAVED.get_or_init(|| generate(10_000, 100_000).save())
+}
+
+fn benches(c: &mut Criterion) {
+    let saved = big();
+    eprintln!("10,000 records, 100,000 changes: {} bytes saved", saved.len());
+    let mut group = c.benchmark_group("register_10k");
+    group.sample_size(10);
+
+    let mut doc = RegisterDoc::load(saved).unwrap();
+    group.bench_function("save", |b| b.iter(|| black_box(doc.save())));
+    group.bench_function("load", |b| b.iter(|| black_box(RegisterDoc::load(saved).unwrap())));
+    group.bench_function("hydrate whole register", |b| b.iter(|| black_box(doc.register().unwrap())));
+    group.bench_function("read one record", |b| b.iter(|| black_box(doc.get::<Risk>("rec-04321").unwrap())));
+    let mut n = 0;
+    group.bench_function("one field edit", |b| {
+        b.iter(|| {
+            n += 1;
+            doc.update::<Risk>("rec-04321", T0, |r| r.controls = format!("Edit {n}")).unwrap()
+        })
+    });
+    group.bench_function("merge 1,000 divergent edits each way", |b| {
+        b.iter_batched(
+            || {
+                let mut a = RegisterDoc::load(saved).unwrap();
+                let mut other = a.fork();
+                for n in 0..1_000 {
+                    edit(&mut a, (n * 13) % 6_000 / 6 * 10, n);
+                    edit(&mut other, (n * 17) % 6_000 / 6 * 10 + 1, n + 1_000_000);
+                }
+                (a, other)
+            },
+            |(mut a, mut other)| {
+                a.merge(&mut other).unwrap();
+                other.merge(&mut a).unwrap();
+                black_box((a, other))
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
+    // The same edit on a small register: the cost of an edit must not grow with the register.
+    let mut small = generate(100, 1_000);
+    let mut group = c.benchmark_group("register_100");
+    let mut n = 0;
+    group.bench_function("one field edit", |b| {
+        b.iter(|| {
+            n += 1;
+            small.update::<Risk>("rec-00042", T0, |r| r.controls = format!("Edit {n}")).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(register, benches);
+criterion_main!(register);

@@ -112,7 +112,8 @@ fn history_names_who_changed_which_field_when() {
     a.merge(&mut b).unwrap();
 
     let history = a.history::<Risk>("x").unwrap();
-    let summary: Vec<(Option<&str>, i64, &str, Option<&str>, Option<&str>)> = history
+    type Line<'a> = (Option<&'a str>, i64, &'a str, Option<&'a str>, Option<&'a str>);
+    let summary: Vec<Line> = history
         .iter()
         .map(|h| (h.person.as_deref(), h.time, h.field.as_str(), h.old.as_deref(), h.new.as_deref()))
         .collect();

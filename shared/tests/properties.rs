@@ -43,7 +43,7 @@ fn all_values(doc: &mut RegisterDoc, record: &str, field: &str) -> BTreeSet<Stri
     let am = doc.automerge();
     let (_, risks) = am.get(automerge::ROOT, "risks").unwrap().unwrap();
     let (_, obj) = am.get(&risks, record).unwrap().unwrap();
-    am.get_all(&obj, field).unwrap().into_iter().map(|(v, _)| v.to_str().unwrap().to_string()).collect()
+    am.get_all(&obj, field).unwrap().into_iter().map(|(v, _)| v.as_str().unwrap().to_string()).collect()
 }
 
 proptest! {
