@@ -1,13 +1,277 @@
 //! The Continuity Register browser app: Leptos components over the shared register model.
+//! Views read the register from the document module's signal; none of them writes to it.
 
+pub mod doc;
+pub mod download;
+
+use doc::{Store, now, today};
 use leptos::prelude::*;
+use shared::calendar::{ics, obligations};
+use shared::export::{csv, json, tables, xlsx};
+use shared::refs::references;
+use shared::{Risk, Severity, findings};
+
+/// The sections of the app, in the order of the navigation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Risks,
+    Findings,
+    Calendar,
+    Export,
+}
+
+impl Section {
+    const ALL: [Section; 4] = [Section::Risks, Section::Findings, Section::Calendar, Section::Export];
+    fn label(self) -> &'static str {
+        match self {
+            Section::Risks => "Risks",
+            Section::Findings => "Findings",
+            Section::Calendar => "Calendar",
+            Section::Export => "Export",
+        }
+    }
+    fn slug(self) -> &'static str {
+        match self {
+            Section::Risks => "risks",
+            Section::Findings => "findings",
+            Section::Calendar => "calendar",
+            Section::Export => "export",
+        }
+    }
+}
 
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
+    let store = Store::sample();
+    provide_context(store.clone());
+    let (section, set_section) = signal(Section::Risks);
+    let name = move || store.register.with(|r| r.name.clone());
     view! {
-        <main>
+        <header>
             <h1>"Continuity Register"</h1>
+            <p data-testid="register-name">{name}</p>
+        </header>
+        <nav aria-label="Sections">
+            {Section::ALL
+                .into_iter()
+                .map(|s| {
+                    view! {
+                        <button
+                            data-testid=format!("nav-{}", s.slug())
+                            aria-current=move || (section.get() == s).then_some("page")
+                            on:click=move |_| set_section.set(s)
+                        >
+                            {s.label()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
+        <main>
+            {move || store.error.get().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
+            {move || match section.get() {
+                Section::Risks => view! { <Risks /> }.into_any(),
+                Section::Findings => view! { <Findings /> }.into_any(),
+                Section::Calendar => view! { <Calendar /> }.into_any(),
+                Section::Export => view! { <Export /> }.into_any(),
+            }}
         </main>
+    }
+}
+
+/// The risk register as a table, worst residual band first.
+#[component]
+fn Risks() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let rows = move || {
+        let register = store.register.get();
+        let refs = references::<Risk>(&register);
+        let mut risks: Vec<_> = register.live::<Risk>().collect();
+        risks.sort_by_key(|(_, r)| std::cmp::Reverse(r.residual_score()));
+        risks
+            .into_iter()
+            .map(|(id, r)| {
+                let reference = refs.get(id).cloned().unwrap_or_default();
+                let owner = r.owner.as_deref().and_then(|o| register.person_name(o)).unwrap_or("").to_string();
+                let band = r.band();
+                view! {
+                    <tr data-testid=format!("risk-{reference}")>
+                        <td>{reference.clone()}</td>
+                        <td>{r.title.clone()}</td>
+                        <td>{owner}</td>
+                        <td>{r.inherent_score()}</td>
+                        <td>{r.residual_score()}</td>
+                        <td class=format!("band-{}", band.label().to_lowercase())>{band.label()}</td>
+                        <td>{r.target_score}</td>
+                        <td>{r.treatment.label()}</td>
+                        <td>{r.next_review().map(|d| d.to_string()).unwrap_or_else(|| "Now".into())}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <table data-testid="risks-table">
+            <caption>"Risk register"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Ref"</th>
+                    <th scope="col">"Title"</th>
+                    <th scope="col">"Owner"</th>
+                    <th scope="col">"Inherent"</th>
+                    <th scope="col">"Residual"</th>
+                    <th scope="col">"Band"</th>
+                    <th scope="col">"Target"</th>
+                    <th scope="col">"Treatment"</th>
+                    <th scope="col">"Next review"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// Everything the register raises today, errors first.
+#[component]
+fn Findings() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let items = move || {
+        let found = findings(&store.register.get(), today());
+        if found.is_empty() {
+            return view! { <p data-testid="findings-none">"Nothing to raise today."</p> }.into_any();
+        }
+        view! {
+            <ul data-testid="findings-list">
+                {found
+                    .into_iter()
+                    .map(|f| {
+                        let class = match f.severity {
+                            Severity::Error => "severity-error",
+                            Severity::Warning => "severity-warning",
+                        };
+                        view! {
+                            <li data-testid="finding" class=class>
+                                <strong>{f.severity.label()}": "</strong>
+                                {f.message}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <h2>"Findings"</h2>
+        {items}
+    }
+}
+
+/// Every dated obligation, due or overdue, with a calendar file to download.
+#[component]
+fn Calendar() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let download = move |_| {
+        let register = store.register.get_untracked();
+        let today = today();
+        let generated = chrono::DateTime::from_timestamp(now(), 0).unwrap_or_default();
+        let text = ics(&register.name, &obligations(&register, today), today, generated);
+        store.error.set(download::offer("review-calendar.ics", "text/calendar", text.as_bytes()).err());
+    };
+    let rows = move || {
+        obligations(&store.register.get(), today())
+            .into_iter()
+            .map(|o| {
+                let due = o.due.map(|d| d.to_string()).unwrap_or_else(|| "Now".into());
+                view! {
+                    <tr data-testid="obligation" class:overdue=o.overdue>
+                        <td>{due}</td>
+                        <td>{o.what}</td>
+                        <td>{o.subject}</td>
+                        <td>{if o.overdue { "Overdue" } else { "" }}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <h2>"Review calendar"</h2>
+        <button data-testid="calendar-download" on:click=download>
+            "Download calendar (.ics)"
+        </button>
+        <table data-testid="calendar-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Due"</th>
+                    <th scope="col">"What"</th>
+                    <th scope="col">"Record"</th>
+                    <th scope="col">"State"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// Downloads for auditors.
+#[component]
+fn Export() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let workbook = move |_| {
+        let register = store.register.get_untracked();
+        let generated = chrono::DateTime::from_timestamp(now(), 0).unwrap_or_default();
+        let result = xlsx(&register, today(), generated).map_err(|e| e.to_string()).and_then(|bytes| {
+            download::offer(
+                "continuity-register.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &bytes,
+            )
+        });
+        store.error.set(result.err());
+    };
+    let whole = move |_| {
+        let result = json(&store.register.get_untracked())
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| download::offer("continuity-register.json", "application/json", &bytes));
+        store.error.set(result.err());
+    };
+    let sections = move || {
+        tables(&store.register.get(), today())
+            .into_iter()
+            .map(|table| {
+                let name = table.section;
+                let file = format!("{}.csv", name.to_lowercase().replace(' ', "-"));
+                let rows = table.rows.len();
+                let table = StoredValue::new(table);
+                let save = move |_| {
+                    let result = table
+                        .with_value(csv)
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| download::offer(&file, "text/csv", &bytes));
+                    store.error.set(result.err());
+                };
+                view! {
+                    <li>
+                        <button data-testid=format!("export-csv-{}", name.to_lowercase().replace(' ', "-")) on:click=save>
+                            {format!("{name} (CSV, {rows} rows)")}
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <h2>"Export"</h2>
+        <p>
+            <button data-testid="export-xlsx" on:click=workbook>
+                "Workbook (XLSX, a sheet per section)"
+            </button>
+            " "
+            <button data-testid="export-json" on:click=whole>
+                "Whole register (JSON)"
+            </button>
+        </p>
+        <ul>{sections}</ul>
     }
 }

@@ -1,14 +1,61 @@
-//! Browser tests (headless Chromium via wasm-bindgen-test): the app mounts, and the shared
-//! model works compiled to wasm.
+//! Browser tests (headless Chromium via wasm-bindgen-test): the app renders the sample
+//! register, and the shared model's exports work compiled to wasm, where there is no
+//! system clock to fall back on.
 #![cfg(target_arch = "wasm32")]
 
+use shared::Severity;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn count(selector: &str) -> u32 {
+    document().query_selector_all(selector).unwrap().length()
+}
+
+fn click(testid: &str) {
+    let el = document().query_selector(&format!("[data-testid='{testid}']")).unwrap().expect(testid);
+    el.dyn_into::<web_sys::HtmlElement>().unwrap().click();
+}
+
 #[wasm_bindgen_test]
-fn app_mounts() {
+async fn app_shows_the_sample_register() {
     leptos::mount::mount_to_body(continuity_app::App);
-    let document = web_sys::window().unwrap().document().unwrap();
-    let heading = document.query_selector("h1").unwrap().expect("the app renders a heading");
+    let heading = document().query_selector("h1").unwrap().expect("the app renders a heading");
     assert_eq!(heading.text_content().unwrap(), "Continuity Register");
+    assert_eq!(count("[data-testid='risks-table'] tbody tr"), 8);
+    assert!(count("[data-testid='risk-R-001']") == 1);
+
+    click("nav-findings");
+    assert!(count("[data-testid='finding']") > 0);
+    assert_eq!(count("[data-testid='finding'].severity-error"), 0, "the sample has no errors");
+
+    click("nav-calendar");
+    assert!(count("[data-testid='obligation']") > 10);
+
+    click("nav-export");
+    assert_eq!(count("[data-testid^='export-csv-']"), 12);
+    click("export-xlsx");
+    click("export-json");
+    click("export-csv-risks");
+    assert_eq!(count("[data-testid='error']"), 0, "every download was prepared");
+}
+
+#[wasm_bindgen_test]
+fn exports_and_calendar_work_in_wasm() {
+    let today = continuity_app::doc::today();
+    let register = shared::sample::sample(today, 1_795_000_000).unwrap().register().unwrap();
+    assert!(shared::findings(&register, today).iter().all(|f| f.severity != Severity::Error));
+    let generated = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+    let workbook = shared::export::xlsx(&register, today, generated).unwrap();
+    assert_eq!(&workbook[..2], b"PK", "an XLSX file is a zip archive");
+    let obligations = shared::calendar::obligations(&register, today);
+    let text = shared::calendar::ics(&register.name, &obligations, today, generated);
+    assert!(text.starts_with("BEGIN:VCALENDAR"));
+    // Every stamp is the one passed in: nothing read a clock.
+    assert_eq!(text.matches("DTSTAMP:").count(), obligations.len());
+    assert_eq!(text.matches("DTSTAMP:20261118T110640Z").count(), obligations.len());
 }

@@ -76,6 +76,13 @@ fn benches(c: &mut Criterion) {
             doc.update::<Risk>("rec-04321", T0, |r| r.controls = format!("Edit {n}")).unwrap()
         })
     });
+    let mut created = 0;
+    group.bench_function("create one record", |b| {
+        b.iter(|| {
+            created += 1;
+            doc.create(&format!("new-{created}"), risk(created), T0).unwrap()
+        })
+    });
     group.bench_function("merge 1,000 divergent edits each way", |b| {
         b.iter_batched(
             || {
@@ -105,6 +112,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             small.update::<Risk>("rec-00042", T0, |r| r.controls = format!("Edit {n}")).unwrap()
+        })
+    });
+    let mut created = 0;
+    group.bench_function("create one record", |b| {
+        b.iter(|| {
+            created += 1;
+            small.create(&format!("new-{created}"), risk(created), T0).unwrap()
         })
     });
     group.finish();

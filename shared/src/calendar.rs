@@ -109,3 +109,62 @@ pub fn ics(register_name: &str, obligations: &[Obligation], today: Date, generat
 fn slug(text: &str) -> String {
     text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::sample;
+
+    fn today() -> Date {
+        Date::parse("2026-11-22").unwrap()
+    }
+
+    #[test]
+    fn every_kind_of_obligation_is_listed_in_date_order() {
+        let register = sample(today(), 0).unwrap().register().unwrap();
+        let list = obligations(&register, today());
+        for what in [
+            "Risk review",
+            "Annual review of alternatives",
+            "Full DR exercise",
+            "Next exercise due by cadence",
+            "Action due",
+            "Insurance renewal",
+            "Annual review",
+            "Runbook review",
+            "Break-glass test",
+        ] {
+            assert!(list.iter().any(|o| o.what == what), "no {what}");
+        }
+        assert!(list.iter().any(|o| o.what.starts_with("Assess the alternative")));
+        let dates: Vec<_> = list.iter().filter_map(|o| o.due).collect();
+        assert!(dates.windows(2).all(|w| w[0] <= w[1]));
+        // The sample's overdue action is flagged; the planned DR exercise is not.
+        let action = list.iter().find(|o| o.subject.contains("Walk the deputy")).unwrap();
+        assert!(action.overdue);
+        assert!(!list.iter().find(|o| o.what == "Full DR exercise").unwrap().overdue);
+        // Done actions and planned kinds are not listed twice.
+        assert!(!list.iter().any(|o| o.subject.contains("contact tree")));
+        assert!(!list.iter().any(|o| o.what == "Next exercise due by cadence" && o.subject == "Full DR exercise"));
+    }
+
+    #[test]
+    fn ics_is_valid_and_reproducible() {
+        let register = sample(today(), 0).unwrap().register().unwrap();
+        let list = obligations(&register, today());
+        let stamp = DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        let text = ics(&register.name, &list, today(), stamp);
+        assert_eq!(text, ics(&register.name, &list, today(), stamp), "same inputs, same bytes");
+        assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(text.trim_end().ends_with("END:VCALENDAR"));
+        assert_eq!(text.matches("BEGIN:VEVENT").count(), list.len());
+        assert_eq!(text.matches("DTSTAMP:20261118T110640Z").count(), list.len());
+        let uids: std::collections::BTreeSet<&str> = text.lines().filter(|l| l.starts_with("UID:")).collect();
+        assert_eq!(uids.len(), list.len(), "every event has its own stable UID");
+        // All-day events: a DATE value, no time.
+        assert!(text.contains("DTSTART;VALUE=DATE:"));
+        // And a calendar library can read it back.
+        let parsed: icalendar::Calendar = text.parse().unwrap();
+        assert_eq!(parsed.components.len(), list.len());
+    }
+}

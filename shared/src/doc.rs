@@ -77,6 +77,9 @@ pub struct Conflict {
 #[derive(Debug, Clone)]
 pub struct RegisterDoc {
     doc: AutoCommit,
+    /// The highest record number per collection, so that creating a record does not scan
+    /// the collection. Forgotten whenever changes arrive from elsewhere.
+    highest: HashMap<&'static str, u64>,
 }
 
 impl RegisterDoc {
@@ -90,7 +93,7 @@ impl RegisterDoc {
         for collection in COLLECTIONS.iter().chain(&["actors"]) {
             doc.put_object(automerge::ROOT, *collection, ObjType::Map)?;
         }
-        let mut this = RegisterDoc { doc };
+        let mut this = RegisterDoc { doc, highest: HashMap::new() };
         this.commit(now, "create register");
         Ok(this)
     }
@@ -98,14 +101,14 @@ impl RegisterDoc {
     /// Loads a saved register, refusing bytes that are not one or that a newer version wrote.
     pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
         let doc = AutoCommit::load(bytes).map_err(|e| DocError::NotARegister(e.to_string()))?;
-        let this = RegisterDoc { doc };
+        let this = RegisterDoc { doc, highest: HashMap::new() };
         this.check_schema()?;
         Ok(this)
     }
 
     /// Wraps a document that arrived by sync, with the same checks as `load`.
     pub fn from_automerge(doc: AutoCommit) -> Result<Self, DocError> {
-        let this = RegisterDoc { doc };
+        let this = RegisterDoc { doc, highest: HashMap::new() };
         this.check_schema()?;
         Ok(this)
     }
@@ -140,6 +143,7 @@ impl RegisterDoc {
 
     /// The underlying document, for the sync protocol.
     pub fn automerge(&mut self) -> &mut AutoCommit {
+        self.highest.clear();
         &mut self.doc
     }
 
@@ -154,12 +158,13 @@ impl RegisterDoc {
 
     /// A copy that edits as a different actor, as a second device would.
     pub fn fork(&mut self) -> RegisterDoc {
-        RegisterDoc { doc: self.doc.fork() }
+        RegisterDoc { doc: self.doc.fork(), highest: self.highest.clone() }
     }
 
     /// Takes in every change the other replica has that this one lacks.
     pub fn merge(&mut self, other: &mut RegisterDoc) -> Result<(), DocError> {
         self.doc.merge(&mut other.doc)?;
+        self.highest.clear();
         Ok(())
     }
 
@@ -200,7 +205,7 @@ impl RegisterDoc {
         if self.doc.get(&collection, id)?.is_some() {
             return Err(DocError::Exists { kind: R::LABEL, id: id.into() });
         }
-        let number = self.next_number(&collection)?;
+        let number = self.next_number(R::COLLECTION, &collection)?;
         record.set_number(number);
         reconcile_prop(&mut self.doc, &collection, id, &record)?;
         self.commit(now, &format!("create {}/{id}", R::COLLECTION));
@@ -210,7 +215,11 @@ impl RegisterDoc {
     /// The next free number: one more than any number in the collection, archived included,
     /// so a number is never reused on this replica. Two replicas offline can still pick the
     /// same one; `refs` tells such records apart.
-    fn next_number(&self, collection: &ObjId) -> Result<u64, DocError> {
+    fn next_number(&mut self, name: &'static str, collection: &ObjId) -> Result<u64, DocError> {
+        if let Some(highest) = self.highest.get_mut(name) {
+            *highest += 1;
+            return Ok(*highest);
+        }
         let mut max = 0;
         for item in self.doc.map_range(collection, ..) {
             if let ValueRef::Object(ObjType::Map) = item.value
@@ -220,6 +229,7 @@ impl RegisterDoc {
                 max = max.max(n);
             }
         }
+        self.highest.insert(name, max + 1);
         Ok(max + 1)
     }
 
@@ -260,7 +270,7 @@ impl RegisterDoc {
         let collection = self.collection(R::COLLECTION)?;
         let record =
             map_at(&self.doc, &collection, id)?.ok_or_else(|| DocError::NotFound { kind: R::LABEL, id: id.into() })?;
-        let number = self.next_number(&collection)?;
+        let number = self.next_number(R::COLLECTION, &collection)?;
         self.doc.put(&record, "number", number)?;
         self.commit(now, &format!("renumber {}/{id}", R::COLLECTION));
         Ok(number)

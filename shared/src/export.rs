@@ -508,3 +508,85 @@ pub fn xlsx(register: &Register, today: Date, created: DateTime<Utc>) -> Result<
     }
     Ok(workbook.save_to_buffer()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::sample;
+
+    fn today() -> Date {
+        Date::parse("2026-11-22").unwrap()
+    }
+
+    #[test]
+    fn every_section_has_a_table_with_rows_as_wide_as_its_headers() {
+        let register = sample(today(), 0).unwrap().register().unwrap();
+        let tables = tables(&register, today());
+        let names: Vec<_> = tables.iter().map(|t| t.section).collect();
+        assert_eq!(
+            names,
+            [
+                "Risks",
+                "Suppliers",
+                "Alternatives",
+                "Supplier reviews",
+                "People",
+                "Roles",
+                "Runbooks",
+                "Break-glass accounts",
+                "Exercises",
+                "Actions",
+                "Insurance",
+                "Plans"
+            ]
+        );
+        for t in &tables {
+            assert!(!t.rows.is_empty(), "{} is empty", t.section);
+            assert!(t.rows.iter().all(|r| r.len() == t.headers.len()), "{}", t.section);
+        }
+    }
+
+    #[test]
+    fn csv_round_trips_through_a_csv_reader() {
+        let register = sample(today(), 0).unwrap().register().unwrap();
+        let bytes = csv_section(&register, today(), "risks").unwrap();
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        assert_eq!(reader.headers().unwrap().get(0), Some("Reference"));
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 8);
+        let destructive = rows.iter().find(|r| &r[1] == "Destructive security incident").unwrap();
+        assert_eq!(&destructive[13], "Transfer");
+        assert_eq!(&destructive[22], "I-002", "insurance shown by reference");
+        let insurance = csv_section(&register, today(), "Insurance").unwrap();
+        let text = String::from_utf8(insurance).unwrap();
+        assert!(text.contains("\"£2,000,000.00\""), "money as exact text: {text}");
+        assert!(text.contains("2027-08-22"), "dates in ISO form");
+        let err = csv_section(&register, today(), "Nope").unwrap_err();
+        assert_eq!(err.to_string(), "there is no section called Nope");
+    }
+
+    #[test]
+    fn json_holds_the_whole_register() {
+        let register = sample(today(), 0).unwrap().register().unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&json(&register).unwrap()).unwrap();
+        assert_eq!(value["risks"]["r-region"]["title"], "Regional cloud outage");
+        assert_eq!(value["policies"]["i-cyber"]["cover_limit"], 200_000_000, "pence, an integer");
+        assert_eq!(value["risks"]["r-region"]["last_review"], "2026-10-22");
+    }
+
+    #[test]
+    fn xlsx_has_a_sheet_per_section_and_is_reproducible() {
+        let register = sample(today(), 0).unwrap().register().unwrap();
+        let created = DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        let a = xlsx(&register, today(), created).unwrap();
+        let b = xlsx(&register, today(), created).unwrap();
+        assert_eq!(a, b, "same inputs, same bytes");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
+        let sheets =
+            zip.file_names().filter(|n| n.as_ref().is_ok_and(|n| n.starts_with("xl/worksheets/sheet"))).count();
+        assert_eq!(sheets, 12);
+        let mut core = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("docProps/core.xml").unwrap(), &mut core).unwrap();
+        assert!(core.contains("2026-11-18T11:06:40Z"), "{core}");
+    }
+}

@@ -73,3 +73,48 @@ fn by_number<R: Record>(register: &Register) -> BTreeMap<u64, Vec<&Id>> {
     }
     by_number
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Risk;
+
+    fn register(numbers: &[(&str, u64)]) -> Register {
+        let mut register = Register::default();
+        for (id, n) in numbers {
+            register.risks.insert(id.to_string(), Risk { number: *n, title: id.to_string(), ..Default::default() });
+        }
+        register
+    }
+
+    #[test]
+    fn unique_numbers_are_plain_and_collisions_get_letters_by_id() {
+        let r = register(&[("b", 7), ("a", 7), ("c", 8), ("z", 12)]);
+        let refs = references::<Risk>(&r);
+        assert_eq!(refs["a"], "R-007a");
+        assert_eq!(refs["b"], "R-007b");
+        assert_eq!(refs["c"], "R-008");
+        assert_eq!(refs["z"], "R-012");
+        assert_eq!(collisions::<Risk>(&r), vec![(7, vec![&"a".to_string(), &"b".to_string()])]);
+    }
+
+    #[test]
+    fn letters_run_past_z() {
+        assert_eq!(suffix(0), "a");
+        assert_eq!(suffix(25), "z");
+        assert_eq!(suffix(26), "aa");
+        assert_eq!(suffix(27), "ab");
+        assert_eq!(suffix(26 * 27), "aaa");
+    }
+
+    #[test]
+    fn find_forgives_case_and_padding() {
+        let r = register(&[("b", 7), ("a", 7), ("c", 1234)]);
+        assert_eq!(find::<Risk>(&r, "r-7B").as_deref(), Some("b"));
+        assert_eq!(find::<Risk>(&r, " R-007a ").as_deref(), Some("a"));
+        assert_eq!(find::<Risk>(&r, "R-1234").as_deref(), Some("c"));
+        assert_eq!(find::<Risk>(&r, "R-007"), None, "ambiguous: needs the letter");
+        assert_eq!(find::<Risk>(&r, "nonsense"), None);
+        assert_eq!(reference_of::<Risk>(&r, "gone"), "gone");
+    }
+}
