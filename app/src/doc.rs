@@ -3,8 +3,6 @@
 
 use leptos::prelude::*;
 use shared::{Date, Register, RegisterDoc};
-use std::cell::RefCell;
-use std::rc::Rc;
 
 /// Today in the UK, from the browser's clock: the app reads the clock, `shared` never does.
 pub fn today() -> Date {
@@ -19,9 +17,9 @@ pub fn now() -> i64 {
 }
 
 /// The register document and the snapshot the views render.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 pub struct Store {
-    doc: Rc<RefCell<RegisterDoc>>,
+    doc: StoredValue<RegisterDoc, LocalStorage>,
     pub register: RwSignal<Register>,
     /// Why the last action failed, in words for the person who tried it.
     pub error: RwSignal<Option<String>>,
@@ -32,6 +30,11 @@ impl Store {
     pub fn sample() -> Store {
         let doc = shared::sample::sample(today(), now()).expect("the sample register builds");
         let register = doc.register().expect("the sample register reads back");
-        Store { doc: Rc::new(RefCell::new(doc)), register: RwSignal::new(register), error: RwSignal::new(None) }
+        Store { doc: StoredValue::new_local(doc), register: RwSignal::new(register), error: RwSignal::new(None) }
+    }
+
+    /// The whole document with its history, as a backup the app or another peer can load.
+    pub fn save(&self) -> Vec<u8> {
+        self.doc.try_update_value(|doc| doc.save()).unwrap_or_default()
     }
 }

@@ -44,7 +44,7 @@ impl Section {
 #[component]
 pub fn App() -> impl IntoView {
     let store = Store::sample();
-    provide_context(store.clone());
+    provide_context(store);
     let (section, set_section) = signal(Section::Risks);
     let name = move || store.register.with(|r| r.name.clone());
     view! {
@@ -236,6 +236,10 @@ fn Export() -> impl IntoView {
             .and_then(|bytes| download::offer("continuity-register.json", "application/json", &bytes));
         store.error.set(result.err());
     };
+    let backup = move |_| {
+        let result = download::offer("continuity-register.automerge", "application/octet-stream", &store.save());
+        store.error.set(result.err());
+    };
     let sections = move || {
         tables(&store.register.get(), today())
             .into_iter()
@@ -270,6 +274,10 @@ fn Export() -> impl IntoView {
             " "
             <button data-testid="export-json" on:click=whole>
                 "Whole register (JSON)"
+            </button>
+            " "
+            <button data-testid="export-document" on:click=backup>
+                "Register document with full history (.automerge)"
             </button>
         </p>
         <ul>{sections}</ul>

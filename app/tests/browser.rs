@@ -16,9 +16,14 @@ fn count(selector: &str) -> u32 {
     document().query_selector_all(selector).unwrap().length()
 }
 
-fn click(testid: &str) {
+/// Clicks a control, then lets Leptos re-render (it does so on a later task).
+async fn click(testid: &str) {
     let el = document().query_selector(&format!("[data-testid='{testid}']")).unwrap().expect(testid);
     el.dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    let later = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(later).await.unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -29,18 +34,19 @@ async fn app_shows_the_sample_register() {
     assert_eq!(count("[data-testid='risks-table'] tbody tr"), 8);
     assert!(count("[data-testid='risk-R-001']") == 1);
 
-    click("nav-findings");
+    click("nav-findings").await;
     assert!(count("[data-testid='finding']") > 0);
     assert_eq!(count("[data-testid='finding'].severity-error"), 0, "the sample has no errors");
 
-    click("nav-calendar");
+    click("nav-calendar").await;
     assert!(count("[data-testid='obligation']") > 10);
 
-    click("nav-export");
+    click("nav-export").await;
     assert_eq!(count("[data-testid^='export-csv-']"), 12);
-    click("export-xlsx");
-    click("export-json");
-    click("export-csv-risks");
+    click("export-xlsx").await;
+    click("export-json").await;
+    click("export-document").await;
+    click("export-csv-risks").await;
     assert_eq!(count("[data-testid='error']"), 0, "every download was prepared");
 }
 
