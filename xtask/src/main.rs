@@ -81,13 +81,13 @@ fn setup(root: &Path, browser: bool) -> Result<()> {
     if capture("cargo", &["fmt", "--version"]).is_none() || capture("cargo", &["clippy", "--version"]).is_none() {
         cmd("rustup", &["component", "add", "rustfmt", "clippy"])?;
     }
-    if !capture("trunk", &["--version"]).is_some_and(|v| v.contains(TRUNK_VERSION)) {
+    if capture("trunk", &["--version"]).is_none_or(|v| !v.contains(TRUNK_VERSION)) {
         // --locked: newer dependency releases need a newer Rust than this toolchain.
         cmd("cargo", &["install", &format!("trunk@{TRUNK_VERSION}"), "--locked"])?;
     }
     let bindgen = locked_version(root, "wasm-bindgen")?;
     check_trunk_toml(root, &bindgen)?;
-    if !capture("wasm-bindgen", &["--version"]).is_some_and(|v| v.split_whitespace().nth(1) == Some(bindgen.as_str())) {
+    if capture("wasm-bindgen", &["--version"]).is_none_or(|v| v.split_whitespace().nth(1) != Some(bindgen.as_str())) {
         // Not --locked: the CLI's own lock file pins a crate the registry no longer serves.
         cmd("cargo", &["install", &format!("wasm-bindgen-cli@{bindgen}")])?;
     }
@@ -124,10 +124,10 @@ fn locked_version(root: &Path, name: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == format!("name = \"{name}\"") {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_string());
-            }
+        if line == format!("name = \"{name}\"")
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_string());
         }
     }
     bail!("{name} is not in Cargo.lock")
