@@ -69,6 +69,9 @@ fn benches(c: &mut Criterion) {
     group.bench_function("load", |b| b.iter(|| black_box(RegisterDoc::load(saved).unwrap())));
     group.bench_function("hydrate whole register", |b| b.iter(|| black_box(doc.register().unwrap())));
     group.bench_function("read one record", |b| b.iter(|| black_box(doc.get::<Risk>("rec-04321").unwrap())));
+    group.bench_function("history of one record", |b| b.iter(|| black_box(doc.history::<Risk>("rec-04320").unwrap())));
+    let mid = Date(chrono::DateTime::from_timestamp(T0 + 50_000, 0).unwrap().date_naive());
+    group.bench_function("register as of a date", |b| b.iter(|| black_box(doc.as_of(mid).unwrap())));
     let mut n = 0;
     group.bench_function("one field edit", |b| {
         b.iter(|| {
