@@ -1,10 +1,13 @@
-//! The relay's entry point: reads its configuration, serves the built app, stops cleanly on
-//! SIGINT or SIGTERM.
+//! The relay's entry point: reads its configuration, opens storage, serves the built app and
+//! the sync endpoint, and stops cleanly on SIGINT or SIGTERM.
 
 use anyhow::Context;
 use clap::Parser;
+use continuity_server::Limits;
+use continuity_server::relay::Relay;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Continuity Register relay.
 #[derive(Parser, Debug)]
@@ -16,6 +19,12 @@ struct Config {
     /// The built app (Trunk's output).
     #[arg(long, env = "CONTINUITY_DIST", default_value = "dist")]
     dist: PathBuf,
+    /// Where the registers are stored (an SQLite database is created in it).
+    #[arg(long, env = "CONTINUITY_DATA", default_value = "data")]
+    data: PathBuf,
+    /// Largest message a peer may send, in bytes.
+    #[arg(long, env = "CONTINUITY_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_message_bytes: usize,
 }
 
 #[tokio::main]
@@ -27,14 +36,18 @@ async fn main() -> anyhow::Result<()> {
     if !config.dist.join("index.html").is_file() {
         anyhow::bail!("{} has no index.html: build the app first (cargo xtask run does)", config.dist.display());
     }
+    let storage = continuity_server::storage::Sqlite::open(&config.data)?;
+    let relay = Arc::new(Relay::new(Arc::new(storage), format!("relay-{}", uuid::Uuid::new_v4())));
+    let limits = Limits { max_message_bytes: config.max_message_bytes };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     // Tests and people both read this line to find the relay.
     println!("Continuity Register is at http://{addr}/");
-    tracing::info!(%addr, dist = %config.dist.display(), "listening");
-    axum::serve(listener, continuity_server::router(&config.dist)).with_graceful_shutdown(shutdown()).await?;
+    tracing::info!(%addr, dist = %config.dist.display(), data = %config.data.display(), "listening");
+    let app = continuity_server::router(&config.dist, relay, limits);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -15,6 +15,8 @@ impl Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
             .args(["--listen", "127.0.0.1:0", "--dist"])
             .arg(dist)
+            .arg("--data")
+            .arg(dist.join("data"))
             .stdout(Stdio::piped())
             .spawn()
             .expect("relay starts");

@@ -10,6 +10,7 @@ pub mod export;
 pub mod findings;
 pub mod model;
 pub mod money;
+pub mod protocol;
 pub mod refs;
 pub mod sample;
 

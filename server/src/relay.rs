@@ -1,0 +1,218 @@
+//! The sync relay: documents in memory backed by `Storage`, and the peers syncing each.
+//! The protocol itself lives in `shared::protocol`; this module adds the locking and the
+//! durability rule: changes a peer sends are stored before anything is sent that shows the
+//! relay has them, and a storage failure is reported and acknowledged to nobody.
+//! The relay never looks inside a document: it holds and forwards Automerge changes only.
+
+use crate::storage::{Storage, StorageError};
+use automerge::AutoCommit;
+use automerge::sync::{self, SyncDoc};
+use shared::protocol::{DocumentId, Message, ProtocolError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc};
+
+/// Chunks appended before the relay folds them into a new snapshot.
+const COMPACT_AFTER: usize = 64;
+
+/// A connection's id within this relay process.
+pub type ConnectionId = u64;
+
+/// Where a connection's outgoing messages go (its socket writer drains it).
+pub type Outbox = mpsc::UnboundedSender<Message>;
+
+/// Why a message could not be handled; the connection gets `error` and is closed.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    #[error("{0}; the changes were not accepted")]
+    Storage(#[from] StorageError),
+    #[error("the stored document {0} cannot be read: {1}")]
+    Corrupt(DocumentId, String),
+}
+
+struct Peer {
+    peer_id: String,
+    state: sync::State,
+    outbox: Outbox,
+}
+
+struct Entry {
+    doc: AutoCommit,
+    /// Whether anything has been stored for this document.
+    stored: bool,
+    chunks_since_snapshot: usize,
+    last_chunk: i64,
+    peers: HashMap<ConnectionId, Peer>,
+    /// Set when a write failed: this copy may hold changes that are not on disk, so nobody
+    /// may use it again. Its peers are disconnected and the document reloaded.
+    poisoned: bool,
+}
+
+pub struct Relay {
+    pub peer_id: String,
+    storage: Arc<dyn Storage>,
+    docs: std::sync::Mutex<HashMap<DocumentId, Arc<Mutex<Entry>>>>,
+}
+
+impl Relay {
+    pub fn new(storage: Arc<dyn Storage>, peer_id: String) -> Relay {
+        Relay { peer_id, storage, docs: std::sync::Mutex::new(HashMap::new()) }
+    }
+
+    /// The in-memory entry for a document, loading it from storage on first use.
+    async fn entry(&self, id: DocumentId) -> Result<Arc<Mutex<Entry>>, RelayError> {
+        if let Some(entry) = self.docs.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(entry.clone());
+        }
+        let storage = self.storage.clone();
+        let stored =
+            tokio::task::spawn_blocking(move || storage.load(&id)).await.map_err(|e| StorageError(e.to_string()))??;
+        let mut entry = Entry {
+            doc: AutoCommit::new(),
+            stored: false,
+            chunks_since_snapshot: 0,
+            last_chunk: 0,
+            peers: HashMap::new(),
+            poisoned: false,
+        };
+        if let Some(stored) = stored {
+            let corrupt = |e: automerge::AutomergeError| RelayError::Corrupt(id, e.to_string());
+            if let Some(snapshot) = &stored.snapshot {
+                entry.doc = AutoCommit::load(snapshot).map_err(corrupt)?;
+            }
+            for (chunk_id, chunk) in &stored.chunks {
+                entry.doc.load_incremental(chunk).map_err(corrupt)?;
+                entry.last_chunk = *chunk_id;
+            }
+            entry.stored = true;
+            entry.chunks_since_snapshot = stored.chunks.len();
+        }
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        // Another connection may have loaded it meanwhile: keep the first.
+        Ok(docs.entry(id).or_insert_with(|| Arc::new(Mutex::new(entry))).clone())
+    }
+
+    /// Drops a document from memory so the next use reloads what is on disk: after a
+    /// storage failure, the copy in memory may hold changes that were never stored.
+    fn evict(&self, id: &DocumentId) {
+        self.docs.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+
+    /// Handles a `sync` or `request` from a connection. Replies (and messages to other
+    /// peers of the document) go to their outboxes.
+    pub async fn sync(
+        &self,
+        connection: ConnectionId,
+        peer_id: &str,
+        outbox: &Outbox,
+        document_id: &str,
+        data: &[u8],
+        request: bool,
+    ) -> Result<(), RelayError> {
+        let id: DocumentId = document_id.parse()?;
+        let message = sync::Message::decode(data)
+            .map_err(|e| ProtocolError::BadSync { document: id.to_string(), reason: e.to_string() })?;
+        let mut guard = loop {
+            let guard = self.entry(id).await?.lock_owned().await;
+            if !guard.poisoned {
+                break guard;
+            }
+        };
+        let e = &mut *guard;
+        let peer = e.peers.entry(connection).or_insert_with(|| Peer {
+            peer_id: peer_id.to_string(),
+            state: sync::State::new(),
+            outbox: outbox.clone(),
+        });
+        let before = e.doc.get_heads();
+        e.doc
+            .sync()
+            .receive_sync_message(&mut peer.state, message)
+            .map_err(|err| ProtocolError::BadSync { document: id.to_string(), reason: err.to_string() })?;
+        let after = e.doc.get_heads();
+        if after != before {
+            let chunk = e.doc.save_after(&before);
+            let storage = self.storage.clone();
+            let stored = tokio::task::spawn_blocking(move || storage.append(&id, &chunk))
+                .await
+                .map_err(|err| StorageError(err.to_string()))
+                .and_then(|r| r);
+            match stored {
+                Ok(chunk_id) => {
+                    e.stored = true;
+                    e.last_chunk = chunk_id;
+                    e.chunks_since_snapshot += 1;
+                }
+                Err(err) => {
+                    tracing::error!(document = %id, error = %err, "storing changes failed; nothing acknowledged");
+                    e.poisoned = true;
+                    // Their sync states describe a copy that is gone: they reconnect and start afresh.
+                    for (other, peer) in e.peers.drain() {
+                        if other != connection {
+                            let _ = peer.outbox.send(Message::error(
+                                "the relay could not store a change and must reload this document; reconnect",
+                            ));
+                        }
+                    }
+                    drop(guard);
+                    self.evict(&id);
+                    return Err(err.into());
+                }
+            }
+            if e.chunks_since_snapshot >= COMPACT_AFTER {
+                self.compact(id, e).await;
+            }
+        }
+        if request && !e.stored && e.doc.get_heads().is_empty() {
+            e.peers.remove(&connection);
+            let _ = outbox.send(Message::DocUnavailable {
+                document_id: id.to_string(),
+                sender_id: self.peer_id.clone(),
+                target_id: peer_id.to_string(),
+            });
+            return Ok(());
+        }
+        // Everyone syncing this document hears what is new, the sender included.
+        for peer in e.peers.values_mut() {
+            if let Some(reply) = e.doc.sync().generate_sync_message(&mut peer.state) {
+                let _ = peer.outbox.send(Message::Sync {
+                    document_id: id.to_string(),
+                    sender_id: self.peer_id.clone(),
+                    target_id: peer.peer_id.clone(),
+                    data: reply.encode(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Folds the chunks into a snapshot. A failure here loses nothing (the chunks stay), so
+    /// it is logged and the relay carries on.
+    async fn compact(&self, id: DocumentId, e: &mut Entry) {
+        let snapshot = e.doc.save();
+        let through = e.last_chunk;
+        let storage = self.storage.clone();
+        match tokio::task::spawn_blocking(move || storage.compact(&id, &snapshot, through)).await {
+            Ok(Ok(())) => e.chunks_since_snapshot = 0,
+            Ok(Err(err)) => tracing::warn!(document = %id, error = %err, "compaction failed; chunks kept"),
+            Err(err) => tracing::warn!(document = %id, error = %err, "compaction did not run; chunks kept"),
+        }
+    }
+
+    /// Forgets a closed connection's sync state in every document it touched.
+    pub async fn disconnect(&self, connection: ConnectionId, documents: impl IntoIterator<Item = DocumentId>) {
+        for id in documents {
+            let entry = self.docs.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned();
+            if let Some(entry) = entry {
+                entry.lock().await.peers.remove(&connection);
+            }
+        }
+    }
+
+    /// Number of documents held in memory, for `/metrics`.
+    pub fn documents_in_memory(&self) -> usize {
+        self.docs.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}

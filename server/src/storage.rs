@@ -1,0 +1,179 @@
+//! Durable storage of documents: each is a snapshot plus the chunks of changes that arrived
+//! since. A chunk is on disk before `append` returns; compaction writes a new snapshot and
+//! removes only the chunks that snapshot already holds, in one transaction.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use shared::protocol::DocumentId;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+#[derive(Debug, thiserror::Error)]
+#[error("storage failed: {0}")]
+pub struct StorageError(pub String);
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError(e.to_string())
+    }
+}
+
+/// Everything stored for one document, oldest first.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Stored {
+    pub snapshot: Option<Vec<u8>>,
+    /// (chunk id, bytes); ids only grow.
+    pub chunks: Vec<(i64, Vec<u8>)>,
+}
+
+/// Where documents live. Calls block; the relay makes them on tokio's blocking threads.
+pub trait Storage: Send + Sync + 'static {
+    /// `None` when the document has never been stored.
+    fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError>;
+    /// Stores a chunk of changes durably and returns its id.
+    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<i64, StorageError>;
+    /// Makes `snapshot` the document's base and removes its chunks up to and including `through`.
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError>;
+}
+
+/// SQLite in the data directory: WAL with `synchronous = FULL`, so a committed chunk
+/// survives a crash of the relay or of the machine.
+pub struct Sqlite {
+    connection: Mutex<Connection>,
+}
+
+impl Sqlite {
+    pub fn open(dir: &Path) -> Result<Sqlite, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
+        let connection = Connection::open(dir.join("registers.sqlite3"))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.execute_batch(
+            "CREATE TABLE IF NOT EXISTS snapshots (doc TEXT PRIMARY KEY, data BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL, data BLOB NOT NULL);
+             CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks (doc, id);",
+        )?;
+        Ok(Sqlite { connection: Mutex::new(connection) })
+    }
+
+    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (it has its own
+        // transactions), so a poisoned lock is still safe to use.
+        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Storage for Sqlite {
+    fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
+        let c = self.connection();
+        let key = doc.to_string();
+        let snapshot: Option<Vec<u8>> =
+            c.query_row("SELECT data FROM snapshots WHERE doc = ?1", [&key], |r| r.get(0)).optional()?;
+        let mut statement = c.prepare_cached("SELECT id, data FROM chunks WHERE doc = ?1 ORDER BY id")?;
+        let chunks = statement.query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok((snapshot.is_some() || !chunks.is_empty()).then_some(Stored { snapshot, chunks }))
+    }
+
+    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<i64, StorageError> {
+        let c = self.connection();
+        c.execute("INSERT INTO chunks (doc, data) VALUES (?1, ?2)", params![doc.to_string(), chunk])?;
+        Ok(c.last_insert_rowid())
+    }
+
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError> {
+        let mut c = self.connection();
+        let t = c.transaction()?;
+        let key = doc.to_string();
+        t.execute(
+            "INSERT INTO snapshots (doc, data) VALUES (?1, ?2) ON CONFLICT (doc) DO UPDATE SET data = excluded.data",
+            params![key, snapshot],
+        )?;
+        t.execute("DELETE FROM chunks WHERE doc = ?1 AND id <= ?2", params![key, through])?;
+        t.commit()?;
+        Ok(())
+    }
+}
+
+/// Storage in memory, for tests. `fail_writes` makes every write fail, to test that the
+/// relay reports storage errors and acknowledges nothing.
+#[derive(Default)]
+pub struct Memory {
+    docs: Mutex<HashMap<DocumentId, Stored>>,
+    next: Mutex<i64>,
+    pub fail_writes: std::sync::atomic::AtomicBool,
+}
+
+impl Memory {
+    fn check(&self) -> Result<(), StorageError> {
+        if self.fail_writes.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StorageError("the disk is full (simulated)".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Storage for Memory {
+    fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
+        Ok(self.docs.lock().unwrap_or_else(|e| e.into_inner()).get(doc).cloned())
+    }
+
+    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<i64, StorageError> {
+        self.check()?;
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        *next += 1;
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        docs.entry(*doc).or_default().chunks.push((*next, chunk.to_vec()));
+        Ok(*next)
+    }
+
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError> {
+        self.check()?;
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let stored = docs.entry(*doc).or_default();
+        stored.snapshot = Some(snapshot.to_vec());
+        stored.chunks.retain(|(id, _)| *id > through);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_contract(storage: &dyn Storage) {
+        let doc = DocumentId([3; 16]);
+        assert_eq!(storage.load(&doc).unwrap(), None);
+        let a = storage.append(&doc, b"one").unwrap();
+        let b = storage.append(&doc, b"two").unwrap();
+        assert!(b > a);
+        let other = DocumentId([4; 16]);
+        storage.append(&other, b"elsewhere").unwrap();
+        let stored = storage.load(&doc).unwrap().unwrap();
+        assert_eq!(stored.chunks, vec![(a, b"one".to_vec()), (b, b"two".to_vec())]);
+        // A chunk that arrives after the snapshot was taken is kept by compaction.
+        let c = storage.append(&doc, b"three").unwrap();
+        storage.compact(&doc, b"one+two", b).unwrap();
+        let stored = storage.load(&doc).unwrap().unwrap();
+        assert_eq!(stored.snapshot.as_deref(), Some(&b"one+two"[..]));
+        assert_eq!(stored.chunks, vec![(c, b"three".to_vec())]);
+        assert_eq!(storage.load(&other).unwrap().unwrap().chunks.len(), 1);
+    }
+
+    #[test]
+    fn sqlite_keeps_the_contract_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        check_contract(&Sqlite::open(dir.path()).unwrap());
+        let reopened = Sqlite::open(dir.path()).unwrap();
+        let stored = reopened.load(&DocumentId([3; 16])).unwrap().unwrap();
+        assert_eq!(stored.snapshot.as_deref(), Some(&b"one+two"[..]));
+        let mode: String = reopened.connection().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = reopened.connection().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!(sync, 2, "FULL");
+    }
+
+    #[test]
+    fn memory_keeps_the_contract() {
+        check_contract(&Memory::default());
+    }
+}

@@ -1,0 +1,91 @@
+//! One WebSocket connection: the handshake, then sync messages handed to the relay, with
+//! replies written back by a writer task. Any malformed input gets an `error` and closes this
+//! connection only.
+
+use crate::relay::{ConnectionId, Relay};
+use axum::extract::ws::{Message as Frame, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use shared::protocol::{DocumentId, Message, answer_join, decode, encode};
+use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+pub async fn serve(socket: WebSocket, relay: Arc<Relay>, connection: ConnectionId) {
+    let (mut sink, mut stream) = socket.split();
+    let (outbox, mut outgoing) = mpsc::unbounded_channel::<Message>();
+    let writer = tokio::spawn(async move {
+        while let Some(message) = outgoing.recv().await {
+            let last = matches!(message, Message::Error { .. });
+            if sink.send(Frame::Binary(encode(&message).into())).await.is_err() || last {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let mut peer: Option<String> = None;
+    let mut documents: HashSet<DocumentId> = HashSet::new();
+    while let Some(frame) = stream.next().await {
+        let bytes = match frame {
+            Ok(Frame::Binary(bytes)) => bytes,
+            Ok(Frame::Close(_)) => break,
+            Ok(Frame::Text(_)) => {
+                let _ =
+                    outbox.send(Message::error("text frames are not part of the protocol: send CBOR in binary frames"));
+                break;
+            }
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::debug!(connection, error = %e, "connection dropped");
+                break;
+            }
+        };
+        let message = match decode(&bytes) {
+            Ok(message) => message,
+            Err(e) => {
+                let _ = outbox.send(Message::error(e.to_string()));
+                break;
+            }
+        };
+        let Some(peer_id) = &peer else {
+            match answer_join(message, &relay.peer_id, None) {
+                Ok((joined, reply)) => {
+                    tracing::info!(connection, peer = %joined, "peer joined");
+                    peer = Some(joined);
+                    let _ = outbox.send(reply);
+                    continue;
+                }
+                Err(e) => {
+                    let _ = outbox.send(Message::error(e.to_string()));
+                    break;
+                }
+            }
+        };
+        let (document_id, data, request, sender) = match message {
+            Message::Sync { document_id, data, sender_id, .. } => (document_id, data, false, sender_id),
+            Message::Request { document_id, data, sender_id, .. } => (document_id, data, true, sender_id),
+            Message::Leave { .. } => break,
+            Message::Join { .. } => {
+                let _ = outbox.send(Message::error("already joined"));
+                break;
+            }
+            // Ephemeral messages and remote-heads gossip are not relayed.
+            _ => continue,
+        };
+        if &sender != peer_id {
+            let _ = outbox.send(Message::error(format!("senderId {sender:?} is not the peer that joined")));
+            break;
+        }
+        if let Ok(id) = document_id.parse() {
+            documents.insert(id);
+        }
+        if let Err(e) = relay.sync(connection, peer_id, &outbox, &document_id, &data, request).await {
+            tracing::warn!(connection, peer = %peer_id, error = %e, "closing connection");
+            let _ = outbox.send(Message::error(e.to_string()));
+            break;
+        }
+    }
+    relay.disconnect(connection, documents).await;
+    drop(outbox);
+    let _ = writer.await;
+}
