@@ -98,6 +98,12 @@ impl RegisterDoc {
         Ok(this)
     }
 
+    /// A replica that has not received its register yet: it fills in by sync. Until then it
+    /// reads as an empty register.
+    pub fn empty() -> Self {
+        RegisterDoc { doc: AutoCommit::new(), highest: HashMap::new() }
+    }
+
     /// Loads a saved register, refusing bytes that are not one or that a newer version wrote.
     pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
         let doc = AutoCommit::load(bytes).map_err(|e| DocError::NotARegister(e.to_string()))?;

@@ -30,6 +30,11 @@ impl SyncStates {
         doc.sync().generate_sync_message(state).map(|m| m.encode())
     }
 
+    /// The heads the other side last said it has: everything up to them is acknowledged.
+    pub fn their_heads(&self, id: &DocumentId) -> Option<Vec<automerge::ChangeHash>> {
+        self.states.get(id).and_then(|s| s.their_heads.clone())
+    }
+
     pub fn knows(&self, id: &DocumentId) -> bool {
         self.states.contains_key(id)
     }
@@ -136,6 +141,11 @@ impl ClientConnection {
             (Some(_), Message::DocUnavailable { document_id, .. }) => Ok(Incoming::Unavailable(document_id.parse()?)),
             (Some(_), _) => Ok(Incoming::Ignored),
         }
+    }
+
+    /// The heads the relay last said it has for a document.
+    pub fn their_heads(&self, id: &DocumentId) -> Option<Vec<automerge::ChangeHash>> {
+        self.states.their_heads(id)
     }
 
     /// Applies a sync message to the document and returns the reply, if one is due.
