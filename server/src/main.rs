@@ -1,30 +1,78 @@
-//! The relay's entry point: reads its configuration, opens storage, serves the built app and
-//! the sync endpoint, and stops cleanly on SIGINT or SIGTERM.
+//! The relay's entry point: serves the built app and the sync endpoint (stopping cleanly on
+//! SIGINT or SIGTERM), and the subcommands that manage members and export the audit record.
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 use continuity_server::Limits;
+use continuity_server::members::{Directory, Role};
 use continuity_server::relay::Relay;
+use continuity_server::storage::{Audit, Sqlite, Storage};
+use shared::protocol::DocumentId;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Continuity Register relay.
 #[derive(Parser, Debug)]
 #[command(version, about)]
-struct Config {
+struct Cli {
+    /// Where the registers and members are stored (an SQLite database is created in it).
+    #[arg(long, env = "CONTINUITY_DATA", default_value = "data", global = true)]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: Serve,
+}
+
+#[derive(Args, Debug)]
+struct Serve {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "CONTINUITY_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// The built app (Trunk's output).
     #[arg(long, env = "CONTINUITY_DIST", default_value = "dist")]
     dist: PathBuf,
-    /// Where the registers are stored (an SQLite database is created in it).
-    #[arg(long, env = "CONTINUITY_DATA", default_value = "data")]
-    data: PathBuf,
     /// Largest message a peer may send, in bytes.
     #[arg(long, env = "CONTINUITY_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
     max_message_bytes: usize,
+    /// Create the sample register if there is none, and print an editor invite link to it.
+    #[arg(long)]
+    with_sample: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage who may connect.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Print every change the relay accepted (time, member, register, change hash) as CSV.
+    Audit,
+}
+
+#[derive(Subcommand, Debug)]
+enum MemberCommand {
+    /// Add a member and print their token and invite link, once.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// editor or viewer.
+        #[arg(long)]
+        role: Role,
+        /// A register they may open (its id or automerge: URL); repeat for several.
+        #[arg(long = "register", required = true)]
+        registers: Vec<DocumentId>,
+        /// The address people open, for the invite link.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
+    /// Revoke a member's token.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+    /// List members.
+    List,
 }
 
 #[tokio::main]
@@ -32,11 +80,79 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let config = Config::parse();
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(&cli.data, cli.serve).await,
+        Some(Command::Audit) => audit(&cli.data),
+        Some(Command::Member(command)) => member(&cli.data, command),
+    }
+}
+
+fn invite(public_url: &str, register: &DocumentId, token: &str) -> String {
+    format!("{}/#join?register={}&token={token}", public_url.trim_end_matches('/'), register.url())
+}
+
+fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
+    let members = Directory::open(data)?;
+    match command {
+        MemberCommand::Add { name, role, registers, public_url } => {
+            let (member, token) = members.add(&name, role, &registers)?;
+            println!("Added {} as {:?}. Their token (shown only this once):\n{token}", member.name, member.role);
+            for register in &registers {
+                println!("Invite link: {}", invite(&public_url, register, &token));
+            }
+        }
+        MemberCommand::Revoke { name } => {
+            anyhow::ensure!(members.revoke(&name)?, "there is no member called {name:?}");
+            println!("Revoked {name}.");
+        }
+        MemberCommand::List => {
+            for (name, role, revoked) in members.list()? {
+                println!("{name}\t{role}{}", if revoked { "\trevoked" } else { "" });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn audit(data: &Path) -> anyhow::Result<()> {
+    let storage = Sqlite::open(data)?;
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    out.write_record(["time", "member", "register", "change"])?;
+    for row in storage.audit()? {
+        let time = chrono::DateTime::from_timestamp(row.at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+        out.write_record([time, row.member, format!("automerge:{}", row.register), row.change])?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The sample register lives under a fixed id so every run of `cargo xtask run` finds it.
+const SAMPLE_REGISTER: DocumentId = DocumentId(*b"continuity-smpl1");
+
+/// Stores the sample register if it is not there yet, and issues a fresh editor token for it.
+fn seed_sample(storage: &Sqlite, members: &Directory) -> anyhow::Result<String> {
+    if storage.load(&SAMPLE_REGISTER)?.is_none() {
+        let now = chrono::Utc::now();
+        let today = shared::Date(now.date_naive());
+        let mut doc = shared::sample::sample(today, now.timestamp())?;
+        let changes = doc.automerge().get_changes(&[]).iter().map(|c| c.hash().to_string()).collect();
+        let audit = Audit { member: "relay (sample register)".into(), at: now.timestamp(), changes };
+        storage.append(&SAMPLE_REGISTER, &doc.save(), &audit)?;
+    }
+    let name = "Sample editor";
+    members.remove(name)?;
+    let (_, token) = members.add(name, Role::Editor, &[SAMPLE_REGISTER])?;
+    Ok(token)
+}
+
+async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
     if !config.dist.join("index.html").is_file() {
         anyhow::bail!("{} has no index.html: build the app first (cargo xtask run does)", config.dist.display());
     }
-    let storage = continuity_server::storage::Sqlite::open(&config.data)?;
+    let storage = Sqlite::open(data)?;
+    let members = Arc::new(Directory::open(data)?);
+    let sample_token = if config.with_sample { Some(seed_sample(&storage, &members)?) } else { None };
     let relay = Arc::new(Relay::new(Arc::new(storage), format!("relay-{}", uuid::Uuid::new_v4())));
     let limits = Limits { max_message_bytes: config.max_message_bytes };
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -45,8 +161,14 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     // Tests and people both read this line to find the relay.
     println!("Continuity Register is at http://{addr}/");
-    tracing::info!(%addr, dist = %config.dist.display(), data = %config.data.display(), "listening");
-    let app = continuity_server::router(&config.dist, relay, limits);
+    if let Some(token) = sample_token {
+        println!(
+            "Open the sample register as an editor: {}",
+            invite(&format!("http://{addr}"), &SAMPLE_REGISTER, &token)
+        );
+    }
+    tracing::info!(%addr, dist = %config.dist.display(), data = %data.display(), "listening");
+    let app = continuity_server::router(&config.dist, relay, members, limits);
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -4,7 +4,8 @@
 //! relay has them, and a storage failure is reported and acknowledged to nobody.
 //! The relay never looks inside a document: it holds and forwards Automerge changes only.
 
-use crate::storage::{Storage, StorageError};
+use crate::members::{Member, Role};
+use crate::storage::{Audit, Storage, StorageError};
 use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
 use shared::protocol::{DocumentId, Message, ProtocolError};
@@ -30,6 +31,8 @@ pub enum RelayError {
     Storage(#[from] StorageError),
     #[error("the stored document {0} cannot be read: {1}")]
     Corrupt(DocumentId, String),
+    #[error("{0} may read this register but not change it")]
+    ReadOnly(String),
 }
 
 struct Peer {
@@ -102,9 +105,11 @@ impl Relay {
 
     /// Handles a `sync` or `request` from a connection. Replies (and messages to other
     /// peers of the document) go to their outboxes.
+    #[allow(clippy::too_many_arguments)] // one call site, each argument a different thing
     pub async fn sync(
         &self,
         connection: ConnectionId,
+        member: &Member,
         peer_id: &str,
         outbox: &Outbox,
         document_id: &str,
@@ -114,6 +119,18 @@ impl Relay {
         let id: DocumentId = document_id.parse()?;
         let message = sync::Message::decode(data)
             .map_err(|e| ProtocolError::BadSync { document: id.to_string(), reason: e.to_string() })?;
+        // A register the member may not open looks exactly like one that does not exist.
+        if !member.may_open(&id) {
+            let _ = outbox.send(Message::DocUnavailable {
+                document_id: id.to_string(),
+                sender_id: self.peer_id.clone(),
+                target_id: peer_id.to_string(),
+            });
+            return Ok(());
+        }
+        if member.role == Role::Viewer && !message.changes.is_empty() {
+            return Err(RelayError::ReadOnly(member.name.clone()));
+        }
         let mut guard = loop {
             let guard = self.entry(id).await?.lock_owned().await;
             if !guard.poisoned {
@@ -134,8 +151,16 @@ impl Relay {
         let after = e.doc.get_heads();
         if after != before {
             let chunk = e.doc.save_after(&before);
+            let audit = Audit {
+                member: member.name.clone(),
+                at: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or_default(),
+                changes: e.doc.get_changes(&before).iter().map(|c| c.hash().to_string()).collect(),
+            };
             let storage = self.storage.clone();
-            let stored = tokio::task::spawn_blocking(move || storage.append(&id, &chunk))
+            let stored = tokio::task::spawn_blocking(move || storage.append(&id, &chunk, &audit))
                 .await
                 .map_err(|err| StorageError(err.to_string()))
                 .and_then(|r| r);

@@ -26,12 +26,33 @@ pub struct Stored {
     pub chunks: Vec<(i64, Vec<u8>)>,
 }
 
+/// Who sent a chunk of changes and when: recorded with the chunk, in the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audit {
+    pub member: String,
+    /// Seconds since the Unix epoch, by the relay's clock.
+    pub at: i64,
+    /// Hashes of the changes in the chunk, hex.
+    pub changes: Vec<String>,
+}
+
+/// One accepted change, as the audit export lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    pub at: i64,
+    pub member: String,
+    pub register: String,
+    pub change: String,
+}
+
 /// Where documents live. Calls block; the relay makes them on tokio's blocking threads.
 pub trait Storage: Send + Sync + 'static {
     /// `None` when the document has never been stored.
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError>;
-    /// Stores a chunk of changes durably and returns its id.
-    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<i64, StorageError>;
+    /// Stores a chunk of changes and its audit record durably and returns the chunk's id.
+    fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError>;
+    /// Every accepted change, oldest first.
+    fn audit(&self) -> Result<Vec<AuditRow>, StorageError>;
     /// Makes `snapshot` the document's base and removes its chunks up to and including `through`.
     fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError>;
 }
@@ -48,10 +69,14 @@ impl Sqlite {
         let connection = Connection::open(dir.join("registers.sqlite3"))?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
+        // The members table shares the file; a writer there briefly locks it.
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
         connection.execute_batch(
             "CREATE TABLE IF NOT EXISTS snapshots (doc TEXT PRIMARY KEY, data BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL, data BLOB NOT NULL);
-             CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks (doc, id);",
+             CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks (doc, id);
+             CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+                 member TEXT NOT NULL, doc TEXT NOT NULL, change TEXT NOT NULL);",
         )?;
         Ok(Sqlite { connection: Mutex::new(connection) })
     }
@@ -74,10 +99,29 @@ impl Storage for Sqlite {
         Ok((snapshot.is_some() || !chunks.is_empty()).then_some(Stored { snapshot, chunks }))
     }
 
-    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<i64, StorageError> {
+    fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError> {
+        let mut c = self.connection();
+        let t = c.transaction()?;
+        let key = doc.to_string();
+        t.execute("INSERT INTO chunks (doc, data) VALUES (?1, ?2)", params![key, chunk])?;
+        let id = t.last_insert_rowid();
+        for change in &audit.changes {
+            t.execute(
+                "INSERT INTO audit (at, member, doc, change) VALUES (?1, ?2, ?3, ?4)",
+                params![audit.at, audit.member, key, change],
+            )?;
+        }
+        t.commit()?;
+        Ok(id)
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StorageError> {
         let c = self.connection();
-        c.execute("INSERT INTO chunks (doc, data) VALUES (?1, ?2)", params![doc.to_string(), chunk])?;
-        Ok(c.last_insert_rowid())
+        let mut statement = c.prepare("SELECT at, member, doc, change FROM audit ORDER BY id")?;
+        let rows = statement.query_map([], |r| {
+            Ok(AuditRow { at: r.get(0)?, member: r.get(1)?, register: r.get(2)?, change: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError> {
@@ -99,6 +143,7 @@ impl Storage for Sqlite {
 #[derive(Default)]
 pub struct Memory {
     docs: Mutex<HashMap<DocumentId, Stored>>,
+    audit: Mutex<Vec<AuditRow>>,
     next: Mutex<i64>,
     pub fail_writes: std::sync::atomic::AtomicBool,
 }
@@ -117,13 +162,24 @@ impl Storage for Memory {
         Ok(self.docs.lock().unwrap_or_else(|e| e.into_inner()).get(doc).cloned())
     }
 
-    fn append(&self, doc: &DocumentId, chunk: &[u8]) -> Result<i64, StorageError> {
+    fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError> {
         self.check()?;
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         *next += 1;
         let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
         docs.entry(*doc).or_default().chunks.push((*next, chunk.to_vec()));
+        let mut rows = self.audit.lock().unwrap_or_else(|e| e.into_inner());
+        rows.extend(audit.changes.iter().map(|change| AuditRow {
+            at: audit.at,
+            member: audit.member.clone(),
+            register: doc.to_string(),
+            change: change.clone(),
+        }));
         Ok(*next)
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StorageError> {
+        Ok(self.audit.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
     fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError> {
@@ -140,18 +196,26 @@ impl Storage for Memory {
 mod tests {
     use super::*;
 
+    fn audit(change: &str) -> Audit {
+        Audit { member: "Amara".into(), at: 1_795_000_000, changes: vec![change.into()] }
+    }
+
     fn check_contract(storage: &dyn Storage) {
         let doc = DocumentId([3; 16]);
         assert_eq!(storage.load(&doc).unwrap(), None);
-        let a = storage.append(&doc, b"one").unwrap();
-        let b = storage.append(&doc, b"two").unwrap();
+        let a = storage.append(&doc, b"one", &audit("c1")).unwrap();
+        let b = storage.append(&doc, b"two", &audit("c2")).unwrap();
         assert!(b > a);
         let other = DocumentId([4; 16]);
-        storage.append(&other, b"elsewhere").unwrap();
+        storage.append(&other, b"elsewhere", &audit("c3")).unwrap();
+        let rows = storage.audit().unwrap();
+        assert_eq!(rows.iter().map(|r| r.change.as_str()).collect::<Vec<_>>(), ["c1", "c2", "c3"]);
+        assert_eq!(rows[2].register, other.to_string());
+        assert_eq!(rows[0].member, "Amara");
         let stored = storage.load(&doc).unwrap().unwrap();
         assert_eq!(stored.chunks, vec![(a, b"one".to_vec()), (b, b"two".to_vec())]);
         // A chunk that arrives after the snapshot was taken is kept by compaction.
-        let c = storage.append(&doc, b"three").unwrap();
+        let c = storage.append(&doc, b"three", &audit("c4")).unwrap();
         storage.compact(&doc, b"one+two", b).unwrap();
         let stored = storage.load(&doc).unwrap().unwrap();
         assert_eq!(stored.snapshot.as_deref(), Some(&b"one+two"[..]));

@@ -2,6 +2,7 @@
 //! replies written back by a writer task. Any malformed input gets an `error` and closes this
 //! connection only.
 
+use crate::members::{Directory, Member};
 use crate::relay::{ConnectionId, Relay};
 use axum::extract::ws::{Message as Frame, WebSocket};
 use futures_util::{SinkExt, StreamExt};
@@ -10,7 +11,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-pub async fn serve(socket: WebSocket, relay: Arc<Relay>, connection: ConnectionId) {
+pub async fn serve(
+    socket: WebSocket,
+    relay: Arc<Relay>,
+    members: Arc<Directory>,
+    member: Member,
+    connection: ConnectionId,
+) {
     let (mut sink, mut stream) = socket.split();
     let (outbox, mut outgoing) = mpsc::unbounded_channel::<Message>();
     let writer = tokio::spawn(async move {
@@ -50,7 +57,7 @@ pub async fn serve(socket: WebSocket, relay: Arc<Relay>, connection: ConnectionI
         let Some(peer_id) = &peer else {
             match answer_join(message, &relay.peer_id, None) {
                 Ok((joined, reply)) => {
-                    tracing::info!(connection, peer = %joined, "peer joined");
+                    tracing::info!(connection, peer = %joined, member = %member.name, "peer joined");
                     peer = Some(joined);
                     let _ = outbox.send(reply);
                     continue;
@@ -76,10 +83,15 @@ pub async fn serve(socket: WebSocket, relay: Arc<Relay>, connection: ConnectionI
             let _ = outbox.send(Message::error(format!("senderId {sender:?} is not the peer that joined")));
             break;
         }
+        // A token revoked while connected stops working at the next message.
+        if members.is_revoked(member.id).unwrap_or(true) {
+            let _ = outbox.send(Message::error("this member's access has been revoked"));
+            break;
+        }
         if let Ok(id) = document_id.parse() {
             documents.insert(id);
         }
-        if let Err(e) = relay.sync(connection, peer_id, &outbox, &document_id, &data, request).await {
+        if let Err(e) = relay.sync(connection, &member, peer_id, &outbox, &document_id, &data, request).await {
             tracing::warn!(connection, peer = %peer_id, error = %e, "closing connection");
             let _ = outbox.send(Message::error(e.to_string()));
             break;

@@ -25,14 +25,15 @@ async fn two_clients_editing_concurrently_converge() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &dir.path().join("data"));
     let id = new_document_id();
+    let url = relay.url(&relay.member("Amara", "editor", &[id]));
 
     let mut a = Client::creating(id, "Shared register");
     a.doc.create("r1", risk("Regional outage"), T0).unwrap();
-    a.connect(&relay.url()).await.unwrap();
+    a.connect(&url).await.unwrap();
     a.settle(QUIET).await.unwrap();
 
     let mut b = Client::joining(id);
-    b.connect(&relay.url()).await.unwrap();
+    b.connect(&relay.url(&relay.member("Tom", "editor", &[id]))).await.unwrap();
     b.settle(QUIET).await.unwrap();
     assert!(!b.unavailable);
     assert_eq!(b.register().risks["r1"].title, "Regional outage");
@@ -63,11 +64,11 @@ async fn ten_clients_converge_to_identical_heads() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &dir.path().join("data"));
     let id = new_document_id();
+    let url = relay.url(&relay.member("Team", "editor", &[id]));
     let mut first = Client::creating(id, "Ten devices");
-    first.connect(&relay.url()).await.unwrap();
+    first.connect(&url).await.unwrap();
     first.settle(QUIET).await.unwrap();
 
-    let url = relay.url();
     let mut tasks = Vec::new();
     for device in 0..10 {
         let url = url.clone();
@@ -107,8 +108,9 @@ async fn ten_clients_converge_to_identical_heads() {
 async fn a_register_the_relay_does_not_have_is_unavailable() {
     let dir = tempfile::tempdir().unwrap();
     let relay = Relay::start(dir.path(), &dir.path().join("data"));
-    let mut c = Client::joining(new_document_id());
-    c.connect(&relay.url()).await.unwrap();
+    let id = new_document_id();
+    let mut c = Client::joining(id);
+    c.connect(&relay.url(&relay.member("Amara", "editor", &[id]))).await.unwrap();
     c.settle(QUIET).await.unwrap();
     assert!(c.unavailable);
 }
@@ -119,8 +121,9 @@ async fn what_the_relay_acknowledged_survives_a_restart() {
     let data = dir.path().join("data");
     let mut relay = Relay::start(dir.path(), &data);
     let id = new_document_id();
+    let token = relay.member("Amara", "editor", &[id]);
     let mut a = Client::creating(id, "Durable");
-    a.connect(&relay.url()).await.unwrap();
+    a.connect(&relay.url(&token)).await.unwrap();
     for n in 0..100 {
         a.doc.create(&format!("r{n}"), risk("kept"), T0 + n).unwrap();
         a.push().await.unwrap();
@@ -132,7 +135,7 @@ async fn what_the_relay_acknowledged_survives_a_restart() {
 
     let relay = Relay::start(dir.path(), &data);
     let mut b = Client::joining(id);
-    b.connect(&relay.url()).await.unwrap();
+    b.connect(&relay.url(&token)).await.unwrap();
     b.settle(QUIET).await.unwrap();
     assert_eq!(b.doc.heads(), a.doc.heads());
     assert_eq!(b.register().risks.len(), 100);

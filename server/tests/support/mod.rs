@@ -41,8 +41,14 @@ impl Relay {
         Relay { child, addr, data: data.to_path_buf() }
     }
 
-    pub fn url(&self) -> String {
-        format!("ws://{}/sync", self.addr)
+    /// The sync URL with a member's token.
+    pub fn url(&self, token: &str) -> String {
+        format!("ws://{}/sync?token={token}", self.addr)
+    }
+
+    /// Adds a member with the relay's own subcommand and returns their token.
+    pub fn member(&self, name: &str, role: &str, registers: &[DocumentId]) -> String {
+        add_member(&self.data, name, role, registers)
     }
 
     /// Kills the relay with SIGKILL: no shutdown, no flushing.
@@ -161,6 +167,19 @@ impl Client {
             let _ = socket.close(None).await;
         }
     }
+}
+
+/// Adds a member to a data directory (the relay may be running) and returns their token.
+pub fn add_member(data: &Path, name: &str, role: &str, registers: &[DocumentId]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_continuity-relay"));
+    command.arg("--data").arg(data).args(["member", "add", "--name", name, "--role", role]);
+    for r in registers {
+        command.arg("--register").arg(r.to_string());
+    }
+    let out = command.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines().find(|l| l.starts_with("cr_")).expect("a token is printed").to_string()
 }
 
 pub fn new_document_id() -> DocumentId {
