@@ -33,7 +33,7 @@ fn root() -> PathBuf {
 fn run(root: &Path, extra: &[String]) -> Result<()> {
     setup(root, false)?;
     cmd("trunk", &["build", "--release"])?;
-    let mut args = vec!["run", "--package", "continuity-server", "--", "--dist", "dist"];
+    let mut args = vec!["run", "--package", "continuity-server", "--", "--dist", "dist", "--with-sample"];
     args.extend(extra.iter().map(String::as_str));
     cmd("cargo", &args)
 }

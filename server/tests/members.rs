@@ -1,0 +1,131 @@
+//! The member matrix: no token, a wrong token, a revoked token, a register not granted, and
+//! a viewer sending changes. None of them reads or writes anything.
+
+mod support;
+
+use shared::*;
+use std::time::Duration;
+use support::*;
+
+const QUIET: Duration = Duration::from_millis(300);
+
+/// Starts a relay holding one register with one risk, written by an editor.
+async fn relay_with_register() -> (tempfile::TempDir, Relay, protocol::DocumentId, RegisterDoc) {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &dir.path().join("data"));
+    let id = new_document_id();
+    let mut editor = Client::creating(id, "Confidential register");
+    editor
+        .doc
+        .create(
+            "r1",
+            Risk {
+                title: "Secret risk".into(),
+                inherent_likelihood: 1,
+                inherent_impact: 1,
+                residual_likelihood: 1,
+                residual_impact: 1,
+                target_score: 1,
+                ..Default::default()
+            },
+            T0,
+        )
+        .unwrap();
+    editor.connect(&relay.url(&relay.member("Editor", "editor", &[id]))).await.unwrap();
+    editor.settle(QUIET).await.unwrap();
+    let doc = editor.doc.fork();
+    (dir, relay, id, doc)
+}
+
+async fn refused_before_upgrade(url: &str) -> u16 {
+    match tokio_tungstenite::connect_async(url).await {
+        Ok(_) => panic!("{url} was upgraded"),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("unexpected {other}"),
+    }
+}
+
+#[tokio::test]
+async fn no_token_wrong_token_and_revoked_token_are_refused_before_the_upgrade() {
+    let (_dir, relay, id, _) = relay_with_register().await;
+    assert_eq!(refused_before_upgrade(&format!("ws://{}/sync", relay.addr)).await, 401);
+    let token = relay.member("Tom", "editor", &[id]);
+    let mut wrong = token.clone();
+    wrong.push('0');
+    assert_eq!(refused_before_upgrade(&relay.url(&wrong)).await, 401);
+    assert_eq!(refused_before_upgrade(&relay.url("cr_1_00")).await, 401);
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
+        .arg("--data")
+        .arg(&relay.data)
+        .args(["member", "revoke", "--name", "Tom"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(refused_before_upgrade(&relay.url(&token)).await, 401);
+}
+
+#[tokio::test]
+async fn a_register_not_granted_is_unavailable_exactly_like_a_missing_one() {
+    let (_dir, relay, id, _) = relay_with_register().await;
+    let other = new_document_id();
+    let token = relay.member("Outsider", "editor", &[other]);
+
+    let mut c = Client::joining(id);
+    c.connect(&relay.url(&token)).await.unwrap();
+    c.settle(QUIET).await.unwrap();
+    assert!(c.unavailable);
+    assert!(c.register().risks.is_empty(), "nothing was read");
+
+    // Writing to it is refused the same way, and nothing is stored.
+    let mut writer = Client::with_doc(id, RegisterDoc::new("Intruder", T0).unwrap());
+    writer.connect(&relay.url(&token)).await.unwrap();
+    writer.settle(QUIET).await.unwrap();
+    let mut check = Client::joining(id);
+    check.connect(&relay.url(&relay.member("Checker", "editor", &[id]))).await.unwrap();
+    check.settle(QUIET).await.unwrap();
+    assert_eq!(check.register().name, "Confidential register");
+}
+
+#[tokio::test]
+async fn a_viewer_reads_but_cannot_change_anything() {
+    let (_dir, relay, id, _) = relay_with_register().await;
+    let viewer_token = relay.member("Viewer", "viewer", &[id]);
+    let mut viewer = Client::joining(id);
+    viewer.connect(&relay.url(&viewer_token)).await.unwrap();
+    viewer.settle(QUIET).await.unwrap();
+    assert_eq!(viewer.register().risks["r1"].title, "Secret risk", "a viewer can read");
+
+    viewer.doc.update::<Risk>("r1", T0 + 1, |r| r.title = "Changed by a viewer".into()).unwrap();
+    viewer.push().await.unwrap();
+    let result = viewer.settle(QUIET).await;
+    assert!(result.is_err(), "the connection is closed");
+    assert!(viewer.refused.as_deref().unwrap_or_default().contains("may read this register but not change it"));
+
+    let mut check = Client::joining(id);
+    check.connect(&relay.url(&relay.member("Checker", "editor", &[id]))).await.unwrap();
+    check.settle(QUIET).await.unwrap();
+    assert_eq!(check.register().risks["r1"].title, "Secret risk", "nothing was applied or relayed");
+
+    let audit = std::process::Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
+        .arg("--data")
+        .arg(&relay.data)
+        .arg("audit")
+        .output()
+        .unwrap();
+    let audit = String::from_utf8(audit.stdout).unwrap();
+    assert!(audit.starts_with("time,member,register,change"));
+    assert!(audit.lines().skip(1).all(|l| l.contains(",Editor,")), "only the editor's changes: {audit}");
+    assert!(audit.lines().count() > 1);
+}
+
+#[tokio::test]
+async fn the_token_can_come_as_a_subprotocol_as_browsers_send_it() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let (_dir, relay, id, _) = relay_with_register().await;
+    let token = relay.member("Browser", "editor", &[id]);
+    let mut request = format!("ws://{}/sync", relay.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", token.parse().unwrap());
+    let (_, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers().get("sec-websocket-protocol").unwrap(), token.as_str());
+}
