@@ -2,7 +2,7 @@
 //! them. A token is shown once when the member is added; only a hash of its secret is
 //! stored, compared in constant time, and a token never appears in a log.
 
-use crate::storage::StorageError;
+use crate::storage::{StorageError, open_database};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use shared::protocol::DocumentId;
@@ -71,11 +71,7 @@ fn hash(secret: &str) -> Vec<u8> {
 
 impl Directory {
     pub fn open(dir: &Path) -> Result<Directory, StorageError> {
-        std::fs::create_dir_all(dir).map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
-        let connection = Connection::open(dir.join("registers.sqlite3"))?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let connection = open_database(dir)?;
         connection.execute_batch(
             "CREATE TABLE IF NOT EXISTS members (
                  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,

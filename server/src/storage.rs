@@ -57,6 +57,18 @@ pub trait Storage: Send + Sync + 'static {
     fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError>;
 }
 
+/// Opens the relay's database in `dir`, creating both: WAL with `synchronous = FULL`, so a
+/// committed transaction survives a crash of the relay or of the machine. Registers and
+/// members share the file, so a writer on one connection may briefly wait for the other.
+pub fn open_database(dir: &Path) -> Result<Connection, StorageError> {
+    std::fs::create_dir_all(dir).map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
+    let connection = Connection::open(dir.join("registers.sqlite3"))?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(connection)
+}
+
 /// SQLite in the data directory: WAL with `synchronous = FULL`, so a committed chunk
 /// survives a crash of the relay or of the machine.
 pub struct Sqlite {
@@ -65,12 +77,7 @@ pub struct Sqlite {
 
 impl Sqlite {
     pub fn open(dir: &Path) -> Result<Sqlite, StorageError> {
-        std::fs::create_dir_all(dir).map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
-        let connection = Connection::open(dir.join("registers.sqlite3"))?;
-        connection.pragma_update(None, "journal_mode", "WAL")?;
-        connection.pragma_update(None, "synchronous", "FULL")?;
-        // The members table shares the file; a writer there briefly locks it.
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let connection = open_database(dir)?;
         connection.execute_batch(
             "CREATE TABLE IF NOT EXISTS snapshots (doc TEXT PRIMARY KEY, data BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL, data BLOB NOT NULL);
