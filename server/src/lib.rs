@@ -2,39 +2,47 @@
 //! automerge-repo sync protocol over WebSocket at `/sync`.
 
 pub mod members;
+pub mod metrics;
 pub mod relay;
 pub mod storage;
 mod ws;
 
 use axum::Router;
-use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::extract::{Query, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use members::Directory;
+use metrics::Metrics;
 use relay::Relay;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::set_header::SetResponseHeaderLayer;
 
-/// Limits on what one connection may send.
+/// Limits on what one connection may send. Going over any of them gets an `error` and
+/// closes that connection only.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Largest WebSocket message accepted, in bytes.
     pub max_message_bytes: usize,
+    /// Registers one connection may sync.
+    pub max_documents_per_connection: usize,
+    /// Messages one connection may send in any one second.
+    pub max_messages_per_second: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_message_bytes: 16 * 1024 * 1024 }
+        Limits { max_message_bytes: 16 * 1024 * 1024, max_documents_per_connection: 64, max_messages_per_second: 500 }
     }
 }
 
 #[derive(Clone)]
 struct AppState {
     relay: Arc<Relay>,
+    metrics: Arc<Metrics>,
     members: Arc<Directory>,
     limits: Limits,
     next_connection: Arc<AtomicU64>,
@@ -45,13 +53,40 @@ struct AppState {
 pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: Limits) -> Router {
     let index = ServeFile::new(dist.join("index.html"));
     let files = ServeDir::new(dist).fallback(index);
-    let state = AppState { relay, members, limits, next_connection: Arc::new(AtomicU64::new(1)) };
+    let metrics = relay.metrics.clone();
+    let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)) };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(render_metrics))
         .route("/sync", get(sync))
         .with_state(state)
         .fallback_service(files)
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(middleware::from_fn(cache_control))
+}
+
+/// Trunk names built files with a content hash (`app-15cdc80121826cc0.css`): such a name
+/// never changes meaning, so browsers may keep it for a year. Everything else, `index.html`
+/// and the service worker above all, must be checked every time or a new version is missed.
+async fn cache_control(request: Request, next: Next) -> Response {
+    let hashed = is_hashed_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    let value =
+        if hashed && response.status().is_success() { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    // The wasm file carries a `_bg` suffix after the hash; the hash is a 64-bit number in hex.
+    let hash = stem.rsplit('-').next().unwrap_or_default().trim_end_matches("_bg");
+    stem.contains('-') && hash.len() >= 12 && hash.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    state.metrics.documents.set(state.relay.documents_in_memory() as i64);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
 }
 
 #[derive(serde::Deserialize)]
@@ -73,6 +108,7 @@ async fn sync(
         .and_then(|v| v.split(',').map(str::trim).find(|p| p.starts_with("cr_")))
         .map(str::to_string);
     let Some(token) = query.token.or(subprotocol.clone()) else {
+        state.metrics.refused_connections.inc();
         return (StatusCode::UNAUTHORIZED, "a member token is required").into_response();
     };
     let members = state.members.clone();
@@ -99,5 +135,20 @@ async fn sync(
     upgrade
         .max_message_size(state.limits.max_message_bytes)
         .max_frame_size(state.limits.max_message_bytes)
-        .on_upgrade(move |socket| ws::serve(socket, state.relay, state.members, member, connection))
+        .on_upgrade(move |socket| ws::serve(socket, state.relay, state.members, state.limits, member, connection))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_trunk_hashed_names_are_cached() {
+        assert!(super::is_hashed_asset("/continuity-app-a2190b83ce2dfb2_bg.wasm"));
+        assert!(super::is_hashed_asset("/app-15cdc80121826cc0.css"));
+        assert!(super::is_hashed_asset("/continuity-app-a2190b83ce2dfb2.js"));
+        assert!(!super::is_hashed_asset("/continuity-app.js"));
+        assert!(!super::is_hashed_asset("/index.html"));
+        assert!(!super::is_hashed_asset("/sw.js"));
+        assert!(!super::is_hashed_asset("/"));
+        assert!(!super::is_hashed_asset("/risks/R-001"));
+    }
 }

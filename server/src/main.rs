@@ -34,8 +34,14 @@ struct Serve {
     #[arg(long, env = "CONTINUITY_DIST", default_value = "dist")]
     dist: PathBuf,
     /// Largest message a peer may send, in bytes.
-    #[arg(long, env = "CONTINUITY_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, env = "CONTINUITY_MAX_MESSAGE_BYTES", default_value_t = Limits::default().max_message_bytes)]
     max_message_bytes: usize,
+    /// Registers one connection may sync.
+    #[arg(long, env = "CONTINUITY_MAX_DOCUMENTS_PER_CONNECTION", default_value_t = Limits::default().max_documents_per_connection)]
+    max_documents_per_connection: usize,
+    /// Messages one connection may send in a second.
+    #[arg(long, env = "CONTINUITY_MAX_MESSAGES_PER_SECOND", default_value_t = Limits::default().max_messages_per_second)]
+    max_messages_per_second: u32,
     /// Create the sample register if there is none, and print an editor invite link to it.
     #[arg(long)]
     with_sample: bool,
@@ -154,7 +160,11 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
     let members = Arc::new(Directory::open(data)?);
     let sample_token = if config.with_sample { Some(seed_sample(&storage, &members)?) } else { None };
     let relay = Arc::new(Relay::new(Arc::new(storage), format!("relay-{}", uuid::Uuid::new_v4())));
-    let limits = Limits { max_message_bytes: config.max_message_bytes };
+    let limits = Limits {
+        max_message_bytes: config.max_message_bytes,
+        max_documents_per_connection: config.max_documents_per_connection,
+        max_messages_per_second: config.max_messages_per_second,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

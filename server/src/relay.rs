@@ -5,6 +5,7 @@
 //! The relay never looks inside a document: it holds and forwards Automerge changes only.
 
 use crate::members::{Member, Role};
+use crate::metrics::Metrics;
 use crate::storage::{Audit, Storage, StorageError};
 use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
@@ -55,13 +56,14 @@ struct Entry {
 
 pub struct Relay {
     pub peer_id: String,
+    pub metrics: Arc<Metrics>,
     storage: Arc<dyn Storage>,
     docs: std::sync::Mutex<HashMap<DocumentId, Arc<Mutex<Entry>>>>,
 }
 
 impl Relay {
     pub fn new(storage: Arc<dyn Storage>, peer_id: String) -> Relay {
-        Relay { peer_id, storage, docs: std::sync::Mutex::new(HashMap::new()) }
+        Relay { peer_id, metrics: Arc::default(), storage, docs: std::sync::Mutex::new(HashMap::new()) }
     }
 
     /// The in-memory entry for a document, loading it from storage on first use.
@@ -160,10 +162,12 @@ impl Relay {
                 changes: e.doc.get_changes(&before).iter().map(|c| c.hash().to_string()).collect(),
             };
             let storage = self.storage.clone();
+            let started = std::time::Instant::now();
             let stored = tokio::task::spawn_blocking(move || storage.append(&id, &chunk, &audit))
                 .await
                 .map_err(|err| StorageError(err.to_string()))
                 .and_then(|r| r);
+            self.metrics.storage_write_seconds.observe(started.elapsed().as_secs_f64());
             match stored {
                 Ok(chunk_id) => {
                     e.stored = true;

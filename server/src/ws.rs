@@ -2,6 +2,7 @@
 //! replies written back by a writer task. Any malformed input gets an `error` and closes this
 //! connection only.
 
+use crate::Limits;
 use crate::members::{Directory, Member};
 use crate::relay::{ConnectionId, Relay};
 use axum::extract::ws::{Message as Frame, WebSocket};
@@ -15,20 +16,29 @@ pub async fn serve(
     socket: WebSocket,
     relay: Arc<Relay>,
     members: Arc<Directory>,
+    limits: Limits,
     member: Member,
     connection: ConnectionId,
 ) {
+    let metrics = relay.metrics.clone();
+    metrics.connections.inc();
     let (mut sink, mut stream) = socket.split();
     let (outbox, mut outgoing) = mpsc::unbounded_channel::<Message>();
+    let sent = metrics.clone();
     let writer = tokio::spawn(async move {
         while let Some(message) = outgoing.recv().await {
             let last = matches!(message, Message::Error { .. });
-            if sink.send(Frame::Binary(encode(&message).into())).await.is_err() || last {
+            let bytes = encode(&message);
+            sent.messages_sent.inc();
+            sent.bytes_sent.inc_by(bytes.len() as u64);
+            if sink.send(Frame::Binary(bytes.into())).await.is_err() || last {
                 break;
             }
         }
         let _ = sink.close().await;
     });
+    // Messages in the current one-second window, for the rate limit.
+    let mut window = (std::time::Instant::now(), 0u32);
 
     let mut peer: Option<String> = None;
     let mut documents: HashSet<DocumentId> = HashSet::new();
@@ -47,6 +57,19 @@ pub async fn serve(
                 break;
             }
         };
+        metrics.messages_received.inc();
+        metrics.bytes_received.inc_by(bytes.len() as u64);
+        if window.0.elapsed() >= std::time::Duration::from_secs(1) {
+            window = (std::time::Instant::now(), 0);
+        }
+        window.1 += 1;
+        if window.1 > limits.max_messages_per_second {
+            let _ = outbox.send(Message::error(format!(
+                "more than {} messages in a second; slow down and reconnect",
+                limits.max_messages_per_second
+            )));
+            break;
+        }
         let message = match decode(&bytes) {
             Ok(message) => message,
             Err(e) => {
@@ -90,6 +113,13 @@ pub async fn serve(
         }
         if let Ok(id) = document_id.parse() {
             documents.insert(id);
+            if documents.len() > limits.max_documents_per_connection {
+                let _ = outbox.send(Message::error(format!(
+                    "one connection may sync at most {} registers",
+                    limits.max_documents_per_connection
+                )));
+                break;
+            }
         }
         if let Err(e) = relay.sync(connection, &member, peer_id, &outbox, &document_id, &data, request).await {
             tracing::warn!(connection, peer = %peer_id, error = %e, "closing connection");
@@ -100,4 +130,5 @@ pub async fn serve(
     relay.disconnect(connection, documents).await;
     drop(outbox);
     let _ = writer.await;
+    metrics.connections.dec();
 }

@@ -3,18 +3,11 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
-use support::Relay;
+use support::{Relay, http_get};
 
-/// A plain HTTP/1.0 GET: enough for a test, and keeps an HTTP client out of the build.
 fn get(relay: &Relay, path: &str) -> String {
-    let mut stream = TcpStream::connect(&relay.addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", relay.addr).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
+    http_get(&relay.addr, path)
 }
 
 #[test]

@@ -24,12 +24,18 @@ pub struct Relay {
 impl Relay {
     /// Starts the relay on a free port with `data` as its data directory.
     pub fn start(dist: &Path, data: &Path) -> Relay {
+        Relay::start_with(dist, data, &[])
+    }
+
+    /// Starts the relay with extra flags (limits, for example).
+    pub fn start_with(dist: &Path, data: &Path, flags: &[&str]) -> Relay {
         std::fs::write(dist.join("index.html"), "<title>Continuity Register</title>").unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
             .args(["--listen", "127.0.0.1:0", "--dist"])
             .arg(dist)
             .arg("--data")
             .arg(data)
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -184,4 +190,15 @@ pub fn add_member(data: &Path, name: &str, role: &str, registers: &[DocumentId])
 
 pub fn new_document_id() -> DocumentId {
     DocumentId(*uuid::Uuid::new_v4().as_bytes())
+}
+
+/// A plain HTTP/1.0 GET returning the whole response: enough for a test, and keeps an HTTP
+/// client out of the build.
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
 }
