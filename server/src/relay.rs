@@ -245,3 +245,53 @@ impl Relay {
         self.docs.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Memory;
+    use automerge::transaction::Transactable;
+    use std::sync::atomic::Ordering;
+
+    fn editor(id: DocumentId) -> Member {
+        Member { id: 1, name: "Amara".into(), role: Role::Editor, registers: vec![id], revoked: false }
+    }
+
+    /// A sync message carrying one change: a peer sends its heads, the relay side answers
+    /// with what it has, and the peer's next message holds the change.
+    fn message_with_a_change() -> Vec<u8> {
+        let mut doc = AutoCommit::new();
+        doc.put(automerge::ROOT, "name", "Register").unwrap();
+        let (mut state, mut other, mut other_state) = (sync::State::new(), AutoCommit::new(), sync::State::new());
+        let heads = doc.sync().generate_sync_message(&mut state).unwrap();
+        other.sync().receive_sync_message(&mut other_state, heads).unwrap();
+        let answer = other.sync().generate_sync_message(&mut other_state).unwrap();
+        doc.sync().receive_sync_message(&mut state, answer).unwrap();
+        let with_changes = doc.sync().generate_sync_message(&mut state).unwrap();
+        assert!(!with_changes.changes.is_empty());
+        with_changes.encode()
+    }
+
+    #[tokio::test]
+    async fn a_storage_failure_is_reported_and_nothing_is_acknowledged() {
+        let storage = Arc::new(Memory::default());
+        storage.fail_writes.store(true, Ordering::SeqCst);
+        let relay = Relay::new(storage.clone(), "relay".into());
+        let id = DocumentId([5; 16]);
+        let (outbox, mut sent) = mpsc::unbounded_channel();
+        let data = message_with_a_change();
+
+        let err = relay.sync(1, &editor(id), "peer", &outbox, &id.to_string(), &data, false).await.unwrap_err();
+        assert!(err.to_string().contains("disk is full"), "{err}");
+        assert!(sent.try_recv().is_err(), "no sync reply: nothing was acknowledged");
+        assert_eq!(storage.load(&id).unwrap(), None);
+        assert_eq!(relay.documents_in_memory(), 0, "the copy holding unstored changes is gone");
+
+        // Once the disk works again the same changes are taken and acknowledged.
+        storage.fail_writes.store(false, Ordering::SeqCst);
+        relay.sync(2, &editor(id), "peer", &outbox, &id.to_string(), &data, false).await.unwrap();
+        assert!(matches!(sent.try_recv().unwrap(), Message::Sync { .. }));
+        assert_eq!(storage.load(&id).unwrap().unwrap().chunks.len(), 1);
+        assert_eq!(storage.audit().unwrap().len(), 1);
+    }
+}
