@@ -99,6 +99,10 @@ fn setup(root: &Path, browser: bool) -> Result<()> {
         cmd("npm", &["install", "--no-save", "--prefix", &prefix, &format!("binaryen@{BINARYEN_VERSION}")])?;
     }
     prepend_path(&bin);
+    // The interop tests run npm's automerge-repo client and sync server with Node.
+    if browser && !root.join("tests/node_modules/@automerge/automerge-repo").is_dir() {
+        cmd("npm", &["ci", "--prefix", "tests", "--no-audit", "--no-fund"])?;
+    }
     if browser && (which("chromium").is_none() || which("chromedriver").is_none()) {
         apt_install(&["chromium", "chromium-driver"])?;
     }

@@ -136,6 +136,10 @@ impl Client {
         };
         let Frame::Binary(bytes) = frame else { return Ok(true) };
         let message = decode(&bytes).map_err(|e| e.to_string())?;
+        // TRACE_SYNC=1 prints every message a test client receives, for debugging a test.
+        if std::env::var_os("TRACE_SYNC").is_some() {
+            eprintln!("{} <- {}", self.connection.peer_id(), message.kind());
+        }
         match self.connection.accept(message).map_err(|e| e.to_string())? {
             Incoming::Sync { document, data } => {
                 let reply = self.connection.apply(document, self.doc.automerge(), &data).map_err(|e| e.to_string())?;

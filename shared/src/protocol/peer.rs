@@ -68,7 +68,8 @@ pub fn answer_join(
                 sender_id: own_id.to_string(),
                 selected_protocol_version: PROTOCOL_VERSION.to_string(),
                 target_id: sender_id.clone(),
-                peer_metadata: metadata,
+                // Always present: the reference implementation reads it unconditionally.
+                peer_metadata: Some(metadata.unwrap_or_default()),
             };
             Ok((sender_id, reply))
         }
@@ -112,12 +113,14 @@ impl ClientConnection {
         self.relay.is_some()
     }
 
-    /// The first message on a new connection.
+    /// The first message on a new connection. The metadata is optional in the protocol's
+    /// description, but the reference implementation fails without it, so a peer that has no
+    /// storage of its own says it is ephemeral.
     pub fn join(&self, metadata: Option<PeerMetadata>) -> Message {
         Message::Join {
             sender_id: self.peer_id.clone(),
             supported_protocol_versions: vec![PROTOCOL_VERSION.to_string()],
-            peer_metadata: metadata,
+            peer_metadata: Some(metadata.unwrap_or(PeerMetadata { storage_id: None, is_ephemeral: true })),
         }
     }
 
