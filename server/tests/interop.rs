@@ -19,7 +19,7 @@ fn interop_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests");
     assert!(
         dir.join("node_modules/@automerge/automerge-repo").is_dir(),
-        "the npm packages are missing: run `npm ci --prefix tests` (cargo xtask test does)"
+        "the npm packages are missing: run `npm install --prefix tests` (cargo xtask test does)"
     );
     dir.join("interop")
 }

@@ -1,1 +1,4 @@
-//! Cross-crate scenarios live in this crate's `tests/`; the library is empty on purpose.
+//! Cross-crate test tooling: a sync client playing a device (`client`) and the load
+//! generator built on it (`src/bin/continuity-load.rs`). Whole-register scenarios live in `tests/`.
+
+pub mod client;

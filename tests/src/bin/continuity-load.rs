@@ -1,0 +1,182 @@
+//! Load generator: N clients on each of M registers, every client editing its own record
+//! at a steady rate through a sync server, measuring changes per second and the time from
+//! an edit to its arrival at the other clients of the register (p50, p99).
+//! `cargo xtask load` runs it against our relay and the reference JavaScript server.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use continuity_tests::client::{Client, T0};
+use shared::protocol::DocumentId;
+use shared::{RegisterDoc, Risk};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the register ids a run with this seed uses, one per line (to grant them).
+    Ids {
+        #[arg(long)]
+        registers: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Run the load and print one line of results.
+    Run {
+        /// The sync endpoint, with `?token=` where the server needs one.
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        registers: usize,
+        /// Clients per register.
+        #[arg(long)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Milliseconds between one client's edits.
+        #[arg(long, default_value_t = 100)]
+        interval_ms: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A name for the line of results.
+        #[arg(long, default_value = "server")]
+        label: String,
+    },
+}
+
+fn ids(registers: usize, seed: u64) -> Vec<DocumentId> {
+    (0..registers as u64)
+        .map(|i| {
+            let mut bytes = [0u8; 16];
+            bytes[..8].copy_from_slice(&seed.to_be_bytes());
+            bytes[8..].copy_from_slice(&i.to_be_bytes());
+            DocumentId(bytes)
+        })
+        .collect()
+}
+
+fn risk(title: String) -> Risk {
+    Risk {
+        title,
+        inherent_likelihood: 1,
+        inherent_impact: 1,
+        residual_likelihood: 1,
+        residual_impact: 1,
+        target_score: 1,
+        ..Default::default()
+    }
+}
+
+struct Outcome {
+    edits: u64,
+    latencies_us: Vec<u64>,
+}
+
+/// One client: edits its record every `interval`, and notes when other clients' edits arrive.
+/// The edit carries its send time (microseconds since `base`, one clock for the whole run).
+/// What every client of a run shares.
+#[derive(Clone, Copy)]
+struct Plan {
+    clients: usize,
+    base: Instant,
+    run_for: Duration,
+    interval: Duration,
+}
+
+async fn client(url: String, doc: RegisterDoc, id: DocumentId, me: usize, plan: Plan) -> Result<Outcome> {
+    let Plan { clients, base, run_for, interval } = plan;
+    let mut client = Client::with_doc(id, doc);
+    client.connect(&url).await.map_err(anyhow::Error::msg)?;
+    let mine = format!("c{me}");
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut outcome = Outcome { edits: 0, latencies_us: Vec::new() };
+    let started = Instant::now();
+    let mut next_edit = started;
+    while started.elapsed() < run_for {
+        if Instant::now() >= next_edit {
+            let sent = base.elapsed().as_micros().to_string();
+            client.doc.update::<Risk>(&mine, T0, |r| r.controls = sent).map_err(anyhow::Error::msg)?;
+            client.push().await.map_err(anyhow::Error::msg)?;
+            outcome.edits += 1;
+            next_edit += interval;
+        }
+        let wait = next_edit.saturating_duration_since(Instant::now());
+        if client.receive_one(wait).await.map_err(anyhow::Error::msg)? {
+            let now = base.elapsed().as_micros() as u64;
+            for other in (0..clients).filter(|c| *c != me) {
+                let key = format!("c{other}");
+                let Some(r) = client.doc.get::<Risk>(&key).map_err(anyhow::Error::msg)? else { continue };
+                if seen.get(&key) != Some(&r.controls) {
+                    if let Ok(sent) = r.controls.parse::<u64>() {
+                        outcome.latencies_us.push(now.saturating_sub(sent));
+                    }
+                    seen.insert(key, r.controls);
+                }
+            }
+        }
+    }
+    client.close().await;
+    Ok(outcome)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Ids { registers, seed } => {
+            for id in ids(registers, seed) {
+                println!("{id}");
+            }
+        }
+        Command::Run { url, registers, clients, seconds, interval_ms, seed, label } => {
+            let plan = Plan {
+                clients,
+                base: Instant::now(),
+                run_for: Duration::from_secs(seconds),
+                interval: Duration::from_millis(interval_ms),
+            };
+            let mut tasks = Vec::new();
+            for id in ids(registers, seed) {
+                // One device creates the register with a record per client; the others start
+                // from a copy, as devices that had already synced once would.
+                let mut origin = RegisterDoc::new("Load", T0)?;
+                for c in 0..clients {
+                    origin.create(&format!("c{c}"), risk(format!("client {c}")), T0)?;
+                }
+                let saved = origin.save();
+                for me in 0..clients {
+                    let doc = RegisterDoc::load(&saved)?;
+                    let url = url.clone();
+                    tasks.push(tokio::spawn(client(url, doc, id, me, plan)));
+                }
+            }
+            let (mut edits, mut latencies) = (0, Vec::new());
+            for task in tasks {
+                let outcome = task.await??;
+                edits += outcome.edits;
+                latencies.extend(outcome.latencies_us);
+            }
+            latencies.sort_unstable();
+            println!(
+                "| {label} | {registers} | {clients} | {:.0} | {:.1} | {:.1} | {} |",
+                edits as f64 / seconds as f64,
+                percentile(&latencies, 0.5),
+                percentile(&latencies, 0.99),
+                latencies.len()
+            );
+        }
+    }
+    Ok(())
+}
