@@ -17,6 +17,7 @@ fn main() -> Result<()> {
         Some("run") => run(&root, &args[1..]),
         Some("test") => test(&root),
         Some("setup") => setup(&root, true),
+        Some("load") => load(&root, &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <run|test|setup>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need"
@@ -70,6 +71,90 @@ fn test(root: &Path) -> Result<()> {
     cmd("trunk", &["build", "--release"])?;
     println!("\nall checks passed");
     Ok(())
+}
+
+/// Runs the load generator against our relay and then the reference JavaScript sync server,
+/// both on 127.0.0.1 on this machine, and prints a table for docs/BENCHMARKS.md.
+/// Arguments: `[registers] [clients per register] [seconds]`, default 4 5 20.
+fn load(root: &Path, args: &[String]) -> Result<()> {
+    setup(root, true)?;
+    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
+    let (registers, clients, seconds) = (arg(0, "4"), arg(1, "5"), arg(2, "20"));
+    cmd(
+        "cargo",
+        &["build", "--profile", "bench", "--package", "continuity-server", "--package", "continuity-tests", "--bins"],
+    )?;
+    let bin = root.join("target/release");
+    let relay_bin = bin.join("continuity-relay").to_string_lossy().to_string();
+    let load_bin = bin.join("continuity-load").to_string_lossy().to_string();
+    let scratch = std::env::temp_dir().join(format!("continuity-load-{}", std::process::id()));
+    let (data, dist) = (scratch.join("data"), scratch.join("dist"));
+    std::fs::create_dir_all(&dist)?;
+    std::fs::write(dist.join("index.html"), "load test")?;
+    let data_arg = data.to_string_lossy().to_string();
+
+    // Our relay: a member granted every register of the run.
+    let ids = capture(&load_bin, &["ids", "--registers", &registers]).context("continuity-load ids")?;
+    let mut add = vec!["--data", &data_arg, "member", "add", "--name", "load", "--role", "editor"];
+    for id in ids.lines() {
+        add.extend(["--register", id]);
+    }
+    let token = capture(&relay_bin, &add)
+        .and_then(|out| out.lines().find(|l| l.starts_with("cr_")).map(str::to_string))
+        .context("adding the load member")?;
+    let dist_arg = dist.to_string_lossy().to_string();
+    let mut relay = Command::new(&relay_bin)
+        .args(["--data", &data_arg, "--dist", &dist_arg, "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let addr = first_line(relay.stdout.as_mut().expect("piped"))?;
+    let addr = addr.trim().rsplit("http://").next().unwrap_or_default().trim_end_matches('/').to_string();
+    let ours =
+        run_load(&load_bin, &format!("ws://{addr}/sync?token={token}"), &registers, &clients, &seconds, "our relay");
+    let _ = relay.kill();
+    let _ = relay.wait();
+
+    // The reference server, with NodeFS storage.
+    let store = scratch.join("js-store").to_string_lossy().to_string();
+    let mut js = Command::new("node")
+        .arg(root.join("tests/interop/server.mjs"))
+        .arg(&store)
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let port = first_line(js.stdout.as_mut().expect("piped"))?;
+    let port = port.trim().rsplit(' ').next().unwrap_or_default().to_string();
+    let reference = run_load(
+        &load_bin,
+        &format!("ws://127.0.0.1:{port}"),
+        &registers,
+        &clients,
+        &seconds,
+        "automerge-repo 2.5.6 (Node)",
+    );
+    let _ = js.kill();
+    let _ = js.wait();
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    println!("| server | registers | clients per register | changes/s | edit to peer p50 (ms) | p99 (ms) | samples |");
+    println!("|---|---|---|---|---|---|---|");
+    println!("{}", ours?.trim());
+    println!("{}", reference?.trim());
+    Ok(())
+}
+
+fn run_load(bin: &str, url: &str, registers: &str, clients: &str, seconds: &str, label: &str) -> Result<String> {
+    capture(
+        bin,
+        &["run", "--url", url, "--registers", registers, "--clients", clients, "--seconds", seconds, "--label", label],
+    )
+    .with_context(|| format!("the load run against {label} failed"))
+}
+
+fn first_line(out: &mut std::process::ChildStdout) -> Result<String> {
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)?;
+    Ok(line)
 }
 
 /// Installs what is missing and nothing else, so a second run costs a few milliseconds.
