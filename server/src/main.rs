@@ -169,6 +169,9 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // The handlers go in before the address is printed: a signal that arrives the moment
+    // someone reads the address must stop the relay gracefully, not kill it outright.
+    let stop = shutdown_signal()?;
     // Tests and people both read this line to find the relay.
     println!("Continuity Register is at http://{addr}/");
     if let Some(token) = sample_token {
@@ -179,19 +182,25 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
     }
     tracing::info!(%addr, dist = %config.dist.display(), data = %data.display(), "listening");
     let app = continuity_server::router(&config.dist, relay, members, limits);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler installs");
-        tokio::select! { _ = interrupt => {}, _ = term.recv() => {} }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
+/// Resolves on SIGINT or SIGTERM; the handlers are installed when this is called.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! { _ = interrupt.recv() => {}, _ = term.recv() => {} }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
