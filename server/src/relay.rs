@@ -217,6 +217,41 @@ impl Relay {
         Ok(())
     }
 
+    /// Passes an `ephemeral` message (presence, cursors: never stored) to every other peer
+    /// syncing the same document, as an automerge-repo peer would rebroadcast it. Nothing is
+    /// loaded for it and nothing is said when the member may not open the document or nobody
+    /// else is there: ephemeral messages are best-effort by design.
+    pub fn ephemeral(&self, connection: ConnectionId, member: &Member, message: Message) -> Result<(), RelayError> {
+        let Message::Ephemeral { sender_id, count, session_id, document_id, data, .. } = message else {
+            return Err(ProtocolError::Unexpected(format!("{} is not an ephemeral message", message.kind())).into());
+        };
+        let id: DocumentId = document_id.parse()?;
+        if !member.may_open(&id) {
+            return Ok(());
+        }
+        let Some(entry) = self.docs.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned() else {
+            return Ok(());
+        };
+        // Presence must not wait behind a storage write: skip it if the document is busy.
+        let Ok(e) = entry.try_lock() else { return Ok(()) };
+        if !e.peers.contains_key(&connection) {
+            return Ok(());
+        }
+        for (other, peer) in &e.peers {
+            if *other != connection {
+                let _ = peer.outbox.send(Message::Ephemeral {
+                    sender_id: sender_id.clone(),
+                    target_id: peer.peer_id.clone(),
+                    count,
+                    session_id: session_id.clone(),
+                    document_id: document_id.clone(),
+                    data: data.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Folds the chunks into a snapshot. A failure here loses nothing (the chunks stay), so
     /// it is logged and the relay carries on.
     async fn compact(&self, id: DocumentId, e: &mut Entry) {

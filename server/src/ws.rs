@@ -91,15 +91,18 @@ pub async fn serve(
                 }
             }
         };
-        let (document_id, data, request, sender) = match message {
-            Message::Sync { document_id, data, sender_id, .. } => (document_id, data, false, sender_id),
-            Message::Request { document_id, data, sender_id, .. } => (document_id, data, true, sender_id),
+        let sender = match &message {
+            Message::Sync { sender_id, .. }
+            | Message::Request { sender_id, .. }
+            | Message::Ephemeral { sender_id, .. }
+            | Message::RemoteSubscriptionChange { sender_id, .. }
+            | Message::RemoteHeadsChanged { sender_id, .. } => sender_id.clone(),
             Message::Leave { .. } => break,
             Message::Join { .. } => {
                 let _ = outbox.send(Message::error("already joined"));
                 break;
             }
-            // Ephemeral messages and remote-heads gossip are not relayed.
+            // `peer`, `doc-unavailable` and `error` answer things the relay never asks.
             _ => continue,
         };
         if &sender != peer_id {
@@ -111,6 +114,20 @@ pub async fn serve(
             let _ = outbox.send(Message::error("this member's access has been revoked"));
             break;
         }
+        let (document_id, data, request) = match message {
+            Message::Sync { document_id, data, .. } => (document_id, data, false),
+            Message::Request { document_id, data, .. } => (document_id, data, true),
+            ephemeral @ Message::Ephemeral { .. } => {
+                if let Err(e) = relay.ephemeral(connection, &member, ephemeral) {
+                    let _ = outbox.send(Message::error(e.to_string()));
+                    break;
+                }
+                continue;
+            }
+            // The relay keeps no storage ids to gossip heads about (each member's own
+            // device holds its copy), so subscriptions to remote heads have nothing to do.
+            _ => continue,
+        };
         if let Ok(id) = document_id.parse() {
             documents.insert(id);
             if documents.len() > limits.max_documents_per_connection {

@@ -12,17 +12,6 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 
 const QUIET: Duration = Duration::from_millis(300);
 
-/// Opens a raw socket, joins, and returns it.
-async fn joined(url: &str) -> Socket {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let join =
-        Message::Join { sender_id: "raw".into(), supported_protocol_versions: vec!["1".into()], peer_metadata: None };
-    socket.send(Frame::Binary(encode(&join).into())).await.unwrap();
-    let reply = socket.next().await.unwrap().unwrap();
-    assert!(matches!(decode(&reply.into_data()).unwrap(), Message::Peer { .. }));
-    socket
-}
-
 /// Reads until the relay closes the socket; returns the error message it sent, if any.
 async fn error_then_close(socket: &mut Socket) -> Option<String> {
     let mut error = None;
@@ -100,7 +89,7 @@ async fn bad_input_closes_only_the_connection_that_sent_it() {
         ),
     ];
     for (what, frame, expected) in cases {
-        let mut socket = joined(&url).await;
+        let mut socket = joined(&url, "raw").await;
         socket.send(frame).await.unwrap();
         let error = error_then_close(&mut socket).await;
         assert!(error.as_deref().unwrap_or_default().contains(expected), "{what}: {error:?}");
@@ -109,12 +98,12 @@ async fn bad_input_closes_only_the_connection_that_sent_it() {
     }
 
     // An oversized frame: the socket is closed.
-    let mut socket = joined(&url).await;
+    let mut socket = joined(&url, "raw").await;
     let _ = socket.send(Frame::Binary(vec![0u8; 70_000].into())).await;
     error_then_close(&mut socket).await;
 
     // More registers than a connection may sync.
-    let mut socket = joined(&url).await;
+    let mut socket = joined(&url, "raw").await;
     let mut error = None;
     for other in others.iter() {
         let mut doc = automerge::AutoCommit::new();
@@ -140,7 +129,7 @@ async fn bad_input_closes_only_the_connection_that_sent_it() {
     assert!(error.unwrap_or_default().contains("at most 2 registers"));
 
     // Too many messages in a second.
-    let mut socket = joined(&url).await;
+    let mut socket = joined(&url, "raw").await;
     for _ in 0..60 {
         let leave_alone = Message::Ephemeral {
             sender_id: "raw".into(),

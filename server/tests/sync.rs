@@ -140,3 +140,81 @@ async fn what_the_relay_acknowledged_survives_a_restart() {
     assert_eq!(b.doc.heads(), a.doc.heads());
     assert_eq!(b.register().risks.len(), 100);
 }
+
+/// Presence messages reach the other peers of the same register, and only those.
+#[tokio::test]
+async fn ephemeral_messages_reach_the_other_peers_of_the_register() {
+    use futures_util::{SinkExt, StreamExt};
+    use shared::protocol::{DocumentId, Message, decode, encode};
+    use tokio_tungstenite::tungstenite::Message as Frame;
+
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dir.path(), &dir.path().join("data"));
+    let (id, elsewhere) = (new_document_id(), new_document_id());
+    let mut owner = Client::creating(id, "Presence");
+    owner.connect(&relay.url(&relay.member("Owner", "editor", &[id]))).await.unwrap();
+    owner.settle(QUIET).await.unwrap();
+
+    // Three raw peers: two open the register, one opens another register.
+    let opening = |doc: DocumentId, peer: &str| {
+        let mut state = automerge::sync::State::new();
+        let data = automerge::AutoCommit::new().sync().generate_sync_message(&mut state).unwrap().encode();
+        Message::Request { document_id: doc.to_string(), sender_id: peer.into(), target_id: "relay".into(), data }
+    };
+    use automerge::sync::SyncDoc;
+    let viewer = relay.member("Viewer", "viewer", &[id]);
+    let mut sockets = Vec::new();
+    for (peer, doc) in [("alice", id), ("bob", id), ("carol", elsewhere)] {
+        let token = if doc == id { viewer.clone() } else { relay.member(peer, "editor", &[doc]) };
+        let mut socket = joined(&relay.url(&token), peer).await;
+        socket.send(Frame::Binary(encode(&opening(doc, peer)).into())).await.unwrap();
+        sockets.push(socket);
+    }
+    // Drain the initial sync replies.
+    async fn drain(socket: &mut Socket) -> Vec<Message> {
+        let mut got = Vec::new();
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout(QUIET, socket.next()).await {
+            if let Frame::Binary(bytes) = frame {
+                got.push(decode(&bytes).unwrap());
+            }
+        }
+        got
+    }
+    for socket in &mut sockets {
+        drain(socket).await;
+    }
+
+    let presence = Message::Ephemeral {
+        sender_id: "alice".into(),
+        target_id: "relay".into(),
+        count: 1,
+        session_id: "s1".into(),
+        document_id: id.to_string(),
+        data: b"looking at R-001".to_vec(),
+    };
+    sockets[0].send(Frame::Binary(encode(&presence).into())).await.unwrap();
+
+    let bob = drain(&mut sockets[1]).await;
+    assert!(
+        bob.iter().any(|m| matches!(m, Message::Ephemeral { sender_id, target_id, data, .. }
+            if sender_id == "alice" && target_id == "bob" && data == b"looking at R-001")),
+        "{bob:?}"
+    );
+    assert!(drain(&mut sockets[0]).await.is_empty(), "not echoed to the sender");
+    assert!(drain(&mut sockets[2]).await.is_empty(), "not sent to a peer of another register");
+    owner.settle(QUIET).await.unwrap();
+
+    // An ephemeral message claiming another sender closes the connection.
+    let forged = Message::Ephemeral {
+        sender_id: "bob".into(),
+        target_id: "relay".into(),
+        count: 2,
+        session_id: "s1".into(),
+        document_id: id.to_string(),
+        data: vec![],
+    };
+    sockets[0].send(Frame::Binary(encode(&forged).into())).await.unwrap();
+    let reply = drain(&mut sockets[0]).await;
+    assert!(reply.iter().any(|m| matches!(m, Message::Error { message, .. } if message.contains("senderId"))));
+    assert!(drain(&mut sockets[1]).await.is_empty());
+}

@@ -86,3 +86,17 @@ pub fn http_get(addr: &str, path: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+/// Opens a raw socket as peer `peer`, joins, and returns it.
+pub async fn joined(url: &str, peer: &str) -> Socket {
+    use futures_util::{SinkExt, StreamExt};
+    use shared::protocol::{Message, decode, encode};
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let join =
+        Message::Join { sender_id: peer.into(), supported_protocol_versions: vec!["1".into()], peer_metadata: None };
+    socket.send(Frame::Binary(encode(&join).into())).await.unwrap();
+    let reply = socket.next().await.unwrap().unwrap();
+    assert!(matches!(decode(&reply.into_data()).unwrap(), Message::Peer { .. }));
+    socket
+}
