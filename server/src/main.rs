@@ -94,8 +94,11 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-fn invite(public_url: &str, register: &DocumentId, token: &str) -> String {
-    format!("{}/#join?register={}&token={token}", public_url.trim_end_matches('/'), register.url())
+/// The browser link that joins a register. The role only shapes the interface (a viewer
+/// gets no edit controls); the relay enforces it whatever the link says.
+fn invite(public_url: &str, register: &DocumentId, token: &str, role: Role) -> String {
+    let role = if role == Role::Viewer { "viewer" } else { "editor" };
+    format!("{}/#join?register={}&token={token}&role={role}", public_url.trim_end_matches('/'), register.url())
 }
 
 fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
@@ -105,7 +108,7 @@ fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
             let (member, token) = members.add(&name, role, &registers)?;
             println!("Added {} as {:?}. Their token (shown only this once):\n{token}", member.name, member.role);
             for register in &registers {
-                println!("Invite link: {}", invite(&public_url, register, &token));
+                println!("Invite link: {}", invite(&public_url, register, &token, member.role));
             }
         }
         MemberCommand::Revoke { name } => {
@@ -177,7 +180,7 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
     if let Some(token) = sample_token {
         println!(
             "Open the sample register as an editor: {}",
-            invite(&format!("http://{addr}"), &SAMPLE_REGISTER, &token)
+            invite(&format!("http://{addr}"), &SAMPLE_REGISTER, &token, Role::Editor)
         );
     }
     tracing::info!(%addr, dist = %config.dist.display(), data = %data.display(), "listening");
