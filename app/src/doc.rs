@@ -1,8 +1,15 @@
 //! The app's document module: the only code that holds and changes the register document.
-//! Views read the hydrated `Register` from a signal and ask this module for changes.
+//! Views read the hydrated `Register` from a signal and ask this module for changes; every
+//! change is written to IndexedDB (`local`) and offered to the relay (`sync`) from here.
 
+use crate::local::{self, Local};
+use crate::sync::{Link, SyncStatus};
+use automerge::ChangeHash;
 use leptos::prelude::*;
-use shared::{Date, Register, RegisterDoc};
+use leptos::task::spawn_local;
+use shared::protocol::{DocumentId, Incoming};
+use shared::{Date, DocError, Register, RegisterDoc};
+use std::rc::Rc;
 
 /// Today in the UK, from the browser's clock: the app reads the clock, `shared` never does.
 pub fn today() -> Date {
@@ -16,25 +23,340 @@ pub fn now() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
 }
 
-/// The register document and the snapshot the views render.
+/// Chunks in IndexedDB before this tab folds them into one snapshot.
+const COMPACT_AFTER: usize = 64;
+
+/// Where the copy in this browser stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Saved {
+    /// Reading the register from IndexedDB.
+    Loading,
+    /// Every edit is in IndexedDB, the last at this time.
+    Saved(Option<i64>),
+    /// An edit is being written.
+    Saving,
+    /// The last write failed; the edits are still in memory and are retried with the next.
+    Failed,
+}
+
+/// Which register this browser works on and how it reaches the relay, as stored in the
+/// browser (set by opening an invite link).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub register: DocumentId,
+    /// `ws://host/sync?token=…`, or none to work locally only.
+    pub relay: Option<String>,
+    pub viewer: bool,
+}
+
+struct Inner {
+    id: DocumentId,
+    doc: RegisterDoc,
+    local: Option<Rc<Local>>,
+    /// Keys of the IndexedDB chunks already in `doc`: compaction deletes only these.
+    folded: Vec<f64>,
+    /// Everything up to these heads is in IndexedDB.
+    stored: Vec<ChangeHash>,
+    writing: bool,
+    /// An edit arrived while a write was in flight; write again when it ends.
+    again: bool,
+    link: Option<Rc<Link>>,
+    tabs: Option<web_sys::BroadcastChannel>,
+}
+
+/// The register document and the state the views render.
 #[derive(Clone, Copy)]
 pub struct Store {
-    doc: StoredValue<RegisterDoc, LocalStorage>,
+    inner: StoredValue<Inner, LocalStorage>,
     pub register: RwSignal<Register>,
     /// Why the last action failed, in words for the person who tried it.
     pub error: RwSignal<Option<String>>,
+    pub saved: RwSignal<Saved>,
+    pub sync: RwSignal<SyncStatus>,
+    /// Changes this browser has that the relay has not confirmed.
+    pub unsent: RwSignal<usize>,
+    pub last_sync: RwSignal<Option<i64>>,
+    pub viewer: RwSignal<bool>,
 }
 
 impl Store {
-    /// Until local storage and sync arrive, every session starts from the sample register.
-    pub fn sample() -> Store {
-        let doc = shared::sample::sample(today(), now()).expect("the sample register builds");
-        let register = doc.register().expect("the sample register reads back");
-        Store { doc: StoredValue::new_local(doc), register: RwSignal::new(register), error: RwSignal::new(None) }
+    /// An empty store; `open` fills it from IndexedDB and the relay.
+    pub fn new(settings: &Settings) -> Store {
+        Store {
+            inner: StoredValue::new_local(Inner {
+                id: settings.register,
+                doc: RegisterDoc::empty(),
+                local: None,
+                folded: Vec::new(),
+                stored: Vec::new(),
+                writing: false,
+                again: false,
+                link: None,
+                tabs: None,
+            }),
+            register: RwSignal::new(Register::default()),
+            error: RwSignal::new(None),
+            saved: RwSignal::new(Saved::Loading),
+            sync: RwSignal::new(if settings.relay.is_some() { SyncStatus::Connecting } else { SyncStatus::Local }),
+            unsent: RwSignal::new(0),
+            last_sync: RwSignal::new(None),
+            viewer: RwSignal::new(settings.viewer),
+        }
+    }
+
+    /// Loads the register from IndexedDB before any network call, then connects to the relay.
+    /// A register this browser has never seen, with no relay to fetch it from, starts as the
+    /// sample register so there is something to work with.
+    pub async fn open(self, settings: Settings) {
+        let id = settings.register;
+        match Local::open(&id.to_string()).await {
+            Ok(db) => {
+                let db = Rc::new(db);
+                match db.load().await {
+                    Ok(chunks) => {
+                        let loaded = self.inner.try_update_value(|i| -> Result<(), String> {
+                            for chunk in &chunks {
+                                i.doc.automerge().load_incremental(&chunk.bytes).map_err(|e| {
+                                    format!("Part of the register stored in this browser is unreadable: {e}")
+                                })?;
+                                i.folded.push(chunk.key);
+                            }
+                            i.stored = i.doc.heads();
+                            i.local = Some(db.clone());
+                            Ok(())
+                        });
+                        if let Some(Err(e)) = loaded {
+                            self.error.set(Some(e));
+                        }
+                    }
+                    Err(e) => self.error.set(Some(e)),
+                }
+            }
+            Err(e) => self.error.set(Some(e)),
+        }
+        let fresh = self.inner.with_value(|i| i.folded.is_empty());
+        if fresh && settings.relay.is_none() {
+            match shared::sample::sample(today(), now()) {
+                Ok(sample) => self.inner.update_value(|i| i.doc = sample),
+                Err(e) => self.error.set(Some(format!("The sample register could not be built: {e}"))),
+            }
+        }
+        self.refresh();
+        self.saved.set(Saved::Saved(None));
+        self.persist();
+        self.listen_to_other_tabs(&id);
+        spawn_local(async move {
+            if local::ask_for_persistence().await == Some(false) {
+                leptos::logging::log!("the browser may evict this register under storage pressure");
+            }
+        });
+        if let Some(url) = settings.relay {
+            let link = Link::start(url, self);
+            self.inner.update_value(|i| i.link = Some(link));
+        }
+    }
+
+    /// Reads the register anew from the document for the views.
+    fn refresh(&self) {
+        match self.inner.with_value(|i| i.doc.register()) {
+            Ok(register) => self.register.set(register),
+            Err(e) => self.error.set(Some(format!("The register cannot be shown: {e}"))),
+        }
+    }
+
+    /// Makes one change. Nothing is written when the change is refused (a bad value, say):
+    /// the error says what was wrong and the register is as it was.
+    pub fn edit(&self, change: impl FnOnce(&mut RegisterDoc, i64) -> Result<(), DocError>) -> bool {
+        if self.viewer.get_untracked() {
+            self.error.set(Some("You can read this register but not change it.".into()));
+            return false;
+        }
+        let result = self.inner.try_update_value(|i| change(&mut i.doc, now()));
+        match result {
+            Some(Ok(())) => {
+                self.error.set(None);
+                self.refresh();
+                self.persist();
+                self.push();
+                true
+            }
+            Some(Err(e)) => {
+                self.error.set(Some(e.to_string()));
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Reads something from the document itself (history, conflicts, the past).
+    pub fn read<T>(&self, read: impl FnOnce(&mut RegisterDoc) -> T) -> Option<T> {
+        self.inner.try_update_value(|i| read(&mut i.doc))
+    }
+
+    /// Writes whatever IndexedDB does not have yet. One write at a time; edits made during a
+    /// write go in the next, so none is lost and none is written twice.
+    fn persist(self) {
+        let job = self.inner.try_update_value(|i| {
+            if i.writing {
+                i.again = true;
+                return None;
+            }
+            let local = i.local.clone()?;
+            let heads = i.doc.heads();
+            if heads == i.stored {
+                return None;
+            }
+            i.writing = true;
+            i.again = false;
+            let compact = i.folded.len() >= COMPACT_AFTER;
+            let bytes = if compact { i.doc.save() } else { i.doc.save_after(&i.stored) };
+            Some((local, bytes, heads, compact.then(|| i.folded.clone())))
+        });
+        let Some(Some((local, bytes, heads, folded))) = job else { return };
+        self.saved.set(Saved::Saving);
+        spawn_local(async move {
+            let written = match &folded {
+                Some(folded) => local.compact(&bytes, folded).await,
+                None => local.append(&bytes).await,
+            };
+            let again = self
+                .inner
+                .try_update_value(|i| {
+                    i.writing = false;
+                    if let Ok(key) = written {
+                        if folded.is_some() {
+                            i.folded.clear();
+                        }
+                        i.folded.push(key);
+                        i.stored = heads;
+                        if let Some(tabs) = &i.tabs {
+                            let _ = tabs.post_message(&key.into());
+                        }
+                    }
+                    i.again
+                })
+                .unwrap_or(false);
+            match written {
+                Ok(_) => self.saved.set(Saved::Saved(Some(now()))),
+                Err(e) => {
+                    self.saved.set(Saved::Failed);
+                    self.error.set(Some(e));
+                }
+            }
+            if again {
+                self.persist();
+            }
+        });
+    }
+
+    /// Another tab of this browser wrote a chunk: take it in, so both show the same register.
+    fn listen_to_other_tabs(self, id: &DocumentId) {
+        let Ok(channel) = web_sys::BroadcastChannel::new(&format!("continuity-register:{id}")) else { return };
+        let on_message = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let Some(key) = event.data().as_f64() else { return };
+                let Some(Some(local)) = self.inner.try_with_value(|i| i.local.clone()) else { return };
+                spawn_local(async move {
+                    match local.get(key).await {
+                        Ok(Some(bytes)) => self.take_in(key, &bytes),
+                        Ok(None) => {} // already folded into a snapshot by that tab: it arrives by sync
+                        Err(e) => self.error.set(Some(e)),
+                    }
+                });
+            },
+        );
+        channel.set_onmessage(Some(wasm_bindgen::JsCast::unchecked_ref(on_message.as_ref())));
+        on_message.forget(); // lives as long as the page
+        self.inner.update_value(|i| i.tabs = Some(channel));
+    }
+
+    fn take_in(self, key: f64, bytes: &[u8]) {
+        let taken = self.inner.try_update_value(|i| {
+            let nothing_pending = i.doc.heads() == i.stored;
+            i.doc.automerge().load_incremental(bytes)?;
+            i.folded.push(key);
+            if nothing_pending {
+                i.stored = i.doc.heads();
+            }
+            Ok::<_, automerge::AutomergeError>(())
+        });
+        if let Some(Err(e)) = taken {
+            self.error.set(Some(format!("Another tab wrote something this one cannot read: {e}")));
+        }
+        self.refresh();
+        self.push();
+    }
+
+    /// Offers local changes to the relay, if connected.
+    fn push(&self) {
+        let Some(Some(link)) = self.inner.try_with_value(|i| i.link.clone()) else { return };
+        let message = self.inner.try_update_value(|i| {
+            let id = i.id;
+            link.connection.borrow_mut().sync(id, i.doc.automerge())
+        });
+        if let Some(Some(message)) = message {
+            link.send(&message);
+        }
+        self.count_unsent();
+    }
+
+    /// The relay's connection reached the joined state: start syncing the register.
+    pub(crate) fn connected(&self) {
+        self.sync.set(SyncStatus::Connected);
+        self.push();
+    }
+
+    /// One message from the relay, decoded.
+    pub(crate) fn received(&self, incoming: Incoming) {
+        let Some(Some(link)) = self.inner.try_with_value(|i| i.link.clone()) else { return };
+        match incoming {
+            Incoming::Sync { document, data } => {
+                let applied = self.inner.try_update_value(|i| {
+                    if document != i.id {
+                        return Ok((None, false));
+                    }
+                    let before = i.doc.heads();
+                    let reply = link.connection.borrow_mut().apply(document, i.doc.automerge(), &data)?;
+                    Ok::<_, shared::protocol::ProtocolError>((reply, i.doc.heads() != before))
+                });
+                match applied {
+                    Some(Ok((reply, changed))) => {
+                        if let Some(reply) = reply {
+                            link.send(&reply);
+                        }
+                        if changed {
+                            self.refresh();
+                            self.persist();
+                        }
+                        self.last_sync.set(Some(now()));
+                        self.count_unsent();
+                    }
+                    Some(Err(e)) => self.error.set(Some(format!("The relay sent something unreadable: {e}"))),
+                    None => {}
+                }
+            }
+            Incoming::Unavailable(_) => self.sync.set(SyncStatus::Unavailable),
+            Incoming::Refused(reason) => {
+                self.sync.set(SyncStatus::Refused(reason));
+            }
+            Incoming::Connected { .. } | Incoming::Ignored => {}
+        }
+    }
+
+    fn count_unsent(&self) {
+        let Some(Some(link)) = self.inner.try_with_value(|i| i.link.clone()) else { return };
+        let count = self.inner.try_update_value(|i| {
+            let theirs = link.connection.borrow().their_heads(&i.id);
+            match theirs {
+                Some(heads) => i.doc.automerge().get_changes(&heads).len(),
+                None => i.doc.automerge().get_changes(&[]).len(),
+            }
+        });
+        self.unsent.set(count.unwrap_or(0));
     }
 
     /// The whole document with its history, as a backup the app or another peer can load.
     pub fn save(&self) -> Vec<u8> {
-        self.doc.try_update_value(|doc| doc.save()).unwrap_or_default()
+        self.inner.try_update_value(|i| i.doc.save()).unwrap_or_default()
     }
 }

@@ -1,15 +1,21 @@
 //! The Continuity Register browser app: Leptos components over the shared register model.
-//! Views read the register from the document module's signal; none of them writes to it.
+//! Views read the register from the document module's signal and ask it for every change.
 
 pub mod doc;
 pub mod download;
+pub mod fields;
+pub mod local;
+pub mod risks;
+pub mod settings;
+pub mod sync;
 
-use doc::{Store, now, today};
+use doc::{Saved, Store, now, today};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use shared::calendar::{ics, obligations};
 use shared::export::{csv, json, tables, xlsx};
-use shared::refs::references;
-use shared::{Risk, Severity, findings};
+use shared::{Severity, findings};
+use sync::SyncStatus;
 
 /// The sections of the app, in the order of the navigation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,17 +46,22 @@ impl Section {
     }
 }
 
-/// The whole app.
+/// The whole app. The register is read from this browser's storage first; the relay, if an
+/// invite set one up, is contacted after that.
 #[component]
 pub fn App() -> impl IntoView {
-    let store = Store::sample();
+    let (settings, problem) = settings::load();
+    let store = Store::new(&settings);
+    store.error.set(problem);
     provide_context(store);
+    spawn_local(store.open(settings));
     let (section, set_section) = signal(Section::Risks);
     let name = move || store.register.with(|r| r.name.clone());
     view! {
         <header>
             <h1>"Continuity Register"</h1>
             <p data-testid="register-name">{name}</p>
+            <Status />
         </header>
         <nav aria-label="Sections">
             {Section::ALL
@@ -71,7 +82,7 @@ pub fn App() -> impl IntoView {
         <main>
             {move || store.error.get().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
             {move || match section.get() {
-                Section::Risks => view! { <Risks /> }.into_any(),
+                Section::Risks => view! { <risks::Risks /> }.into_any(),
                 Section::Findings => view! { <Findings /> }.into_any(),
                 Section::Calendar => view! { <Calendar /> }.into_any(),
                 Section::Export => view! { <Export /> }.into_any(),
@@ -80,55 +91,55 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The risk register as a table, worst residual band first.
+/// Installs the service worker that lets the app open with no network. Failing to is not
+/// an error the person can act on (a private window, say): the app works online regardless.
+pub fn register_service_worker() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().service_worker().register("/sw.js");
+    }
+}
+
+/// Where this browser's copy stands: saved locally or not, and the relay's state.
 #[component]
-fn Risks() -> impl IntoView {
+fn Status() -> impl IntoView {
     let store = expect_context::<Store>();
-    let rows = move || {
-        let register = store.register.get();
-        let refs = references::<Risk>(&register);
-        let mut risks: Vec<_> = register.live::<Risk>().collect();
-        risks.sort_by_key(|(_, r)| std::cmp::Reverse(r.residual_score()));
-        risks
-            .into_iter()
-            .map(|(id, r)| {
-                let reference = refs.get(id).cloned().unwrap_or_default();
-                let owner = r.owner.as_deref().and_then(|o| register.person_name(o)).unwrap_or("").to_string();
-                let band = r.band();
-                view! {
-                    <tr data-testid=format!("risk-{reference}")>
-                        <td>{reference.clone()}</td>
-                        <td>{r.title.clone()}</td>
-                        <td>{owner}</td>
-                        <td>{r.inherent_score()}</td>
-                        <td>{r.residual_score()}</td>
-                        <td class=format!("band-{}", band.label().to_lowercase())>{band.label()}</td>
-                        <td>{r.target_score}</td>
-                        <td>{r.treatment.label()}</td>
-                        <td>{r.next_review().map(|d| d.to_string()).unwrap_or_else(|| "Now".into())}</td>
-                    </tr>
-                }
-            })
-            .collect_view()
+    let time =
+        |at: i64| chrono::DateTime::from_timestamp(at, 0).map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
+    let saved = move || match store.saved.get() {
+        Saved::Loading => "Opening the register…".to_string(),
+        Saved::Saving => "Saving…".to_string(),
+        Saved::Saved(None) => "All edits saved in this browser".to_string(),
+        Saved::Saved(Some(at)) => format!("All edits saved in this browser ({})", time(at)),
+        Saved::Failed => "Not saved: see the message below".to_string(),
+    };
+    let sync = move || {
+        let status = store.sync.get();
+        let mut text = status.describe();
+        let unsent = store.unsent.get();
+        if status != SyncStatus::Local && unsent > 0 {
+            text.push_str(&format!("; {unsent} change{} not yet on the relay", if unsent == 1 { "" } else { "s" }));
+        }
+        if let Some(at) = store.last_sync.get() {
+            text.push_str(&format!("; last synced {}", time(at)));
+        }
+        text
+    };
+    let state = move || match store.sync.get() {
+        SyncStatus::Local => "local",
+        SyncStatus::Connecting => "connecting",
+        SyncStatus::Connected if store.unsent.get() > 0 => "syncing",
+        SyncStatus::Connected => "connected",
+        SyncStatus::Offline { .. } => "offline",
+        SyncStatus::Refused(_) => "refused",
+        SyncStatus::Unavailable => "unavailable",
     };
     view! {
-        <table data-testid="risks-table">
-            <caption>"Risk register"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"Ref"</th>
-                    <th scope="col">"Title"</th>
-                    <th scope="col">"Owner"</th>
-                    <th scope="col">"Inherent"</th>
-                    <th scope="col">"Residual"</th>
-                    <th scope="col">"Band"</th>
-                    <th scope="col">"Target"</th>
-                    <th scope="col">"Treatment"</th>
-                    <th scope="col">"Next review"</th>
-                </tr>
-            </thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <div class="status" role="status" aria-live="polite">
+            <span data-testid="save-status">{saved}</span>
+            " · "
+            <span data-testid="sync-status" data-state=state>{sync}</span>
+            {move || store.viewer.get().then(|| view! { " · " <strong data-testid="read-only">"Read only"</strong> })}
+        </div>
     }
 }
 

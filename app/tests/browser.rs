@@ -1,6 +1,7 @@
 //! Browser tests (headless Chromium via wasm-bindgen-test): the app renders the sample
-//! register, and the shared model's exports work compiled to wasm, where there is no
-//! system clock to fall back on.
+//! register, an edit reaches IndexedDB before it is called saved and survives a reload, two
+//! tabs' writes to one database never destroy each other, and the shared model's exports
+//! work compiled to wasm, where there is no system clock to fall back on.
 #![cfg(target_arch = "wasm32")]
 
 use shared::Severity;
@@ -16,22 +17,68 @@ fn count(selector: &str) -> u32 {
     document().query_selector_all(selector).unwrap().length()
 }
 
-/// Clicks a control, then lets Leptos re-render (it does so on a later task).
-async fn click(testid: &str) {
-    let el = document().query_selector(&format!("[data-testid='{testid}']")).unwrap().expect(testid);
-    el.dyn_into::<web_sys::HtmlElement>().unwrap().click();
+fn by_testid(testid: &str) -> web_sys::Element {
+    document().query_selector(&format!("[data-testid='{testid}']")).unwrap().expect(testid)
+}
+
+fn text(testid: &str) -> String {
+    by_testid(testid).text_content().unwrap_or_default()
+}
+
+async fn pause(ms: i32) {
     let later = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(later).await.unwrap();
 }
 
+/// Waits (up to five seconds) for something the app does on a later task or after IndexedDB
+/// answers.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..250 {
+        if done() {
+            return;
+        }
+        pause(20).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Clicks a control, then lets Leptos re-render (it does so on a later task).
+async fn click(testid: &str) {
+    by_testid(testid).dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    pause(10).await;
+}
+
+/// Types into a field and commits it, as leaving the field does.
+async fn fill(testid: &str, value: &str) {
+    let input = by_testid(testid);
+    if let Some(input) = input.dyn_ref::<web_sys::HtmlInputElement>() {
+        input.set_value(value);
+    } else if let Some(area) = input.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        area.set_value(value);
+    }
+    input.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    pause(10).await;
+}
+
+fn mount() -> leptos::mount::UnmountHandle<impl leptos::tachys::view::Mountable> {
+    let body = document().body().unwrap();
+    leptos::mount::mount_to(body, continuity_app::App)
+}
+
+fn risk_rows() -> u32 {
+    count("[data-testid='risks-table'] tbody tr[data-testid^='risk-R-']")
+}
+
 #[wasm_bindgen_test]
 async fn app_shows_the_sample_register() {
-    leptos::mount::mount_to_body(continuity_app::App);
+    let app = mount();
     let heading = document().query_selector("h1").unwrap().expect("the app renders a heading");
     assert_eq!(heading.text_content().unwrap(), "Continuity Register");
-    assert_eq!(count("[data-testid='risks-table'] tbody tr"), 8);
+    until("the register to load", || risk_rows() >= 8).await;
+    assert!(count("[data-testid='risk-R-001']") == 1);
+    assert_eq!(count("td[data-testid^='heat-']"), 25);
     assert!(count("[data-testid='risk-R-001']") == 1);
 
     click("nav-findings").await;
@@ -48,6 +95,75 @@ async fn app_shows_the_sample_register() {
     click("export-document").await;
     click("export-csv-risks").await;
     assert_eq!(count("[data-testid='error']"), 0, "every download was prepared");
+    drop(app);
+}
+
+#[wasm_bindgen_test]
+async fn an_edit_is_stored_before_it_is_called_saved_and_survives_a_reload() {
+    let app = mount();
+    until("the register to load", || risk_rows() >= 8).await;
+    let before = risk_rows();
+    click("risk-new").await;
+    until("the editor", || count("[data-testid='risk-editor']") == 1).await;
+    fill("risk-title", "Payroll bureau outage").await;
+    fill("risk-category", "Supplier").await;
+    until("the edit to be saved", || text("save-status").starts_with("All edits saved")).await;
+
+    // Saved means in IndexedDB: read the database directly, as a fresh page would.
+    let register = web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item("continuity.register");
+    let register = register.unwrap().unwrap();
+    let local =
+        continuity_app::local::Local::open(&register.parse::<shared::protocol::DocumentId>().unwrap().to_string())
+            .await
+            .unwrap();
+    let mut doc = shared::RegisterDoc::empty();
+    for chunk in local.load().await.unwrap() {
+        doc.automerge().load_incremental(&chunk.bytes).unwrap();
+    }
+    let stored = doc.register().unwrap();
+    assert!(stored.risks.values().any(|r| r.title == "Payroll bureau outage" && r.category == "Supplier"));
+
+    // A reload: a new app over the same storage shows the edit.
+    drop(app);
+    let app = mount();
+    until("the register to reload", || risk_rows() == before + 1).await;
+    assert!(text("risks-table").contains("Payroll bureau outage"));
+
+    // Bad input is refused with a message and nothing is written.
+    click("sort-title").await;
+    let first = document().query_selector("[data-testid^='open-R-']").unwrap().unwrap();
+    first.dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    pause(10).await;
+    fill("risk-title", "   ").await;
+    assert!(text("error").contains("needs a title"), "{}", text("error"));
+    drop(app);
+}
+
+/// Two tabs write to one register's database at once; one folds what it has seen into a
+/// snapshot. The other tab's chunk, which it had not seen, survives.
+#[wasm_bindgen_test]
+async fn two_tabs_never_destroy_each_others_writes() {
+    use continuity_app::local::Local;
+    let name = format!("tabs-{}", js_sys::Math::random());
+    let (a, b) = (Local::open(&name).await.unwrap(), Local::open(&name).await.unwrap());
+    let mut doc_a = shared::RegisterDoc::new("Tabs", 1_795_000_000).unwrap();
+    let mut doc_b = doc_a.fork();
+    let first = a.append(&doc_a.save()).await.unwrap();
+    let base = doc_a.heads();
+    doc_a.create("ra", shared::Person { name: "From A".into(), ..Default::default() }, 1_795_000_001).unwrap();
+    doc_b.create("rb", shared::Person { name: "From B".into(), ..Default::default() }, 1_795_000_002).unwrap();
+    let (chunk_a, chunk_b) = (doc_a.save_after(&base), doc_b.save_after(&base));
+    // Both writes are issued before either is awaited, so their transactions overlap.
+    let (ka, kb) = futures::join!(a.append(&chunk_a), b.append(&chunk_b));
+    kb.unwrap();
+    // Tab A compacts only what it has folded in: its own two chunks.
+    a.compact(&doc_a.save(), &[first, ka.unwrap()]).await.unwrap();
+    let mut reloaded = shared::RegisterDoc::empty();
+    for chunk in b.load().await.unwrap() {
+        reloaded.automerge().load_incremental(&chunk.bytes).unwrap();
+    }
+    let people = reloaded.register().unwrap().people;
+    assert!(people.contains_key("ra") && people.contains_key("rb"), "{people:?}");
 }
 
 #[wasm_bindgen_test]

@@ -1,0 +1,403 @@
+//! The Risks view: the register as a sortable, filterable table, the 5x5 heat map of
+//! inherent against residual positions, and an editor for every field of a risk.
+
+use crate::doc::{Store, today};
+use crate::fields;
+use leptos::prelude::*;
+use shared::derive::score;
+use shared::refs::references;
+use shared::{Action, Band, Direction, Policy, Record, Register, Risk, RiskStatus, Scenario, Supplier, Treatment};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SortBy {
+    Reference,
+    Title,
+    Inherent,
+    Residual,
+    NextReview,
+}
+
+/// What the table shows: every filter empty means every live risk.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Filters {
+    owner: String,
+    category: String,
+    band: String,
+    status: String,
+    overdue: bool,
+    archived: bool,
+}
+
+fn people(register: &Register) -> Vec<(Option<String>, String)> {
+    let mut out = vec![(None, "No one".to_string())];
+    let mut people: Vec<_> =
+        register.live::<shared::Person>().map(|(id, p)| (Some(id.clone()), p.name.clone())).collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
+    out.extend(people);
+    out
+}
+
+/// Records of one kind that a risk can link to, as (id, "REF title").
+fn linkable<R: Record>(register: &Register) -> Vec<(String, String)> {
+    let refs = references::<R>(register);
+    register.live::<R>().map(|(id, r)| (id.clone(), format!("{} {}", refs[id], r.title()))).collect()
+}
+
+/// The options of a closed choice, for `fields::choice`.
+fn options<T: Copy + std::fmt::Display + Send + Sync>(
+    all: &'static [T],
+) -> impl Fn() -> Vec<(T, String)> + Send + Sync {
+    move || all.iter().map(|c| (*c, c.to_string())).collect()
+}
+
+#[component]
+pub fn Risks() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let selected = RwSignal::new(None::<String>);
+    let sort = RwSignal::new(SortBy::Residual);
+    let filters = RwSignal::new(Filters::default());
+
+    let create = move |_| {
+        let id = uuid::Uuid::new_v4().to_string();
+        let risk = Risk {
+            title: "New risk".into(),
+            inherent_likelihood: 3,
+            inherent_impact: 3,
+            residual_likelihood: 3,
+            residual_impact: 3,
+            target_score: 9,
+            ..Default::default()
+        };
+        let created = store.edit(|doc, now| doc.create(&id, risk, now).map(|_| ()));
+        if created {
+            selected.set(Some(id));
+        }
+    };
+
+    let rows = move || {
+        let register = store.register.get();
+        let f = filters.get();
+        let today = today();
+        let refs = references::<Risk>(&register);
+        let mut risks: Vec<_> = register
+            .risks
+            .iter()
+            .filter(|(_, r)| r.archived == f.archived)
+            .filter(|(_, r)| f.owner.is_empty() || r.owner.as_deref() == Some(f.owner.as_str()))
+            .filter(|(_, r)| f.category.is_empty() || r.category == f.category)
+            .filter(|(_, r)| f.band.is_empty() || r.band().label() == f.band)
+            .filter(|(_, r)| f.status.is_empty() || r.status.label() == f.status)
+            .filter(|(_, r)| !f.overdue || r.review_overdue(today))
+            .collect();
+        match sort.get() {
+            SortBy::Reference => risks.sort_by_key(|(_, r)| r.number),
+            SortBy::Title => risks.sort_by_key(|(_, r)| r.title.to_lowercase()),
+            SortBy::Inherent => risks.sort_by_key(|(_, r)| std::cmp::Reverse((r.inherent_score(), r.residual_score()))),
+            SortBy::Residual => risks.sort_by_key(|(_, r)| std::cmp::Reverse((r.residual_score(), r.inherent_score()))),
+            SortBy::NextReview => risks.sort_by_key(|(_, r)| r.next_review()),
+        }
+        if risks.is_empty() {
+            return view! {
+                <tr>
+                    <td colspan="9" data-testid="risks-none">"No risk matches these filters."</td>
+                </tr>
+            }
+            .into_any();
+        }
+        risks
+            .into_iter()
+            .map(|(id, r)| {
+                let reference = refs.get(id).cloned().unwrap_or_default();
+                let owner = r.owner.as_deref().and_then(|o| register.person_name(o)).unwrap_or("").to_string();
+                let band = r.band();
+                let overdue = r.review_overdue(today);
+                let open = id.clone();
+                view! {
+                    <tr data-testid=format!("risk-{reference}") class:overdue=overdue>
+                        <td>
+                            <button
+                                class="link"
+                                data-testid=format!("open-{reference}")
+                                aria-label=format!("Edit {reference}")
+                                on:click=move |_| selected.set(Some(open.clone()))
+                            >
+                                {reference.clone()}
+                            </button>
+                        </td>
+                        <td>{r.title.clone()}</td>
+                        <td>{owner}</td>
+                        <td>{r.category.clone()}</td>
+                        <td>{r.inherent_score()}</td>
+                        <td>{r.residual_score()}</td>
+                        <td class=format!("band band-{}", band.label().to_lowercase())>{band.label()}</td>
+                        <td>{r.status.label()}</td>
+                        <td>
+                            {r.next_review().map(|d| d.to_string()).unwrap_or_else(|| "Now".into())}
+                            {overdue.then_some(" (overdue)")}
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+
+    let header = move |label: &'static str, by: SortBy| {
+        view! {
+            <th scope="col" aria-sort=move || if sort.get() == by { "descending" } else { "none" }>
+                <button class="link" data-testid=format!("sort-{}", label.to_lowercase().replace(' ', "-")) on:click=move |_| sort.set(by)>
+                    {label}
+                </button>
+            </th>
+        }
+    };
+
+    view! {
+        <h2>"Risks"</h2>
+        <p>
+            <button data-testid="risk-new" on:click=create disabled=move || store.viewer.get()>
+                "New risk"
+            </button>
+        </p>
+        <RiskFilters filters />
+        <table data-testid="risks-table">
+            <caption>"Risk register"</caption>
+            <thead>
+                <tr>
+                    {header("Ref", SortBy::Reference)}
+                    {header("Title", SortBy::Title)}
+                    <th scope="col">"Owner"</th>
+                    <th scope="col">"Category"</th>
+                    {header("Inherent", SortBy::Inherent)}
+                    {header("Residual", SortBy::Residual)}
+                    <th scope="col">"Band"</th>
+                    <th scope="col">"Status"</th>
+                    {header("Next review", SortBy::NextReview)}
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <HeatMap />
+        {move || selected.get().map(|id| view! { <RiskEditor id selected /> })}
+    }
+}
+
+#[component]
+fn RiskFilters(filters: RwSignal<Filters>) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let owners = move || {
+        let register = store.register.get();
+        people(&register).into_iter().map(|(id, name)| (id.unwrap_or_default(), name)).collect::<Vec<_>>()
+    };
+    let categories = move || {
+        let register = store.register.get();
+        let mut all: Vec<String> =
+            register.risks.values().map(|r| r.category.clone()).filter(|c| !c.is_empty()).collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    let select = move |label: &'static str,
+                       testid: &'static str,
+                       options: Box<dyn Fn() -> Vec<(String, String)> + Send + Sync>,
+                       set: fn(&mut Filters, String)| {
+        view! {
+            <div class="field">
+                <label for=testid>{label}</label>
+                <select id=testid data-testid=testid on:change=move |ev| filters.update(|f| set(f, event_target_value(&ev)))>
+                    <option value="">"All"</option>
+                    {move || options().into_iter().map(|(value, text)| view! { <option value=value>{text}</option> }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    let labels = |all: &[&'static str]| all.iter().map(|l| (l.to_string(), l.to_string())).collect::<Vec<_>>();
+    let bands = labels(&Band::ALL.map(|b| b.label()));
+    let statuses = labels(&RiskStatus::ALL.iter().map(|s| s.label()).collect::<Vec<_>>());
+    view! {
+        <form class="filters" data-testid="risk-filters" on:submit=|ev| ev.prevent_default()>
+            {select(
+                "Owner",
+                "filter-owner",
+                Box::new(move || owners().into_iter().filter(|(id, _)| !id.is_empty()).collect()),
+                |f, v| f.owner = v,
+            )}
+            {select(
+                "Category",
+                "filter-category",
+                Box::new(move || categories().into_iter().map(|c| (c.clone(), c)).collect()),
+                |f, v| f.category = v,
+            )}
+            {select("Band", "filter-band", Box::new(move || bands.clone()), |f, v| f.band = v)}
+            {select("Status", "filter-status", Box::new(move || statuses.clone()), |f, v| f.status = v)}
+            {fields::flag("Review overdue only", "filter-overdue", move || filters.get().overdue, move |on| filters.update(|f| f.overdue = on))}
+            {fields::flag("Archived risks", "filter-archived", move || filters.get().archived, move |on| filters.update(|f| f.archived = on))}
+        </form>
+    }
+}
+
+/// Where each live risk sits on the 5x5 matrix, before and after its controls.
+#[component]
+fn HeatMap() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let grid = move || {
+        let register = store.register.get();
+        let refs = references::<Risk>(&register);
+        (1..=5u8)
+            .rev()
+            .map(|impact| {
+                let cells = (1..=5u8)
+                    .map(|likelihood| {
+                        let here = |inherent: bool| {
+                            register
+                                .live::<Risk>()
+                                .filter(|(_, r)| {
+                                    if inherent {
+                                        (r.inherent_likelihood, r.inherent_impact) == (likelihood, impact)
+                                    } else {
+                                        (r.residual_likelihood, r.residual_impact) == (likelihood, impact)
+                                    }
+                                })
+                                .map(|(id, _)| refs[id].clone())
+                                .collect::<Vec<_>>()
+                        };
+                        let (inherent, residual) = (here(true), here(false));
+                        let band = Band::of(score(likelihood, impact));
+                        let text = [
+                            (!inherent.is_empty()).then(|| format!("Inherent: {}", inherent.join(", "))),
+                            (!residual.is_empty()).then(|| format!("Residual: {}", residual.join(", "))),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>();
+                        view! {
+                            <td
+                                class=format!("cell band-{}", band.label().to_lowercase())
+                                data-testid=format!("heat-{likelihood}-{impact}")
+                            >
+                                {text.into_iter().map(|t| view! { <div>{t}</div> }).collect_view()}
+                            </td>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <tr>
+                        <th scope="row">{impact}</th>
+                        {cells}
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <table class="heat-map" data-testid="heat-map">
+            <caption>"Heat map: impact (rows) against likelihood (columns)"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Impact \\ Likelihood"</th>
+                    {(1..=5).map(|l| view! { <th scope="col">{l}</th> }).collect_view()}
+                </tr>
+            </thead>
+            <tbody>{grid}</tbody>
+        </table>
+    }
+}
+
+/// Every field of one risk. Each control writes its own field only, so two people editing
+/// different fields of the same risk both keep their edit.
+#[component]
+fn RiskEditor(id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let id = StoredValue::new(id);
+    let risk = move || store.register.with(|r| r.risks.get(&id.get_value()).cloned().unwrap_or_default());
+    let save = move |edit: Box<dyn FnOnce(&mut Risk)>| {
+        store.edit(|doc, now| doc.update::<Risk>(&id.get_value(), now, edit));
+    };
+    let fail = move |message: String| store.error.set(Some(message));
+    let reference =
+        move || store.register.with(|r| references::<Risk>(r).get(&id.get_value()).cloned().unwrap_or_default());
+    let conflicts = move || {
+        store.register.track();
+        store.read(|doc| doc.conflicts::<Risk>(&id.get_value())).and_then(Result::ok).unwrap_or_default()
+    };
+    let scale = || (1..=5u8).map(|n| (n, n.to_string())).collect::<Vec<_>>();
+    let archived = move || risk().archived;
+    let toggle_archive = move |_| {
+        let key = id.get_value();
+        if archived() {
+            store.edit(|doc, now| doc.restore::<Risk>(&key, now));
+        } else {
+            store.edit(|doc, now| doc.archive::<Risk>(&key, now));
+        }
+    };
+    view! {
+        <section class="editor" data-testid="risk-editor" aria-labelledby="risk-editor-heading">
+            <h3 id="risk-editor-heading">{move || format!("{} {}", reference(), risk().title)}</h3>
+            {move || {
+                let found = conflicts();
+                (!found.is_empty())
+                    .then(|| {
+                        view! {
+                            <div class="conflicts" data-testid="risk-conflicts" role="status">
+                                <p>"Edited at the same time on two devices; the first value is the one shown:"</p>
+                                <ul>
+                                    {found
+                                        .into_iter()
+                                        .map(|c| view! { <li>{format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))}</li> })
+                                        .collect_view()}
+                                </ul>
+                            </div>
+                        }
+                    })
+            }}
+            <fieldset disabled=move || store.viewer.get()>
+                <legend>"Risk"</legend>
+                {fields::text("Title", "risk-title", move || risk().title, move |v| save(Box::new(move |r| r.title = v)), false)}
+                {fields::text("Description", "risk-description", move || risk().description, move |v| save(Box::new(move |r| r.description = v)), true)}
+                {fields::text("Category", "risk-category", move || risk().category, move |v| save(Box::new(move |r| r.category = v)), false)}
+                {fields::choice("Owner", "risk-owner", move || store.register.with(people), move || risk().owner, move |v| save(Box::new(move |r| r.owner = v)))}
+                {fields::choice(
+                    "Threat scenario",
+                    "risk-scenario",
+                    || {
+                        let mut all = vec![(None, "None".to_string())];
+                        all.extend(Scenario::ALL.iter().map(|s| (Some(*s), s.label().to_string())));
+                        all
+                    },
+                    move || risk().scenario,
+                    move |v| save(Box::new(move |r| r.scenario = v)),
+                )}
+                {fields::choice("Inherent likelihood", "risk-inherent-likelihood", scale, move || risk().inherent_likelihood, move |v| save(Box::new(move |r| r.inherent_likelihood = v)))}
+                {fields::choice("Inherent impact", "risk-inherent-impact", scale, move || risk().inherent_impact, move |v| save(Box::new(move |r| r.inherent_impact = v)))}
+                {fields::text("Controls", "risk-controls", move || risk().controls, move |v| save(Box::new(move |r| r.controls = v)), true)}
+                {fields::text(
+                    "ISO 27001 Annex A controls (comma separated)",
+                    "risk-annex-a",
+                    move || risk().annex_a.join(", "),
+                    move |v| save(Box::new(move |r| r.annex_a = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())),
+                    false,
+                )}
+                {fields::choice("Residual likelihood", "risk-residual-likelihood", scale, move || risk().residual_likelihood, move |v| save(Box::new(move |r| r.residual_likelihood = v)))}
+                {fields::choice("Residual impact", "risk-residual-impact", scale, move || risk().residual_impact, move |v| save(Box::new(move |r| r.residual_impact = v)))}
+                {fields::number("Target score", "risk-target", (1, 25), move || risk().target_score.into(), move |v| save(Box::new(move |r| r.target_score = v.min(255) as u8)), fail)}
+                {fields::choice("Treatment", "risk-treatment", options(Treatment::ALL), move || risk().treatment, move |v| save(Box::new(move |r| r.treatment = v)))}
+                {fields::choice("Direction", "risk-direction", options(Direction::ALL), move || risk().direction, move |v| save(Box::new(move |r| r.direction = v)))}
+                {fields::choice("Status", "risk-status", options(RiskStatus::ALL), move || risk().status, move |v| save(Box::new(move |r| r.status = v)))}
+                {fields::date("Last review", "risk-last-review", move || risk().last_review, move |v| save(Box::new(move |r| r.last_review = v)), fail)}
+                {fields::date("Next review (leave empty to follow the band)", "risk-next-review", move || risk().next_review, move |v| save(Box::new(move |r| r.next_review = v)), fail)}
+                {fields::links("Actions", "risk-actions", move || store.register.with(linkable::<Action>), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
+                {fields::links("Suppliers", "risk-suppliers", move || store.register.with(linkable::<Supplier>), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
+                {fields::links("Insurance policies", "risk-policies", move || store.register.with(linkable::<Policy>), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
+            </fieldset>
+            <p>
+                <button data-testid="risk-archive" on:click=toggle_archive disabled=move || store.viewer.get()>
+                    {move || if archived() { "Restore this risk" } else { "Archive this risk" }}
+                </button>
+                " "
+                <button data-testid="risk-close" on:click=move |_| selected.set(None)>
+                    "Close"
+                </button>
+            </p>
+        </section>
+    }
+}
