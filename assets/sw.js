@@ -10,7 +10,8 @@ async function refresh() {
   const page = await fetch('/', { cache: 'no-store' });
   if (!page.ok) return;
   const html = await page.clone().text();
-  const files = [...html.matchAll(/["'](\/[^"'?#]+\.(?:js|wasm|css|webmanifest|svg|png))["']/g)].map((m) => m[1]);
+  // A file may be named twice (preloaded and then loaded): addAll refuses duplicates.
+  const files = [...new Set([...html.matchAll(/["'](\/[^"'?#]+\.(?:js|wasm|css|webmanifest|svg|png))["']/g)].map((m) => m[1]))];
   const cache = await caches.open(CACHE);
   await cache.addAll(files);
   await cache.put('/', page);

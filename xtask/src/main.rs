@@ -18,9 +18,10 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("setup") => setup(&root, true),
         Some("load") => load(&root, &args[1..]),
+        Some("fuzz") => fuzz(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need"
+                "usage: cargo xtask <run|test|setup|load|fuzz>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds]  the load generator against our relay and the reference\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)"
             );
             std::process::exit(2)
         }
@@ -67,10 +68,41 @@ fn test(root: &Path) -> Result<()> {
     if !status.success() {
         bail!("browser tests failed");
     }
-    // The release build must keep working: it is what `cargo xtask run` serves.
+    // The release build: what `cargo xtask run` serves and what the end-to-end tests drive,
+    // in headless Chromium against the relay binary the native tests built.
     cmd("trunk", &["build", "--release"])?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let screenshots = target.join("e2e-screenshots");
+    let status = Command::new("node")
+        .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+        .env("RELAY_BIN", target.join("debug/continuity-relay"))
+        .env("DIST", root.join("dist"))
+        .env("SCREENSHOTS", &screenshots)
+        .status()?;
+    if !status.success() {
+        bail!("end-to-end tests failed");
+    }
+    println!("screenshots of every view: {}", screenshots.display());
     println!("\nall checks passed");
     Ok(())
+}
+
+/// Runs one cargo-fuzz target for a while. cargo fuzz needs a nightly compiler, so this
+/// installs one (and cargo-fuzz) if missing; the rest of the project stays on stable.
+fn fuzz(root: &Path, args: &[String]) -> Result<()> {
+    let Some(target) = args.first() else { bail!("which target? cargo xtask fuzz <decode|relay> [seconds]") };
+    let seconds = args.get(1).map(String::as_str).unwrap_or("600");
+    if capture("rustup", &["run", "nightly", "rustc", "--version"]).is_none() {
+        cmd("rustup", &["toolchain", "install", "nightly", "--profile", "minimal"])?;
+    }
+    if capture("cargo", &["fuzz", "--version"]).is_none() {
+        cmd("cargo", &["install", "cargo-fuzz", "--locked"])?;
+    }
+    std::env::set_current_dir(root.join("server"))?;
+    cmd(
+        "cargo",
+        &["+nightly", "fuzz", "run", target, "--", &format!("-max_total_time={seconds}"), "-print_final_stats=1"],
+    )
 }
 
 /// Runs the load generator against our relay and then the reference JavaScript sync server,
@@ -184,8 +216,10 @@ fn setup(root: &Path, browser: bool) -> Result<()> {
         cmd("npm", &["install", "--no-save", "--prefix", &prefix, &format!("binaryen@{BINARYEN_VERSION}")])?;
     }
     prepend_path(&bin);
-    // The interop tests run npm's automerge-repo client and sync server with Node.
-    if browser && !root.join("tests/node_modules/@automerge/automerge-repo").is_dir() {
+    // The interop tests run npm's automerge-repo client and sync server with Node; the
+    // end-to-end tests drive Chromium with playwright-core and check it with axe-core.
+    let node_packages = ["@automerge/automerge-repo", "playwright-core", "axe-core"];
+    if browser && node_packages.iter().any(|p| !root.join("tests/node_modules").join(p).is_dir()) {
         // `npm install`, not `npm ci`: this npm records cbor-extract's platform packages in
         // the lock file with no version and then refuses `npm ci`. The lock file still pins
         // every version installed.

@@ -1,0 +1,231 @@
+// End-to-end tests: the release build of the app in headless Chromium (npm playwright-core,
+// Debian's Chromium) against the real relay binary on 127.0.0.1. `cargo xtask test` runs
+// them after building both:
+//   RELAY_BIN=target/debug/continuity-relay DIST=dist SCREENSHOTS=target/e2e node --test tests/e2e/
+import { test, before, after } from "node:test"
+import assert from "node:assert/strict"
+import { spawn, execFileSync } from "node:child_process"
+import { mkdtempSync, mkdirSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { chromium } from "playwright-core"
+
+const RELAY_BIN = process.env.RELAY_BIN ?? "target/debug/continuity-relay"
+const DIST = process.env.DIST ?? "dist"
+const SCREENSHOTS = process.env.SCREENSHOTS ?? "target/e2e-screenshots"
+const VIEWS = ["risks", "findings", "calendar", "export"]
+const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
+
+let relay, address, register, browser
+
+/** Starts the relay (on `port`, or a free one) and resolves once it prints its address. */
+function startRelay(port = 0) {
+  const child = spawn(RELAY_BIN, ["--data", data, "--dist", DIST, "--listen", `127.0.0.1:${port}`, "--with-sample"], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  })
+  return new Promise((resolve, reject) => {
+    let out = ""
+    child.on("exit", (code) => reject(new Error(`the relay exited (${code}) before it was ready:\n${out}`)))
+    child.stdout.on("data", (chunk) => {
+      out += chunk
+      const at = out.match(/is at (http:\/\/[^/\s]+)\//)
+      const link = out.match(/editor: (\S+)/)
+      if (at && link) {
+        child.removeAllListeners("exit")
+        resolve({ child, address: at[1], sample: new URL(link[1]) })
+      }
+    })
+  })
+}
+
+/** Adds a member with the relay's own subcommand and returns their invite link. */
+function invite(name, role) {
+  const out = execFileSync(RELAY_BIN, [
+    "--data", data, "member", "add", "--name", name, "--role", role,
+    "--register", register, "--public-url", address,
+  ]).toString()
+  return out.match(/Invite link: (\S+)/)[1]
+}
+
+async function open(link, name) {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  page.on("pageerror", (e) => console.error(`[${name}] ${e}`))
+  await page.goto(link)
+  await page.waitForSelector("[data-testid^='risk-R-']")
+  // The service worker must control the page before an offline reload can work.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
+  return { context, page, name }
+}
+
+const byTestId = (page, id) => page.locator(`[data-testid='${id}']`)
+
+async function connected(page) {
+  await page.waitForSelector("[data-testid='sync-status'][data-state='connected']", { timeout: 15000 })
+}
+
+/** Types a value and commits it, as leaving the field does. */
+async function fill(page, id, value) {
+  const field = byTestId(page, id)
+  await field.fill(value)
+  await field.dispatchEvent("change")
+}
+
+async function openRisk(page, title) {
+  await page.locator("[data-testid^='risk-R-']", { hasText: title }).locator("button").click()
+  await page.waitForSelector("[data-testid='risk-editor']")
+}
+
+async function riskField(page, id) {
+  return byTestId(page, id).inputValue()
+}
+
+async function eventually(what, check, timeout = 15000) {
+  const end = Date.now() + timeout
+  for (;;) {
+    try {
+      if (await check()) return
+    } catch (e) {
+      if (Date.now() > end) throw e
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+before(async () => {
+  ;({ child: relay, address, sample: { hash: register } } = await startRelay())
+  register = new URLSearchParams(register.replace(/^#join\?/, "")).get("register")
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  })
+  mkdirSync(SCREENSHOTS, { recursive: true })
+})
+
+after(async () => {
+  await browser?.close()
+  relay?.kill("SIGKILL")
+})
+
+test("a risk created and edited in the browser is there after a reload", async () => {
+  const a = await open(invite("Amara", "editor"), "a")
+  await connected(a.page)
+  await byTestId(a.page, "risk-new").click()
+  await fill(a.page, "risk-title", "Payroll bureau unavailable")
+  await fill(a.page, "risk-category", "Supplier")
+  await fill(a.page, "risk-description", "Staff are not paid on time")
+  await byTestId(a.page, "risk-status").selectOption({ label: "Monitoring" })
+  await byTestId(a.page, "risk-residual-impact").selectOption({ label: "4" })
+  await fill(a.page, "risk-last-review", "2026-11-02")
+  await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  await a.page.reload()
+  await openRisk(a.page, "Payroll bureau unavailable")
+  assert.equal(await riskField(a.page, "risk-category"), "Supplier")
+  assert.equal(await riskField(a.page, "risk-description"), "Staff are not paid on time")
+  assert.equal(await riskField(a.page, "risk-last-review"), "2026-11-02")
+  assert.equal(await byTestId(a.page, "risk-status").locator("option:checked").textContent(), "Monitoring")
+  await a.context.close()
+})
+
+test("two people editing one risk at once keep both edits, and the same field settles", async () => {
+  const [a, b] = [await open(invite("Tom", "editor"), "tom"), await open(invite("Priya", "editor"), "priya")]
+  await Promise.all([connected(a.page), connected(b.page)])
+  for (const p of [a, b]) await openRisk(p.page, "Regional")
+  // Offline at the same moment, so the edits are truly concurrent.
+  await a.context.setOffline(true)
+  await b.context.setOffline(true)
+  await fill(a.page, "risk-description", "Description from Tom")
+  await fill(b.page, "risk-controls", "Controls from Priya")
+  await fill(a.page, "risk-category", "Tom's category")
+  await fill(b.page, "risk-category", "Priya's category")
+  await a.context.setOffline(false)
+  await b.context.setOffline(false)
+  for (const p of [a, b]) {
+    await eventually(`${p.name} to see both edits`, async () =>
+      (await riskField(p.page, "risk-description")) === "Description from Tom" &&
+      (await riskField(p.page, "risk-controls")) === "Controls from Priya")
+  }
+  await eventually("the same value for the field both edited", async () =>
+    (await riskField(a.page, "risk-category")) === (await riskField(b.page, "risk-category")))
+  for (const p of [a, b]) {
+    const shown = await byTestId(p.page, "risk-conflicts").textContent()
+    assert.match(shown, /Tom's category/)
+    assert.match(shown, /Priya's category/)
+  }
+  await a.context.close()
+  await b.context.close()
+})
+
+test("edits made offline, through an offline reload, reach the other person", async () => {
+  const [a, b] = [await open(invite("Offline editor", "editor"), "offline"), await open(invite("Watcher", "editor"), "watcher")]
+  await Promise.all([connected(a.page), connected(b.page)])
+  await a.context.setOffline(true)
+  await byTestId(a.page, "risk-new").click()
+  await fill(a.page, "risk-title", "Written offline")
+  await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  await a.page.reload() // served by the service worker: there is no network
+  await openRisk(a.page, "Written offline")
+  await fill(a.page, "risk-controls", "Added after the offline reload")
+  await a.page.waitForSelector("[data-testid='sync-status'][data-state='offline']")
+  await a.context.setOffline(false)
+  await connected(a.page)
+  await eventually("the watcher to receive both offline edits", async () => {
+    if ((await b.page.locator("[data-testid^='risk-R-']", { hasText: "Written offline" }).count()) === 0) return false
+    await openRisk(b.page, "Written offline")
+    return (await riskField(b.page, "risk-controls")) === "Added after the offline reload"
+  })
+  await a.context.close()
+  await b.context.close()
+})
+
+test("the relay killed and restarted loses nothing, and the status says so", async () => {
+  const [a, b] = [await open(invite("Before crash", "editor"), "a"), await open(invite("After crash", "editor"), "b")]
+  await Promise.all([connected(a.page), connected(b.page)])
+  await byTestId(a.page, "risk-new").click()
+  await fill(a.page, "risk-title", "Made before the crash")
+  await eventually("the relay to hold the edit", async () =>
+    (await b.page.locator("[data-testid^='risk-R-']", { hasText: "Made before the crash" }).count()) === 1)
+  relay.kill("SIGKILL")
+  await a.page.waitForSelector("[data-testid='sync-status'][data-state='offline']", { timeout: 15000 })
+  await fill(a.page, "risk-controls", "Made while the relay was down")
+  const port = new URL(address).port
+  ;({ child: relay } = await startRelay(port))
+  await Promise.all([connected(a.page), connected(b.page)])
+  await eventually("the edit made during the outage to arrive", async () => {
+    await openRisk(b.page, "Made before the crash")
+    return (await riskField(b.page, "risk-controls")) === "Made while the relay was down"
+  }, 45000)
+  await a.context.close()
+  await b.context.close()
+})
+
+test("a viewer cannot change anything", async () => {
+  const v = await open(invite("Auditor", "viewer"), "viewer")
+  await connected(v.page)
+  await v.page.waitForSelector("[data-testid='read-only']")
+  assert.equal(await byTestId(v.page, "risk-new").isDisabled(), true)
+  await openRisk(v.page, "Regional")
+  assert.equal(await byTestId(v.page, "risk-title").isDisabled(), true)
+  assert.equal(await byTestId(v.page, "risk-archive").isDisabled(), true)
+  await v.context.close()
+})
+
+test("every view passes the accessibility check and is photographed", async () => {
+  const require = createRequire(import.meta.url)
+  const a = await open(invite("Accessibility", "editor"), "a11y")
+  await connected(a.page)
+  for (const view of VIEWS) {
+    await byTestId(a.page, `nav-${view}`).click()
+    if (view === "risks") await openRisk(a.page, "Regional")
+    await a.page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") })
+    const results = await a.page.evaluate(() => window.axe.run())
+    const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`), [], view)
+    await a.page.screenshot({ path: join(SCREENSHOTS, `${view}.png`), fullPage: true })
+  }
+  await a.context.close()
+})
