@@ -4,14 +4,18 @@
 pub mod doc;
 pub mod download;
 pub mod fields;
+pub mod history;
 pub mod local;
+pub mod records;
 pub mod risks;
+pub mod sections;
 pub mod settings;
 pub mod sync;
 
 use doc::{Saved, Store, now, today};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use records::Focus;
 use shared::calendar::{ics, obligations};
 use shared::export::{csv, json, tables, xlsx};
 use shared::{Severity, findings};
@@ -21,29 +25,81 @@ use sync::SyncStatus;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
     Risks,
-    Findings,
+    Suppliers,
+    People,
+    Exercises,
+    Finance,
+    Plans,
     Calendar,
+    Findings,
+    History,
     Export,
 }
 
 impl Section {
-    const ALL: [Section; 4] = [Section::Risks, Section::Findings, Section::Calendar, Section::Export];
+    const ALL: [Section; 10] = [
+        Section::Risks,
+        Section::Suppliers,
+        Section::People,
+        Section::Exercises,
+        Section::Finance,
+        Section::Plans,
+        Section::Calendar,
+        Section::Findings,
+        Section::History,
+        Section::Export,
+    ];
     fn label(self) -> &'static str {
         match self {
             Section::Risks => "Risks",
-            Section::Findings => "Findings",
+            Section::Suppliers => "Suppliers",
+            Section::People => "People and deputies",
+            Section::Exercises => "Exercises and actions",
+            Section::Finance => "Finance",
+            Section::Plans => "Plans",
             Section::Calendar => "Calendar",
+            Section::Findings => "Findings",
+            Section::History => "History",
             Section::Export => "Export",
         }
     }
     fn slug(self) -> &'static str {
         match self {
             Section::Risks => "risks",
-            Section::Findings => "findings",
+            Section::Suppliers => "suppliers",
+            Section::People => "people",
+            Section::Exercises => "exercises",
+            Section::Finance => "finance",
+            Section::Plans => "plans",
             Section::Calendar => "calendar",
+            Section::Findings => "findings",
+            Section::History => "history",
             Section::Export => "export",
         }
     }
+    /// Where the records of a collection are edited.
+    fn of_collection(collection: &str) -> Section {
+        match collection {
+            "risks" => Section::Risks,
+            "suppliers" => Section::Suppliers,
+            "people" | "roles" | "runbooks" | "break_glass" => Section::People,
+            "exercises" | "actions" => Section::Exercises,
+            "policies" => Section::Finance,
+            _ => Section::Plans,
+        }
+    }
+}
+
+/// The section on show, shared so a finding or a calendar entry can open another section.
+#[derive(Clone, Copy)]
+struct Showing(RwSignal<Section>);
+
+/// Opens the record a finding or calendar entry is about.
+fn open_record(collection: &'static str, id: String) {
+    let focus = expect_context::<Focus>();
+    let showing = expect_context::<Showing>();
+    showing.0.set(Section::of_collection(collection));
+    focus.0.set(Some((collection, id)));
 }
 
 /// The whole app. The register is read from this browser's storage first; the relay, if an
@@ -55,7 +111,9 @@ pub fn App() -> impl IntoView {
     store.error.set(problem);
     provide_context(store);
     spawn_local(store.open(settings));
-    let (section, set_section) = signal(Section::Risks);
+    let section = RwSignal::new(Section::Risks);
+    provide_context(Showing(section));
+    provide_context(Focus(RwSignal::new(None)));
     let name = move || store.register.with(|r| r.name.clone());
     view! {
         <header>
@@ -71,7 +129,7 @@ pub fn App() -> impl IntoView {
                         <button
                             data-testid=format!("nav-{}", s.slug())
                             aria-current=move || (section.get() == s).then_some("page")
-                            on:click=move |_| set_section.set(s)
+                            on:click=move |_| section.set(s)
                         >
                             {s.label()}
                         </button>
@@ -83,6 +141,12 @@ pub fn App() -> impl IntoView {
             {move || store.error.get().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
             {move || match section.get() {
                 Section::Risks => view! { <risks::Risks /> }.into_any(),
+                Section::Suppliers => view! { <sections::Suppliers /> }.into_any(),
+                Section::People => view! { <sections::People /> }.into_any(),
+                Section::Exercises => view! { <sections::Exercises /> }.into_any(),
+                Section::Finance => view! { <sections::Finance /> }.into_any(),
+                Section::Plans => view! { <sections::Plans /> }.into_any(),
+                Section::History => view! { <history::History /> }.into_any(),
                 Section::Findings => view! { <Findings /> }.into_any(),
                 Section::Calendar => view! { <Calendar /> }.into_any(),
                 Section::Export => view! { <Export /> }.into_any(),
@@ -161,10 +225,20 @@ fn Findings() -> impl IntoView {
                             Severity::Error => "severity-error",
                             Severity::Warning => "severity-warning",
                         };
+                        let collection = f.collection;
+                        let open = f.id.clone().map(|id| {
+                            view! {
+                                " "
+                                <button class="link" data-testid="finding-open" on:click=move |_| open_record(collection, id.clone())>
+                                    "Open the record"
+                                </button>
+                            }
+                        });
                         view! {
                             <li data-testid="finding" class=class>
                                 <strong>{f.severity.label()}": "</strong>
                                 {f.message}
+                                {open}
                             </li>
                         }
                     })
@@ -195,11 +269,19 @@ fn Calendar() -> impl IntoView {
             .into_iter()
             .map(|o| {
                 let due = o.due.map(|d| d.to_string()).unwrap_or_else(|| "Now".into());
+                let collection = o.collection;
+                let subject = match o.id.clone() {
+                    Some(id) => view! {
+                        <button class="link" on:click=move |_| open_record(collection, id.clone())>{o.subject.clone()}</button>
+                    }
+                    .into_any(),
+                    None => o.subject.clone().into_any(),
+                };
                 view! {
                     <tr data-testid="obligation" class:overdue=o.overdue>
                         <td>{due}</td>
                         <td>{o.what}</td>
-                        <td>{o.subject}</td>
+                        <td>{subject}</td>
                         <td>{if o.overdue { "Overdue" } else { "" }}</td>
                     </tr>
                 }

@@ -3,10 +3,11 @@
 
 use crate::doc::{Store, today};
 use crate::fields;
+use crate::records::{linkable, options, people};
 use leptos::prelude::*;
 use shared::derive::score;
 use shared::refs::references;
-use shared::{Action, Band, Direction, Policy, Record, Register, Risk, RiskStatus, Scenario, Supplier, Treatment};
+use shared::{Action, Band, Direction, Policy, Risk, RiskStatus, Scenario, Supplier, Treatment};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SortBy {
@@ -28,34 +29,22 @@ struct Filters {
     archived: bool,
 }
 
-fn people(register: &Register) -> Vec<(Option<String>, String)> {
-    let mut out = vec![(None, "No one".to_string())];
-    let mut people: Vec<_> =
-        register.live::<shared::Person>().map(|(id, p)| (Some(id.clone()), p.name.clone())).collect();
-    people.sort_by(|a, b| a.1.cmp(&b.1));
-    out.extend(people);
-    out
-}
-
-/// Records of one kind that a risk can link to, as (id, "REF title").
-fn linkable<R: Record>(register: &Register) -> Vec<(String, String)> {
-    let refs = references::<R>(register);
-    register.live::<R>().map(|(id, r)| (id.clone(), format!("{} {}", refs[id], r.title()))).collect()
-}
-
-/// The options of a closed choice, for `fields::choice`.
-fn options<T: Copy + std::fmt::Display + Send + Sync>(
-    all: &'static [T],
-) -> impl Fn() -> Vec<(T, String)> + Send + Sync {
-    move || all.iter().map(|c| (*c, c.to_string())).collect()
-}
-
 #[component]
 pub fn Risks() -> impl IntoView {
     let store = expect_context::<Store>();
     let selected = RwSignal::new(None::<String>);
     let sort = RwSignal::new(SortBy::Residual);
     let filters = RwSignal::new(Filters::default());
+    let focus = expect_context::<crate::records::Focus>();
+    // A finding or calendar entry about a risk opens it here.
+    Effect::new(move || {
+        if let Some((collection, id)) = focus.0.get()
+            && collection == "risks"
+        {
+            selected.set(Some(id));
+            focus.0.set(None);
+        }
+    });
 
     let create = move |_| {
         let id = uuid::Uuid::new_v4().to_string();

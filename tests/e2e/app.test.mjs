@@ -14,7 +14,7 @@ import { chromium } from "playwright-core"
 const RELAY_BIN = process.env.RELAY_BIN ?? "target/debug/continuity-relay"
 const DIST = process.env.DIST ?? "dist"
 const SCREENSHOTS = process.env.SCREENSHOTS ?? "target/e2e-screenshots"
-const VIEWS = ["risks", "findings", "calendar", "export"]
+const VIEWS = ["risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "export"]
 const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
 
 let relay, address, register, browser
@@ -131,6 +131,75 @@ test("a risk created and edited in the browser is there after a reload", async (
   await a.context.close()
 })
 
+test("records created and edited in every view are there after a reload", async () => {
+  const a = await open(invite("Every view", "editor"), "views")
+  await connected(a.page)
+  const p = a.page
+  const saved = () => p.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+
+  await byTestId(p, "nav-suppliers").click()
+  await byTestId(p, "supplier-new").click()
+  await fill(p, "supplier-name", "Payroll bureau")
+  await byTestId(p, "supplier-criticality").selectOption({ label: "Critical" })
+  await byTestId(p, "alternative-add").click()
+  await fill(p, "alternative-new-alternative-name", "In-house payroll run")
+  await fill(p, "alternative-new-alternative-cost", "£1,250.50")
+  await byTestId(p, "review-outcome").selectOption({ label: "Alternatives confirmed" })
+  await fill(p, "review-notes", "Checked with finance")
+  await byTestId(p, "review-record").click()
+
+  await byTestId(p, "nav-people").click()
+  await byTestId(p, "role-new").click()
+  await fill(p, "role-name", "Payroll officer")
+  await byTestId(p, "role-critical").check()
+  await byTestId(p, "role-add-deputy").selectOption({ index: 1 })
+
+  await byTestId(p, "nav-exercises").click()
+  await byTestId(p, "exercise-new").click()
+  await fill(p, "exercise-title", "Payroll tabletop")
+  await fill(p, "exercise-went-badly", "Nobody knew the bureau's phone number")
+  await fill(p, "raise-action-title", "Put the bureau's number in the contact tree")
+  await byTestId(p, "raise-action-submit").click()
+
+  await byTestId(p, "nav-finance").click()
+  await byTestId(p, "policy-new").click()
+  await fill(p, "policy-name", "Crime cover")
+  await fill(p, "policy-premium", "£2,400.00")
+
+  await byTestId(p, "nav-plans").click()
+  await byTestId(p, "plan-new").click()
+  await fill(p, "plan-title", "Payroll continuity procedure")
+  await fill(p, "plan-version", "1.0")
+  await saved()
+
+  await p.reload()
+  await p.waitForSelector("[data-testid^='risk-R-']")
+  await byTestId(p, "nav-suppliers").click()
+  await p.locator("[data-testid^='supplier-S-']", { hasText: "Payroll bureau" }).locator("button").click()
+  assert.equal(await byTestId(p, "supplier-criticality").locator("option:checked").textContent(), "Critical")
+  assert.equal(await riskField(p, "alternative-in-house-payroll-run-cost"), "£1,250.50")
+  assert.equal(await riskField(p, "alternative-in-house-payroll-run-name"), "In-house payroll run")
+  assert.match(await byTestId(p, "reviews").textContent(), /Checked with finance/)
+  await byTestId(p, "nav-people").click()
+  await p.locator("[data-testid^='role-RO-']", { hasText: "Payroll officer" }).locator("button").click()
+  assert.equal(await p.locator("[data-testid='deputy']").count(), 1, await byTestId(p, "deputies").textContent())
+  await byTestId(p, "nav-exercises").click()
+  assert.equal(await p.locator("[data-testid^='action-A-']", { hasText: "bureau's number" }).count(), 1)
+  await p.locator("[data-testid^='exercise-E-']", { hasText: "Payroll tabletop" }).locator("button").click()
+  assert.equal(await riskField(p, "exercise-went-badly"), "Nobody knew the bureau's phone number")
+  await byTestId(p, "nav-finance").click()
+  assert.match(await byTestId(p, "policy-table").textContent(), /Crime cover.*£2,400\.00/)
+  await byTestId(p, "nav-plans").click()
+  assert.match(await byTestId(p, "plan-table").textContent(), /Payroll continuity procedure/)
+
+  // History: the plan's changes name the fields.
+  await byTestId(p, "nav-history").click()
+  await byTestId(p, "history-record").selectOption({ label: (await byTestId(p, "history-record").locator("option", { hasText: "Payroll continuity procedure" }).textContent()) })
+  await eventually("the plan's history", async () => (await p.locator("[data-testid='history-entry']").count()) >= 2)
+  assert.match(await byTestId(p, "history-table").textContent(), /version/)
+  await a.context.close()
+})
+
 test("two people editing one risk at once keep both edits, and the same field settles", async () => {
   const [a, b] = [await open(invite("Tom", "editor"), "tom"), await open(invite("Priya", "editor"), "priya")]
   await Promise.all([connected(a.page), connected(b.page)])
@@ -221,6 +290,11 @@ test("every view passes the accessibility check and is photographed", async () =
   for (const view of VIEWS) {
     await byTestId(a.page, `nav-${view}`).click()
     if (view === "risks") await openRisk(a.page, "Regional")
+    if (view === "suppliers") await a.page.locator("[data-testid^='open-S-']").first().click()
+    if (view === "people") await a.page.locator("[data-testid^='open-RO-']").first().click()
+    if (view === "exercises") await a.page.locator("[data-testid^='open-E-']").first().click()
+    if (view === "finance") await a.page.locator("[data-testid^='open-I-']").first().click()
+    if (view === "plans") await a.page.locator("[data-testid^='open-D-']").first().click()
     await a.page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") })
     const results = await a.page.evaluate(() => window.axe.run())
     const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")

@@ -1,0 +1,211 @@
+//! The History view: for any record, who changed which field when, from what to what (and
+//! which fields were edited at the same time on two devices); and the whole register as it
+//! stood on a chosen date.
+
+use crate::doc::Store;
+use crate::fields;
+use leptos::prelude::*;
+use shared::Action;
+use shared::refs::references;
+use shared::*;
+
+/// Every record in the register, as (collection, id, "REF title") for the picker.
+fn every_record(register: &Register) -> Vec<(Option<(&'static str, String)>, String)> {
+    fn add<R: Record>(register: &Register, out: &mut Vec<(Option<(&'static str, String)>, String)>) {
+        let refs = references::<R>(register);
+        for (id, r) in R::collection(register) {
+            let archived = if r.archived() { " (archived)" } else { "" };
+            out.push((Some((R::COLLECTION, id.clone())), format!("{} {}{archived}", refs[id], r.title())));
+        }
+    }
+    let mut out = vec![(None, "Choose a record".to_string())];
+    add::<Risk>(register, &mut out);
+    add::<Supplier>(register, &mut out);
+    add::<Person>(register, &mut out);
+    add::<Role>(register, &mut out);
+    add::<Runbook>(register, &mut out);
+    add::<BreakGlass>(register, &mut out);
+    add::<Exercise>(register, &mut out);
+    add::<Action>(register, &mut out);
+    add::<Policy>(register, &mut out);
+    add::<Plan>(register, &mut out);
+    out
+}
+
+/// The history and concurrent edits of one record, whatever its kind.
+fn history_of(
+    doc: &mut RegisterDoc,
+    collection: &str,
+    id: &str,
+) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError> {
+    fn of<R: Record>(doc: &mut RegisterDoc, id: &str) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError> {
+        Ok((doc.history::<R>(id)?, doc.conflicts::<R>(id)?))
+    }
+    match collection {
+        "risks" => of::<Risk>(doc, id),
+        "suppliers" => of::<Supplier>(doc, id),
+        "people" => of::<Person>(doc, id),
+        "roles" => of::<Role>(doc, id),
+        "runbooks" => of::<Runbook>(doc, id),
+        "break_glass" => of::<BreakGlass>(doc, id),
+        "exercises" => of::<Exercise>(doc, id),
+        "actions" => of::<Action>(doc, id),
+        "policies" => of::<Policy>(doc, id),
+        _ => of::<Plan>(doc, id),
+    }
+}
+
+fn when(time: i64) -> String {
+    chrono::DateTime::from_timestamp(time, 0).map(|t| t.format("%-d %b %Y %H:%M").to_string()).unwrap_or_default()
+}
+
+#[component]
+pub fn History() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let chosen = RwSignal::new(None::<(&'static str, String)>);
+    let as_of = RwSignal::new(None::<Date>);
+
+    let changes = move || {
+        let Some((collection, id)) = chosen.get() else {
+            return view! { <p class="hint">"Choose a record to see every change to it."</p> }.into_any();
+        };
+        let register = store.register.get();
+        let found = store.read(|doc| history_of(doc, collection, &id));
+        let (entries, conflicts) = match found {
+            Some(Ok(found)) => found,
+            Some(Err(e)) => {
+                return view! { <p role="alert">{format!("The history cannot be read: {e}")}</p> }.into_any();
+            }
+            None => return ().into_any(),
+        };
+        let conflicts = (!conflicts.is_empty()).then(|| {
+            view! {
+                <div class="conflicts" data-testid="history-conflicts" role="status">
+                    <p>"Fields edited at the same time on two devices (the first value is the one shown):"</p>
+                    <ul>
+                        {conflicts
+                            .into_iter()
+                            .map(|c| view! { <li>{format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))}</li> })
+                            .collect_view()}
+                    </ul>
+                </div>
+            }
+        });
+        let rows = entries
+            .into_iter()
+            .rev()
+            .map(|e| {
+                let who = e
+                    .person
+                    .as_deref()
+                    .and_then(|p| register.person_name(p))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("Device {}", &e.actor[..e.actor.len().min(8)]));
+                let field = if e.field.is_empty() { "(created)".to_string() } else { e.field.replace('_', " ") };
+                view! {
+                    <tr data-testid="history-entry">
+                        <td>{when(e.time)}</td>
+                        <td>{who}</td>
+                        <td>{field}</td>
+                        <td>{e.old.unwrap_or_default()}</td>
+                        <td>{e.new.unwrap_or_default()}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            {conflicts}
+            <table data-testid="history-table">
+                <caption>"Changes, newest first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Who"</th>
+                        <th scope="col">"Field"</th>
+                        <th scope="col">"Was"</th>
+                        <th scope="col">"Became"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+
+    let past = move || {
+        let date = as_of.get()?;
+        store.register.track();
+        let then = match store.read(|doc| doc.as_of(date)) {
+            Some(Ok(register)) => register,
+            Some(Err(e)) => {
+                return Some(
+                    view! { <p role="alert">{format!("The register on {date} cannot be read: {e}")}</p> }.into_any(),
+                );
+            }
+            None => return None,
+        };
+        let refs = references::<Risk>(&then);
+        let counts = [
+            ("Risks", then.live::<Risk>().count()),
+            ("Suppliers", then.live::<Supplier>().count()),
+            ("People", then.live::<Person>().count()),
+            ("Roles", then.live::<Role>().count()),
+            ("Exercises", then.live::<Exercise>().count()),
+            ("Actions", then.live::<Action>().count()),
+            ("Insurance policies", then.live::<Policy>().count()),
+            ("Plans", then.live::<Plan>().count()),
+        ];
+        let mut risks: Vec<_> = then.live::<Risk>().collect();
+        risks.sort_by_key(|(_, r)| r.number);
+        Some(
+            view! {
+                <p data-testid="as-of-summary">
+                    {counts.iter().map(|(what, n)| format!("{what}: {n}")).collect::<Vec<_>>().join(" · ")}
+                </p>
+                <table data-testid="as-of-risks">
+                    <caption>{format!("Risks on {date}")}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Ref"</th>
+                            <th scope="col">"Title"</th>
+                            <th scope="col">"Residual"</th>
+                            <th scope="col">"Band"</th>
+                            <th scope="col">"Status"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {risks
+                            .into_iter()
+                            .map(|(id, r)| {
+                                view! {
+                                    <tr>
+                                        <td>{refs.get(id).cloned().unwrap_or_default()}</td>
+                                        <td>{r.title.clone()}</td>
+                                        <td>{r.residual_score()}</td>
+                                        <td>{r.band().label()}</td>
+                                        <td>{r.status.label()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            }
+            .into_any(),
+        )
+    };
+
+    view! {
+        <h2>"History"</h2>
+        <section aria-labelledby="record-history-heading">
+            <h3 id="record-history-heading">"A record's changes"</h3>
+            {fields::choice("Record", "history-record", move || store.register.with(every_record), move || chosen.get(), move |v| chosen.set(v))}
+            {changes}
+        </section>
+        <section aria-labelledby="as-of-heading">
+            <h3 id="as-of-heading">"The register on a date"</h3>
+            {fields::date("Date", "as-of-date", move || as_of.get(), move |d| as_of.set(d), move |e| store.error.set(Some(e)))}
+            {past}
+        </section>
+    }
+}

@@ -1,0 +1,255 @@
+//! What every record view shares: a handle on one record for its editor (read reactively,
+//! changed field by field), a table of a kind of record that opens the editor, and the
+//! "focus" that lets a finding or a calendar entry open the record it is about.
+
+use crate::doc::Store;
+use leptos::prelude::*;
+use shared::refs::references;
+use shared::{Record, Register};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// The record another view asked to open: (collection, id).
+#[derive(Clone, Copy)]
+pub struct Focus(pub RwSignal<Option<(&'static str, String)>>);
+
+/// One record of kind `R`, for an editor.
+pub struct Editing<R> {
+    store: Store,
+    id: StoredValue<String>,
+    kind: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Editing<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R> Copy for Editing<R> {}
+
+impl<R: Record> Editing<R> {
+    pub fn new(store: Store, id: String) -> Self {
+        Editing { store, id: StoredValue::new(id), kind: PhantomData }
+    }
+
+    pub fn id(&self) -> String {
+        self.id.get_value()
+    }
+
+    /// The record as it is now (tracked: views re-render when it changes).
+    pub fn get(&self) -> R {
+        let id = self.id.get_value();
+        self.store.register.with(|r| R::collection(r).get(&id).cloned().unwrap_or_default())
+    }
+
+    /// Changes the record; only the fields `edit` changes are written.
+    pub fn save(&self, edit: impl FnOnce(&mut R) + 'static) {
+        let id = self.id.get_value();
+        self.store.edit(|doc, now| doc.update::<R>(&id, now, edit));
+    }
+
+    /// Shows why a value could not be taken.
+    pub fn fail(&self, message: String) {
+        self.store.error.set(Some(message));
+    }
+
+    pub fn reference(&self) -> String {
+        let id = self.id.get_value();
+        self.store.register.with(|r| references::<R>(r).get(&id).cloned().unwrap_or_default())
+    }
+
+    /// Fields edited at the same time on two devices, with every value.
+    pub fn conflicts(&self) -> Vec<shared::Conflict> {
+        self.store.register.track();
+        let id = self.id.get_value();
+        self.store.read(|doc| doc.conflicts::<R>(&id)).and_then(Result::ok).unwrap_or_default()
+    }
+}
+
+/// How a column shows a record: given the register, the record's id and the record.
+type Show<R> = Arc<dyn Fn(&Register, &str, &R) -> String + Send + Sync>;
+
+/// A column of a record table: its heading and how to show a record in it.
+pub type Column<R> = (&'static str, Show<R>);
+
+pub fn column<R>(
+    heading: &'static str,
+    show: impl Fn(&Register, &str, &R) -> String + Send + Sync + 'static,
+) -> Column<R> {
+    (heading, Arc::new(show))
+}
+
+/// People to choose from, "No one" first.
+pub fn people(register: &Register) -> Vec<(Option<String>, String)> {
+    let mut out = vec![(None, "No one".to_string())];
+    let mut people: Vec<_> =
+        register.live::<shared::Person>().map(|(id, p)| (Some(id.clone()), p.name.clone())).collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
+    out.extend(people);
+    out
+}
+
+/// A person's name, or nothing.
+pub fn name(register: &Register, person: &Option<String>) -> String {
+    person.as_deref().and_then(|p| register.person_name(p)).unwrap_or_default().to_string()
+}
+
+/// Records of one kind that can be linked to, as (id, "REF title").
+pub fn linkable<R: Record>(register: &Register) -> Vec<(String, String)> {
+    let refs = references::<R>(register);
+    register.live::<R>().map(|(id, r)| (id.clone(), format!("{} {}", refs[id], r.title()))).collect()
+}
+
+/// The options of a closed choice, for `fields::choice`.
+pub fn options<T: Copy + std::fmt::Display + Send + Sync>(
+    all: &'static [T],
+) -> impl Fn() -> Vec<(T, String)> + Send + Sync {
+    move || all.iter().map(|c| (*c, c.to_string())).collect()
+}
+
+/// The editor's heading, the concurrent-edit notice, and its archive and close buttons
+/// around the fields `body` gives.
+pub fn editor_frame<R: Record>(
+    slug: &'static str,
+    r: Editing<R>,
+    selected: RwSignal<Option<String>>,
+    body: AnyView,
+) -> AnyView {
+    let store = r.store;
+    let archived = move || r.get().archived();
+    let toggle = move |_| {
+        let id = r.id();
+        if archived() {
+            store.edit(|doc, now| doc.restore::<R>(&id, now));
+        } else {
+            store.edit(|doc, now| doc.archive::<R>(&id, now));
+        }
+    };
+    let heading = format!("{slug}-editor-heading");
+    let labelled_by = heading.clone();
+    view! {
+        <section class="editor" data-testid=format!("{slug}-editor") aria-labelledby=labelled_by>
+            <h3 id=heading>{move || format!("{} {}", r.reference(), r.get().title())}</h3>
+            {move || {
+                let found = r.conflicts();
+                (!found.is_empty())
+                    .then(|| {
+                        view! {
+                            <div class="conflicts" data-testid=format!("{slug}-conflicts") role="status">
+                                <p>"Edited at the same time on two devices; the first value is the one shown:"</p>
+                                <ul>
+                                    {found
+                                        .into_iter()
+                                        .map(|c| view! { <li>{format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))}</li> })
+                                        .collect_view()}
+                                </ul>
+                            </div>
+                        }
+                    })
+            }}
+            <fieldset disabled=move || store.viewer.get()>
+                <legend>{R::LABEL}</legend>
+                {body}
+            </fieldset>
+            <p>
+                <button data-testid=format!("{slug}-archive") on:click=toggle disabled=move || store.viewer.get()>
+                    {move || if archived() { "Restore" } else { "Archive" }}
+                </button>
+                " "
+                <button data-testid=format!("{slug}-close") on:click=move |_| selected.set(None)>
+                    "Close"
+                </button>
+            </p>
+        </section>
+    }
+    .into_any()
+}
+
+/// A table of one kind of record with a "New" button; choosing a reference opens `editor`.
+/// `fresh` is what a new record starts as (it must pass the record's checks).
+#[component]
+pub fn RecordTable<R: Record + Send + Sync>(
+    slug: &'static str,
+    title: &'static str,
+    columns: Vec<Column<R>>,
+    fresh: fn() -> R,
+    editor: fn(Editing<R>, RwSignal<Option<String>>) -> AnyView,
+) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let focus = expect_context::<Focus>();
+    let selected = RwSignal::new(None::<String>);
+    let archived = RwSignal::new(false);
+    // A finding or calendar entry about one of these records opens it here.
+    Effect::new(move || {
+        if let Some((collection, id)) = focus.0.get()
+            && collection == R::COLLECTION
+        {
+            selected.set(Some(id));
+            focus.0.set(None);
+        }
+    });
+    let create = move |_| {
+        let id = uuid::Uuid::new_v4().to_string();
+        if store.edit(|doc, now| doc.create(&id, fresh(), now).map(|_| ())) {
+            selected.set(Some(id));
+        }
+    };
+    let columns = Arc::new(columns);
+    let headings = columns.iter().map(|(h, _)| view! { <th scope="col">{*h}</th> }).collect_view();
+    let span = columns.len() + 1;
+    let rows = move || {
+        let register = store.register.get();
+        let refs = references::<R>(&register);
+        let show_archived = archived.get();
+        let mut records: Vec<_> =
+            R::collection(&register).iter().filter(|(_, r)| r.archived() == show_archived).collect();
+        records.sort_by_key(|(_, r)| r.number());
+        if records.is_empty() {
+            return view! { <tr><td colspan=span>"None yet."</td></tr> }.into_any();
+        }
+        records
+            .into_iter()
+            .map(|(id, r)| {
+                let reference = refs.get(id).cloned().unwrap_or_default();
+                let open = id.clone();
+                let cells = columns.iter().map(|(_, show)| view! { <td>{show(&register, id, r)}</td> }).collect_view();
+                view! {
+                    <tr data-testid=format!("{slug}-{reference}")>
+                        <td>
+                            <button class="link" aria-label=format!("Edit {reference}") data-testid=format!("open-{reference}") on:click=move |_| selected.set(Some(open.clone()))>
+                                {reference.clone()}
+                            </button>
+                        </td>
+                        {cells}
+                    </tr>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    let toggle_id = format!("{slug}-show-archived");
+    view! {
+        <section class="records" aria-label=title>
+            <h3>{title}</h3>
+            <p class="toolbar">
+                <button data-testid=format!("{slug}-new") on:click=create disabled=move || store.viewer.get()>
+                    {format!("New {}", R::LABEL)}
+                </button>
+                <span class="field-flag">
+                    <input type="checkbox" id=toggle_id.clone() data-testid=toggle_id.clone() prop:checked=archived on:change=move |ev| archived.set(event_target_checked(&ev)) />
+                    <label for=toggle_id>"Show archived"</label>
+                </span>
+            </p>
+            <table data-testid=format!("{slug}-table")>
+                <thead>
+                    <tr>
+                        <th scope="col">"Ref"</th>
+                        {headings}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {move || selected.get().map(|id| editor(Editing::new(store, id), selected))}
+        </section>
+    }
+}
