@@ -23,6 +23,9 @@ pub fn now() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
 }
 
+/// Brings the views up to date with one record after an edit that touched only it.
+type Reread<'a> = Box<dyn FnOnce(&Store) + 'a>;
+
 /// Chunks in IndexedDB before this tab folds them into one snapshot.
 const COMPACT_AFTER: usize = 64;
 
@@ -62,6 +65,25 @@ struct Inner {
     again: bool,
     link: Option<Rc<Link>>,
     tabs: Option<web_sys::BroadcastChannel>,
+    /// The User Timing mark of the oldest edit not yet in IndexedDB, and a counter for names.
+    unsaved_since: Option<String>,
+    edits: u64,
+}
+
+/// Records the time from an edit to its IndexedDB commit as a User Timing measure named
+/// `edit-to-indexeddb`, which the browser's tools and `cargo xtask measure` read.
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+fn measure_saved(since: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let end = format!("{since}-saved");
+        let _ = performance.mark(&end);
+        let _ = performance.measure_with_start_mark_and_end_mark("edit-to-indexeddb", since, &end);
+    }
 }
 
 /// The register document and the state the views render.
@@ -93,6 +115,8 @@ impl Store {
                 again: false,
                 link: None,
                 tabs: None,
+                unsaved_since: None,
+                edits: 0,
             }),
             register: RwSignal::new(Register::default()),
             error: RwSignal::new(None),
@@ -164,19 +188,61 @@ impl Store {
         }
     }
 
-    /// Makes one change. Nothing is written when the change is refused (a bad value, say):
-    /// the error says what was wrong and the register is as it was.
+    /// Makes a change that touches only record `id` of kind `R`. Only that record is read
+    /// back for the views, so an edit costs the same on a register of any size.
+    pub fn edit_one<R: shared::Record>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut RegisterDoc, i64) -> Result<(), DocError>,
+    ) -> bool {
+        self.change(change, Some(Box::new(move |store: &Store| store.reread::<R>(id))))
+    }
+
+    /// Makes one change that may touch several records; the whole register is read again.
+    /// Nothing is written when the change is refused (a bad value, say): the error says what
+    /// was wrong and the register is as it was.
     pub fn edit(&self, change: impl FnOnce(&mut RegisterDoc, i64) -> Result<(), DocError>) -> bool {
+        self.change(change, None)
+    }
+
+    fn reread<R: shared::Record>(&self, id: &str) {
+        match self.inner.with_value(|i| i.doc.get::<R>(id)) {
+            Ok(Some(record)) => self.register.update(|r| {
+                R::collection_mut(r).insert(id.to_string(), record);
+            }),
+            Ok(None) => self.refresh(),
+            Err(e) => self.error.set(Some(format!("The register cannot be shown: {e}"))),
+        }
+    }
+
+    fn change<'a>(
+        &self,
+        change: impl FnOnce(&mut RegisterDoc, i64) -> Result<(), DocError>,
+        reread: Option<Reread<'a>>,
+    ) -> bool {
         if self.viewer.get_untracked() {
             self.error.set(Some("You can read this register but not change it.".into()));
             return false;
         }
-        let result = self.inner.try_update_value(|i| change(&mut i.doc, now()));
+        let result = self.inner.try_update_value(|i| -> Result<(), DocError> {
+            change(&mut i.doc, now())?;
+            if i.unsaved_since.is_none() {
+                i.edits += 1;
+                let name = format!("edit-{}", i.edits);
+                mark(&name);
+                i.unsaved_since = Some(name);
+            }
+            Ok(())
+        });
         match result {
             Some(Ok(())) => {
                 self.error.set(None);
-                self.refresh();
+                // The write to IndexedDB starts before the views are brought up to date.
                 self.persist();
+                match reread {
+                    Some(reread) => reread(self),
+                    None => self.refresh(),
+                }
                 self.push();
                 true
             }
@@ -210,9 +276,9 @@ impl Store {
             i.again = false;
             let compact = i.folded.len() >= COMPACT_AFTER;
             let bytes = if compact { i.doc.save() } else { i.doc.save_after(&i.stored) };
-            Some((local, bytes, heads, compact.then(|| i.folded.clone())))
+            Some((local, bytes, heads, compact.then(|| i.folded.clone()), i.unsaved_since.take()))
         });
-        let Some(Some((local, bytes, heads, folded))) = job else { return };
+        let Some(Some((local, bytes, heads, folded, since))) = job else { return };
         self.saved.set(Saved::Saving);
         spawn_local(async move {
             let written = match &folded {
@@ -237,8 +303,17 @@ impl Store {
                 })
                 .unwrap_or(false);
             match written {
-                Ok(_) => self.saved.set(Saved::Saved(Some(now()))),
+                Ok(_) => {
+                    if let Some(since) = &since {
+                        measure_saved(since);
+                    }
+                    self.saved.set(Saved::Saved(Some(now())));
+                }
                 Err(e) => {
+                    // Still unsaved: the next write's measure starts from this edit.
+                    if since.is_some() {
+                        self.inner.update_value(|i| i.unsaved_since = since.clone());
+                    }
                     self.saved.set(Saved::Failed);
                     self.error.set(Some(e));
                 }

@@ -45,7 +45,7 @@ impl<R: Record> Editing<R> {
     /// Changes the record; only the fields `edit` changes are written.
     pub fn save(&self, edit: impl FnOnce(&mut R) + 'static) {
         let id = self.id.get_value();
-        self.store.edit(|doc, now| doc.update::<R>(&id, now, edit));
+        self.store.edit_one::<R>(&id, |doc, now| doc.update::<R>(&id, now, edit));
     }
 
     /// Shows why a value could not be taken.
@@ -120,9 +120,9 @@ pub fn editor_frame<R: Record>(
     let toggle = move |_| {
         let id = r.id();
         if archived() {
-            store.edit(|doc, now| doc.restore::<R>(&id, now));
+            store.edit_one::<R>(&id, |doc, now| doc.restore::<R>(&id, now));
         } else {
-            store.edit(|doc, now| doc.archive::<R>(&id, now));
+            store.edit_one::<R>(&id, |doc, now| doc.archive::<R>(&id, now));
         }
     };
     let heading = format!("{slug}-editor-heading");
@@ -190,7 +190,7 @@ pub fn RecordTable<R: Record + Send + Sync>(
     });
     let create = move |_| {
         let id = uuid::Uuid::new_v4().to_string();
-        if store.edit(|doc, now| doc.create(&id, fresh(), now).map(|_| ())) {
+        if store.edit_one::<R>(&id, |doc, now| doc.create(&id, fresh(), now).map(|_| ())) {
             selected.set(Some(id));
         }
     };

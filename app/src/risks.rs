@@ -57,7 +57,7 @@ pub fn Risks() -> impl IntoView {
             target_score: 9,
             ..Default::default()
         };
-        let created = store.edit(|doc, now| doc.create(&id, risk, now).map(|_| ()));
+        let created = store.edit_one::<Risk>(&id, |doc, now| doc.create(&id, risk, now).map(|_| ()));
         if created {
             selected.set(Some(id));
         }
@@ -300,7 +300,8 @@ fn RiskEditor(id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
     let id = StoredValue::new(id);
     let risk = move || store.register.with(|r| r.risks.get(&id.get_value()).cloned().unwrap_or_default());
     let save = move |edit: Box<dyn FnOnce(&mut Risk)>| {
-        store.edit(|doc, now| doc.update::<Risk>(&id.get_value(), now, edit));
+        let id = id.get_value();
+        store.edit_one::<Risk>(&id, |doc, now| doc.update::<Risk>(&id, now, edit));
     };
     let fail = move |message: String| store.error.set(Some(message));
     let reference =
@@ -314,9 +315,9 @@ fn RiskEditor(id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
     let toggle_archive = move |_| {
         let key = id.get_value();
         if archived() {
-            store.edit(|doc, now| doc.restore::<Risk>(&key, now));
+            store.edit_one::<Risk>(&key, |doc, now| doc.restore::<Risk>(&key, now));
         } else {
-            store.edit(|doc, now| doc.archive::<Risk>(&key, now));
+            store.edit_one::<Risk>(&key, |doc, now| doc.archive::<Risk>(&key, now));
         }
     };
     view! {

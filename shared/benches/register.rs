@@ -8,20 +8,9 @@ use std::sync::OnceLock;
 
 const T0: i64 = 1_795_000_000;
 
-/// `records` records across four collections, then edits until there are `changes` changes.
+/// `records` records (`sample::generated`), then field edits until there are `changes` changes.
 fn generate(records: usize, changes: usize) -> RegisterDoc {
-    let mut doc = RegisterDoc::new("Generated register", T0).unwrap();
-    for i in 0..records {
-        let id = format!("rec-{i:05}");
-        let t = T0 + i as i64;
-        match i % 10 {
-            0..=5 => doc.create(&id, risk(i), t),
-            6 | 7 => doc.create(&id, Action { title: format!("Action {i}"), ..Default::default() }, t),
-            8 => doc.create(&id, Supplier { name: format!("Supplier {i}"), ..Default::default() }, t),
-            _ => doc.create(&id, Person { name: format!("Person {i}"), ..Default::default() }, t),
-        }
-        .unwrap();
-    }
+    let mut doc = sample::generated(records, T0).unwrap();
     // Field edits spread over the risks, each its own change.
     let risks: Vec<usize> = (0..records).filter(|i| i % 10 <= 5).collect();
     for n in 0..changes.saturating_sub(records + 1) {
@@ -31,10 +20,10 @@ fn generate(records: usize, changes: usize) -> RegisterDoc {
     doc
 }
 
+/// A record to create in the timed loop.
 fn risk(i: usize) -> Risk {
     Risk {
         title: format!("Risk {i}"),
-        description: "Generated for the benchmark".into(),
         inherent_likelihood: 3,
         inherent_impact: 4,
         residual_likelihood: 2,

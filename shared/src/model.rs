@@ -96,6 +96,7 @@ macro_rules! record {
             fn set_archived(&mut self, archived: bool) { self.archived = archived; }
             fn title(&self) -> &str { &self.$title }
             fn collection(register: &Register) -> &BTreeMap<Id, Self> { &register.$collection }
+            fn collection_mut(register: &mut Register) -> &mut BTreeMap<Id, Self> { &mut register.$collection }
             fn check(&self) -> Result<(), crate::Invalid> {
                 if self.$title.trim().is_empty() {
                     return Err(crate::Invalid(format!("A {} needs a {}", $label, stringify!($title).replace('_', " "))));
@@ -122,6 +123,9 @@ pub trait Record: Hydrate + Reconcile + Diff + Clone + Default + Serialize + 'st
     /// The name people know the record by.
     fn title(&self) -> &str;
     fn collection(register: &Register) -> &BTreeMap<Id, Self>;
+    /// For a reader's copy of the register to take in one record read afresh from the
+    /// document (the app does after an edit, instead of reading the whole register again).
+    fn collection_mut(register: &mut Register) -> &mut BTreeMap<Id, Self>;
     /// Checks values a person typed; the error says what was wrong. Nothing is written when
     /// this fails.
     fn check(&self) -> Result<(), crate::Invalid>;

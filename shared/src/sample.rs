@@ -1,7 +1,7 @@
 //! The sample register: a small UK software company that runs an AI platform in each
 //! customer's own cloud subscription. It is what `cargo xtask run` starts with and what the
 //! tests exercise. Dates are relative to `today` so the sample never goes stale; it has no
-//! error findings on any day.
+//! error findings on any day. `generated` makes a large register for benchmarks.
 
 use crate::doc::{DocError, RegisterDoc};
 use crate::model::*;
@@ -608,6 +608,36 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
             ..Default::default()
         };
         doc.create(id, plan, now)?;
+    }
+    Ok(doc)
+}
+
+/// A large register for measuring: `records` records across risks (six in ten), actions,
+/// suppliers and people, each created in its own change at `now` plus its index.
+pub fn generated(records: usize, now: i64) -> Result<RegisterDoc, DocError> {
+    let mut doc = RegisterDoc::new("Generated register", now)?;
+    for i in 0..records {
+        let id = format!("rec-{i:05}");
+        let t = now + i as i64;
+        match i % 10 {
+            0..=5 => doc.create(
+                &id,
+                Risk {
+                    title: format!("Risk {i}"),
+                    description: "Generated for measuring".into(),
+                    inherent_likelihood: 3,
+                    inherent_impact: 4,
+                    residual_likelihood: 2,
+                    residual_impact: 3,
+                    target_score: 6,
+                    ..Default::default()
+                },
+                t,
+            ),
+            6 | 7 => doc.create(&id, Action { title: format!("Action {i}"), ..Default::default() }, t),
+            8 => doc.create(&id, Supplier { name: format!("Supplier {i}"), ..Default::default() }, t),
+            _ => doc.create(&id, Person { name: format!("Person {i}"), ..Default::default() }, t),
+        }?;
     }
     Ok(doc)
 }

@@ -272,6 +272,29 @@ test("the relay killed and restarted loses nothing, and the status says so", asy
   await b.context.close()
 })
 
+test("two tabs of one browser stay consistent, also offline", async () => {
+  const one = await open(invite("Two tabs", "editor"), "tab one")
+  await connected(one.page)
+  const two = await one.context.newPage()
+  await two.goto(`${address}/`)
+  await two.waitForSelector("[data-testid^='risk-R-']")
+  await one.context.setOffline(true)
+  await byTestId(one.page, "risk-new").click()
+  await fill(one.page, "risk-title", "Written in tab one")
+  await eventually("tab two to show tab one's risk", async () =>
+    (await two.locator("[data-testid^='risk-R-']", { hasText: "Written in tab one" }).count()) === 1)
+  await openRisk(two, "Written in tab one")
+  await fill(two, "risk-category", "From tab two")
+  await eventually("tab one to show tab two's edit", async () =>
+    (await riskField(one.page, "risk-category")) === "From tab two")
+  for (const page of [one.page, two]) {
+    await page.reload()
+    await openRisk(page, "Written in tab one")
+    assert.equal(await riskField(page, "risk-category"), "From tab two")
+  }
+  await one.context.close()
+})
+
 test("a viewer cannot change anything", async () => {
   const v = await open(invite("Auditor", "viewer"), "viewer")
   await connected(v.page)

@@ -19,9 +19,10 @@ fn main() -> Result<()> {
         Some("setup") => setup(&root, true),
         Some("load") => load(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, &args[1..]),
+        Some("measure") => measure(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup|load|fuzz>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds]  the load generator against our relay and the reference\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)"
+                "usage: cargo xtask <run|test|setup|load|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds]  the load generator against our relay and the reference\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register"
             );
             std::process::exit(2)
         }
@@ -84,6 +85,30 @@ fn test(root: &Path) -> Result<()> {
     }
     println!("screenshots of every view: {}", screenshots.display());
     println!("\nall checks passed");
+    Ok(())
+}
+
+/// Measures the release build of the app in headless Chromium against the relay (the
+/// sample register and a generated one of `[records]`, default 10,000) and prints a table
+/// for docs/BENCHMARKS.md.
+fn measure(root: &Path, args: &[String]) -> Result<()> {
+    setup(root, true)?;
+    cmd(
+        "cargo",
+        &["build", "--profile", "bench", "--package", "continuity-server", "--package", "continuity-tests", "--bins"],
+    )?;
+    cmd("trunk", &["build", "--release"])?;
+    let bin = root.join("target/release");
+    let records = args.first().map(String::as_str).unwrap_or("10000");
+    let status = Command::new("node")
+        .args(["tests/e2e/measure.mjs", records])
+        .env("RELAY_BIN", bin.join("continuity-relay"))
+        .env("LOAD_BIN", bin.join("continuity-load"))
+        .env("DIST", root.join("dist"))
+        .status()?;
+    if !status.success() {
+        bail!("the measurement failed");
+    }
     Ok(())
 }
 

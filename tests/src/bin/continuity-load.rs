@@ -1,7 +1,8 @@
 //! Load generator: N clients on each of M registers, every client editing its own record
 //! at a steady rate through a sync server, measuring changes per second and the time from
 //! an edit to its arrival at the other clients of the register (p50, p99).
-//! `cargo xtask load` runs it against our relay and the reference JavaScript server.
+//! `cargo xtask load` runs it against our relay and the reference JavaScript server;
+//! `seed` stores a generated register for `cargo xtask measure`.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -46,6 +47,16 @@ enum Command {
         /// A name for the line of results.
         #[arg(long, default_value = "server")]
         label: String,
+    },
+    /// Store a generated register of `records` records on the server under `register`, for
+    /// measuring the app at size.
+    Seed {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        register: DocumentId,
+        #[arg(long)]
+        records: usize,
     },
 }
 
@@ -139,6 +150,16 @@ async fn main() -> Result<()> {
             for id in ids(registers, seed) {
                 println!("{id}");
             }
+        }
+        Command::Seed { url, register, records } => {
+            let doc = shared::sample::generated(records, T0)?;
+            let mut client = Client::with_doc(register, doc);
+            client.connect(&url).await.map_err(anyhow::Error::msg)?;
+            client.settle(Duration::from_secs(2)).await.map_err(anyhow::Error::msg)?;
+            let stored = client.relay_heads().unwrap_or_default();
+            anyhow::ensure!(stored == client.doc.heads(), "the server did not confirm the whole register");
+            client.close().await;
+            println!("stored {records} records under {}", register.url());
         }
         Command::Run { url, registers, clients, seconds, interval_ms, seed, label } => {
             let plan = Plan {
