@@ -78,19 +78,7 @@ pub fn History() -> impl IntoView {
             }
             None => return ().into_any(),
         };
-        let conflicts = (!conflicts.is_empty()).then(|| {
-            view! {
-                <div class="conflicts" data-testid="history-conflicts" role="status">
-                    <p>"Fields edited at the same time on two devices (the first value is the one shown):"</p>
-                    <ul>
-                        {conflicts
-                            .into_iter()
-                            .map(|c| view! { <li>{format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))}</li> })
-                            .collect_view()}
-                    </ul>
-                </div>
-            }
-        });
+        let conflicts = crate::records::conflicts_notice("history-conflicts", conflicts);
         let rows = entries
             .into_iter()
             .rev()

@@ -107,6 +107,25 @@ pub fn options<T: Copy + std::fmt::Display + Send + Sync>(
     move || all.iter().map(|c| (*c, c.to_string())).collect()
 }
 
+/// Says which fields were edited at the same time on two devices, with every value; nothing
+/// when there are none.
+pub fn conflicts_notice(testid: &str, found: Vec<shared::Conflict>) -> Option<AnyView> {
+    (!found.is_empty()).then(|| {
+        view! {
+            <div class="conflicts" data-testid=testid.to_string() role="status">
+                <p>"Edited at the same time on two devices; the first value is the one shown:"</p>
+                <ul>
+                    {found
+                        .into_iter()
+                        .map(|c| view! { <li>{format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))}</li> })
+                        .collect_view()}
+                </ul>
+            </div>
+        }
+        .into_any()
+    })
+}
+
 /// The editor's heading, the concurrent-edit notice, and its archive and close buttons
 /// around the fields `body` gives.
 pub fn editor_frame<R: Record>(
@@ -130,23 +149,7 @@ pub fn editor_frame<R: Record>(
     view! {
         <section class="editor" data-testid=format!("{slug}-editor") aria-labelledby=labelled_by>
             <h3 id=heading>{move || format!("{} {}", r.reference(), r.get().title())}</h3>
-            {move || {
-                let found = r.conflicts();
-                (!found.is_empty())
-                    .then(|| {
-                        view! {
-                            <div class="conflicts" data-testid=format!("{slug}-conflicts") role="status">
-                                <p>"Edited at the same time on two devices; the first value is the one shown:"</p>
-                                <ul>
-                                    {found
-                                        .into_iter()
-                                        .map(|c| view! { <li>{format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))}</li> })
-                                        .collect_view()}
-                                </ul>
-                            </div>
-                        }
-                    })
-            }}
+            {move || conflicts_notice(&format!("{slug}-conflicts"), r.conflicts())}
             <fieldset disabled=move || store.viewer.get()>
                 <legend>{R::LABEL}</legend>
                 {body}

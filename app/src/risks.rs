@@ -3,7 +3,7 @@
 
 use crate::doc::{Store, today};
 use crate::fields;
-use crate::records::{linkable, options, people};
+use crate::records::{Editing, editor_frame, linkable, options, people};
 use leptos::prelude::*;
 use shared::derive::score;
 use shared::refs::references;
@@ -48,15 +48,7 @@ pub fn Risks() -> impl IntoView {
 
     let create = move |_| {
         let id = uuid::Uuid::new_v4().to_string();
-        let risk = Risk {
-            title: "New risk".into(),
-            inherent_likelihood: 3,
-            inherent_impact: 3,
-            residual_likelihood: 3,
-            residual_impact: 3,
-            target_score: 9,
-            ..Default::default()
-        };
+        let risk = Risk::titled("New risk");
         let created = store.edit_one::<Risk>(&id, |doc, now| doc.create(&id, risk, now).map(|_| ()));
         if created {
             selected.set(Some(id));
@@ -297,51 +289,12 @@ fn HeatMap() -> impl IntoView {
 #[component]
 fn RiskEditor(id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
     let store = expect_context::<Store>();
-    let id = StoredValue::new(id);
-    let risk = move || store.register.with(|r| r.risks.get(&id.get_value()).cloned().unwrap_or_default());
-    let save = move |edit: Box<dyn FnOnce(&mut Risk)>| {
-        let id = id.get_value();
-        store.edit_one::<Risk>(&id, |doc, now| doc.update::<Risk>(&id, now, edit));
-    };
-    let fail = move |message: String| store.error.set(Some(message));
-    let reference =
-        move || store.register.with(|r| references::<Risk>(r).get(&id.get_value()).cloned().unwrap_or_default());
-    let conflicts = move || {
-        store.register.track();
-        store.read(|doc| doc.conflicts::<Risk>(&id.get_value())).and_then(Result::ok).unwrap_or_default()
-    };
+    let r = Editing::<Risk>::new(store, id);
+    let risk = move || r.get();
+    let save = move |edit: Box<dyn FnOnce(&mut Risk)>| r.save(edit);
+    let fail = move |message: String| r.fail(message);
     let scale = || (1..=5u8).map(|n| (n, n.to_string())).collect::<Vec<_>>();
-    let archived = move || risk().archived;
-    let toggle_archive = move |_| {
-        let key = id.get_value();
-        if archived() {
-            store.edit_one::<Risk>(&key, |doc, now| doc.restore::<Risk>(&key, now));
-        } else {
-            store.edit_one::<Risk>(&key, |doc, now| doc.archive::<Risk>(&key, now));
-        }
-    };
-    view! {
-        <section class="editor" data-testid="risk-editor" aria-labelledby="risk-editor-heading">
-            <h3 id="risk-editor-heading">{move || format!("{} {}", reference(), risk().title)}</h3>
-            {move || {
-                let found = conflicts();
-                (!found.is_empty())
-                    .then(|| {
-                        view! {
-                            <div class="conflicts" data-testid="risk-conflicts" role="status">
-                                <p>"Edited at the same time on two devices; the first value is the one shown:"</p>
-                                <ul>
-                                    {found
-                                        .into_iter()
-                                        .map(|c| view! { <li>{format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))}</li> })
-                                        .collect_view()}
-                                </ul>
-                            </div>
-                        }
-                    })
-            }}
-            <fieldset disabled=move || store.viewer.get()>
-                <legend>"Risk"</legend>
+    let body = view! {
                 {fields::text("Title", "risk-title", move || risk().title, move |v| save(Box::new(move |r| r.title = v)), false)}
                 {fields::text("Description", "risk-description", move || risk().description, move |v| save(Box::new(move |r| r.description = v)), true)}
                 {fields::text("Category", "risk-category", move || risk().category, move |v| save(Box::new(move |r| r.category = v)), false)}
@@ -378,16 +331,6 @@ fn RiskEditor(id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
                 {fields::links("Actions", "risk-actions", move || store.register.with(linkable::<Action>), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
                 {fields::links("Suppliers", "risk-suppliers", move || store.register.with(linkable::<Supplier>), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
                 {fields::links("Insurance policies", "risk-policies", move || store.register.with(linkable::<Policy>), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
-            </fieldset>
-            <p>
-                <button data-testid="risk-archive" on:click=toggle_archive disabled=move || store.viewer.get()>
-                    {move || if archived() { "Restore this risk" } else { "Archive this risk" }}
-                </button>
-                " "
-                <button data-testid="risk-close" on:click=move |_| selected.set(None)>
-                    "Close"
-                </button>
-            </p>
-        </section>
-    }
+    };
+    editor_frame("risk", r, selected, body.into_any())
 }

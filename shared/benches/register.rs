@@ -22,15 +22,7 @@ fn generate(records: usize, changes: usize) -> RegisterDoc {
 
 /// A record to create in the timed loop.
 fn risk(i: usize) -> Risk {
-    Risk {
-        title: format!("Risk {i}"),
-        inherent_likelihood: 3,
-        inherent_impact: 4,
-        residual_likelihood: 2,
-        residual_impact: 3,
-        target_score: 6,
-        ..Default::default()
-    }
+    Risk::titled(format!("Risk {i}"))
 }
 
 fn edit(doc: &mut RegisterDoc, i: usize, n: usize) {

@@ -66,6 +66,19 @@ pub const BREAK_GLASS_TEST_MONTHS: u32 = 6;
 pub const RENEWAL_WARNING_DAYS: i64 = 60;
 
 impl Risk {
+    /// A risk with a title and middling scores (likelihood 3 and impact 4 before controls,
+    /// 2 and 3 after, target 6): what a new risk starts as until someone scores it.
+    pub fn titled(title: impl Into<String>) -> Risk {
+        Risk {
+            title: title.into(),
+            inherent_likelihood: 3,
+            inherent_impact: 4,
+            residual_likelihood: 2,
+            residual_impact: 3,
+            target_score: 6,
+            ..Default::default()
+        }
+    }
     pub fn inherent_score(&self) -> u8 {
         score(self.inherent_likelihood, self.inherent_impact)
     }

@@ -622,16 +622,7 @@ pub fn generated(records: usize, now: i64) -> Result<RegisterDoc, DocError> {
         match i % 10 {
             0..=5 => doc.create(
                 &id,
-                Risk {
-                    title: format!("Risk {i}"),
-                    description: "Generated for measuring".into(),
-                    inherent_likelihood: 3,
-                    inherent_impact: 4,
-                    residual_likelihood: 2,
-                    residual_impact: 3,
-                    target_score: 6,
-                    ..Default::default()
-                },
+                Risk { description: "Generated for measuring".into(), ..Risk::titled(format!("Risk {i}")) },
                 t,
             ),
             6 | 7 => doc.create(&id, Action { title: format!("Action {i}"), ..Default::default() }, t),

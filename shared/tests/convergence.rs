@@ -103,15 +103,7 @@ fn check<R: Record + std::fmt::Debug + PartialEq>(
 }
 
 fn risk() -> Risk {
-    Risk {
-        title: "Regional outage".into(),
-        inherent_likelihood: 3,
-        inherent_impact: 4,
-        residual_likelihood: 2,
-        residual_impact: 3,
-        target_score: 6,
-        ..Default::default()
-    }
+    Risk::titled("Regional outage")
 }
 
 #[test]

@@ -9,15 +9,7 @@ use shared::*;
 const T0: i64 = 1_795_000_000; // 17 Nov 2026
 
 fn risk() -> Risk {
-    Risk {
-        title: "Regional outage".into(),
-        inherent_likelihood: 3,
-        inherent_impact: 4,
-        residual_likelihood: 2,
-        residual_impact: 3,
-        target_score: 6,
-        ..Default::default()
-    }
+    Risk::titled("Regional outage")
 }
 
 fn ops_in_last_change(doc: &mut RegisterDoc) -> usize {
