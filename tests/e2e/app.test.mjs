@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test"
 import assert from "node:assert/strict"
 import { spawn, execFileSync } from "node:child_process"
-import { mkdtempSync, mkdirSync } from "node:fs"
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -20,8 +20,8 @@ const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
 let relay, address, register, browser
 
 /** Starts the relay (on `port`, or a free one) and resolves once it prints its address. */
-function startRelay(port = 0) {
-  const child = spawn(RELAY_BIN, ["--data", data, "--dist", DIST, "--listen", `127.0.0.1:${port}`, "--with-sample"], {
+function startRelay(port = 0, dist = DIST) {
+  const child = spawn(RELAY_BIN, ["--data", data, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--with-sample"], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, RUST_LOG: "warn" },
   })
@@ -293,6 +293,62 @@ test("two tabs of one browser stay consistent, also offline", async () => {
     assert.equal(await riskField(page, "risk-category"), "From tab two")
   }
   await one.context.close()
+})
+
+test("a new version on the relay is taken on the next load, and an open session carries on", async () => {
+  const [a, b] = [await open(invite("Upgrader", "editor"), "upgrader"), await open(invite("Onlooker", "editor"), "onlooker")]
+  await Promise.all([connected(a.page), connected(b.page)])
+  // The new build: a copy whose page says it is build 2.
+  const next = mkdtempSync(join(tmpdir(), "continuity-dist-"))
+  cpSync(DIST, next, { recursive: true })
+  const page = readFileSync(join(next, "index.html"), "utf8")
+  writeFileSync(join(next, "index.html"), page.replace("<head>", '<head><meta name="build" content="2">'))
+  const stopped = new Promise((resolve) => relay.once("exit", resolve))
+  relay.kill("SIGTERM")
+  await stopped
+  ;({ child: relay } = await startRelay(new URL(address).port, next))
+  // The open session reconnects and keeps working on the version it loaded.
+  await connected(a.page)
+  await byTestId(a.page, "risk-new").click()
+  await fill(a.page, "risk-title", "Made across the upgrade")
+  await eventually("the onlooker to receive it", async () =>
+    (await b.page.locator("[data-testid^='risk-R-']", { hasText: "Made across the upgrade" }).count()) === 1)
+  // A reload takes the new page.
+  await a.page.reload()
+  await a.page.waitForSelector("meta[name='build'][content='2']", { state: "attached" })
+  await a.page.waitForSelector("[data-testid^='risk-R-']:has-text('Made across the upgrade')")
+  await a.context.close()
+  await b.context.close()
+})
+
+test("the app works from the keyboard alone", async () => {
+  const k = await open(invite("Keyboard user", "editor"), "keyboard")
+  await connected(k.page)
+  /** Presses Tab until the control with this test id has the focus. */
+  async function tabTo(id) {
+    for (let i = 0; i < 400; i++) {
+      if ((await k.page.evaluate(() => document.activeElement?.dataset?.testid)) === id) return
+      await k.page.keyboard.press("Tab")
+    }
+    throw new Error(`${id} cannot be reached with the Tab key`)
+  }
+  await tabTo("nav-suppliers")
+  await k.page.keyboard.press("Enter")
+  await k.page.waitForSelector("[data-testid='supplier-table']")
+  await tabTo("supplier-new")
+  await k.page.keyboard.press("Space")
+  await k.page.waitForSelector("[data-testid='supplier-editor']")
+  await tabTo("supplier-name")
+  await k.page.keyboard.press("Control+A")
+  await k.page.keyboard.type("Typed without a mouse")
+  await k.page.keyboard.press("Tab")
+  await tabTo("supplier-criticality")
+  await k.page.keyboard.press("ArrowDown")
+  await k.page.waitForSelector("[data-testid^='supplier-S-']:has-text('Typed without a mouse')")
+  await tabTo("supplier-close")
+  await k.page.keyboard.press("Enter")
+  await k.page.waitForSelector("[data-testid='supplier-editor']", { state: "detached" })
+  await k.context.close()
 })
 
 test("a viewer cannot change anything", async () => {
