@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use shared::protocol::{DocumentId, Incoming};
 use shared::{Date, DocError, Register, RegisterDoc};
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Today in the UK, from the browser's clock: the app reads the clock, `shared` never does.
 pub fn today() -> Date {
@@ -90,7 +91,8 @@ fn measure_saved(since: &str) {
 #[derive(Clone, Copy)]
 pub struct Store {
     inner: StoredValue<Inner, LocalStorage>,
-    pub register: RwSignal<Register>,
+    /// Shared, so a view reading it copies a pointer, not a register of thousands of records.
+    pub register: RwSignal<Arc<Register>>,
     /// Why the last action failed, in words for the person who tried it.
     pub error: RwSignal<Option<String>>,
     pub saved: RwSignal<Saved>,
@@ -118,7 +120,7 @@ impl Store {
                 unsaved_since: None,
                 edits: 0,
             }),
-            register: RwSignal::new(Register::default()),
+            register: RwSignal::new(Arc::new(Register::default())),
             error: RwSignal::new(None),
             saved: RwSignal::new(Saved::Loading),
             sync: RwSignal::new(if settings.relay.is_some() { SyncStatus::Connecting } else { SyncStatus::Local }),
@@ -183,7 +185,7 @@ impl Store {
     /// Reads the register anew from the document for the views.
     fn refresh(&self) {
         match self.inner.with_value(|i| i.doc.register()) {
-            Ok(register) => self.register.set(register),
+            Ok(register) => self.register.set(Arc::new(register)),
             Err(e) => self.error.set(Some(format!("The register cannot be shown: {e}"))),
         }
     }
@@ -208,7 +210,7 @@ impl Store {
     fn reread<R: shared::Record>(&self, id: &str) {
         match self.inner.with_value(|i| i.doc.get::<R>(id)) {
             Ok(Some(record)) => self.register.update(|r| {
-                R::collection_mut(r).insert(id.to_string(), record);
+                R::collection_mut(Arc::make_mut(r)).insert(id.to_string(), record);
             }),
             Ok(None) => self.refresh(),
             Err(e) => self.error.set(Some(format!("The register cannot be shown: {e}"))),

@@ -187,7 +187,7 @@ pub fn History() -> impl IntoView {
         <h2>"History"</h2>
         <section aria-labelledby="record-history-heading">
             <h3 id="record-history-heading">"A record's changes"</h3>
-            {fields::choice("Record", "history-record", move || store.register.with(every_record), move || chosen.get(), move |v| chosen.set(v))}
+            {fields::choice("Record", "history-record", move || store.register.with(|r| every_record(r)), move || chosen.get(), move |v| chosen.set(v))}
             {changes}
         </section>
         <section aria-labelledby="as-of-heading">

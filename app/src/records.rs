@@ -200,35 +200,34 @@ pub fn RecordTable<R: Record + Send + Sync>(
     let columns = Arc::new(columns);
     let headings = columns.iter().map(|(h, _)| view! { <th scope="col">{*h}</th> }).collect_view();
     let span = columns.len() + 1;
-    let rows = move || {
+    // Rows as plain data (id, reference, cells), keyed by all of it: after an edit only the
+    // rows that changed are rendered again.
+    let rows = Memo::new(move |_| {
         let register = store.register.get();
         let refs = references::<R>(&register);
         let show_archived = archived.get();
         let mut records: Vec<_> =
             R::collection(&register).iter().filter(|(_, r)| r.archived() == show_archived).collect();
         records.sort_by_key(|(_, r)| r.number());
-        if records.is_empty() {
-            return view! { <tr><td colspan=span>"None yet."</td></tr> }.into_any();
-        }
         records
             .into_iter()
             .map(|(id, r)| {
-                let reference = refs.get(id).cloned().unwrap_or_default();
-                let open = id.clone();
-                let cells = columns.iter().map(|(_, show)| view! { <td>{show(&register, id, r)}</td> }).collect_view();
-                view! {
-                    <tr data-testid=format!("{slug}-{reference}")>
-                        <td>
-                            <button class="link" aria-label=format!("Edit {reference}") data-testid=format!("open-{reference}") on:click=move |_| selected.set(Some(open.clone()))>
-                                {reference.clone()}
-                            </button>
-                        </td>
-                        {cells}
-                    </tr>
-                }
+                let cells: Vec<String> = columns.iter().map(|(_, show)| show(&register, id, r)).collect();
+                (id.clone(), refs.get(id).cloned().unwrap_or_default(), cells)
             })
-            .collect_view()
-            .into_any()
+            .collect::<Vec<_>>()
+    });
+    let row = move |(id, reference, cells): (String, String, Vec<String>)| {
+        view! {
+            <tr data-testid=format!("{slug}-{reference}")>
+                <td>
+                    <button class="link" aria-label=format!("Edit {reference}") data-testid=format!("open-{reference}") on:click=move |_| selected.set(Some(id.clone()))>
+                        {reference.clone()}
+                    </button>
+                </td>
+                {cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
+            </tr>
+        }
     };
     let toggle_id = format!("{slug}-show-archived");
     view! {
@@ -250,7 +249,14 @@ pub fn RecordTable<R: Record + Send + Sync>(
                         {headings}
                     </tr>
                 </thead>
-                <tbody>{rows}</tbody>
+                <tbody>
+                    <Show when=move || rows.with(Vec::is_empty)>
+                        <tr>
+                            <td colspan=span>"None yet."</td>
+                        </tr>
+                    </Show>
+                    <For each=move || rows.get() key=|row| row.clone() children=row />
+                </tbody>
             </table>
             {move || selected.get().map(|id| editor(Editing::new(store, id), selected))}
         </section>

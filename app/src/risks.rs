@@ -9,6 +9,22 @@ use shared::derive::score;
 use shared::refs::references;
 use shared::{Action, Band, Direction, Policy, Risk, RiskStatus, Scenario, Supplier, Treatment};
 
+/// What one row of the risks table shows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Row {
+    id: String,
+    reference: String,
+    title: String,
+    owner: String,
+    category: String,
+    inherent: u8,
+    residual: u8,
+    band: &'static str,
+    status: &'static str,
+    next: String,
+    overdue: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SortBy {
     Reference,
@@ -55,7 +71,9 @@ pub fn Risks() -> impl IntoView {
         }
     };
 
-    let rows = move || {
+    // Rows as plain data, keyed by everything they show: after an edit only the rows that
+    // changed are rendered again, whatever the size of the register.
+    let rows = Memo::new(move |_| {
         let register = store.register.get();
         let f = filters.get();
         let today = today();
@@ -77,50 +95,50 @@ pub fn Risks() -> impl IntoView {
             SortBy::Residual => risks.sort_by_key(|(_, r)| std::cmp::Reverse((r.residual_score(), r.inherent_score()))),
             SortBy::NextReview => risks.sort_by_key(|(_, r)| r.next_review()),
         }
-        if risks.is_empty() {
-            return view! {
-                <tr>
-                    <td colspan="9" data-testid="risks-none">"No risk matches these filters."</td>
-                </tr>
-            }
-            .into_any();
-        }
         risks
             .into_iter()
             .map(|(id, r)| {
-                let reference = refs.get(id).cloned().unwrap_or_default();
-                let owner = r.owner.as_deref().and_then(|o| register.person_name(o)).unwrap_or("").to_string();
-                let band = r.band();
                 let overdue = r.review_overdue(today);
-                let open = id.clone();
-                view! {
-                    <tr data-testid=format!("risk-{reference}") class:overdue=overdue>
-                        <td>
-                            <button
-                                class="link"
-                                data-testid=format!("open-{reference}")
-                                aria-label=format!("Edit {reference}")
-                                on:click=move |_| selected.set(Some(open.clone()))
-                            >
-                                {reference.clone()}
-                            </button>
-                        </td>
-                        <td>{r.title.clone()}</td>
-                        <td>{owner}</td>
-                        <td>{r.category.clone()}</td>
-                        <td>{r.inherent_score()}</td>
-                        <td>{r.residual_score()}</td>
-                        <td class=format!("band band-{}", band.label().to_lowercase())>{band.label()}</td>
-                        <td>{r.status.label()}</td>
-                        <td>
-                            {r.next_review().map(|d| d.to_string()).unwrap_or_else(|| "Now".into())}
-                            {overdue.then_some(" (overdue)")}
-                        </td>
-                    </tr>
+                Row {
+                    id: id.clone(),
+                    reference: refs.get(id).cloned().unwrap_or_default(),
+                    title: r.title.clone(),
+                    owner: r.owner.as_deref().and_then(|o| register.person_name(o)).unwrap_or("").to_string(),
+                    category: r.category.clone(),
+                    inherent: r.inherent_score(),
+                    residual: r.residual_score(),
+                    band: r.band().label(),
+                    status: r.status.label(),
+                    next: r.next_review().map(|d| d.to_string()).unwrap_or_else(|| "Now".into()),
+                    overdue,
                 }
             })
-            .collect_view()
-            .into_any()
+            .collect::<Vec<_>>()
+    });
+    let row = move |row: Row| {
+        let Row { id, reference, title, owner, category, inherent, residual, band, status, next, overdue } = row;
+        view! {
+            <tr data-testid=format!("risk-{reference}") class:overdue=overdue>
+                <td>
+                    <button
+                        class="link"
+                        data-testid=format!("open-{reference}")
+                        aria-label=format!("Edit {reference}")
+                        on:click=move |_| selected.set(Some(id.clone()))
+                    >
+                        {reference.clone()}
+                    </button>
+                </td>
+                <td>{title}</td>
+                <td>{owner}</td>
+                <td>{category}</td>
+                <td>{inherent}</td>
+                <td>{residual}</td>
+                <td class=format!("band band-{}", band.to_lowercase())>{band}</td>
+                <td>{status}</td>
+                <td>{next} {overdue.then_some(" (overdue)")}</td>
+            </tr>
+        }
     };
 
     let header = move |label: &'static str, by: SortBy| {
@@ -156,7 +174,14 @@ pub fn Risks() -> impl IntoView {
                     {header("Next review", SortBy::NextReview)}
                 </tr>
             </thead>
-            <tbody>{rows}</tbody>
+            <tbody>
+                <Show when=move || rows.with(Vec::is_empty)>
+                    <tr>
+                        <td colspan="9" data-testid="risks-none">"No risk matches these filters."</td>
+                    </tr>
+                </Show>
+                <For each=move || rows.get() key=|row| row.clone() children=row />
+            </tbody>
         </table>
         <HeatMap />
         {move || selected.get().map(|id| view! { <RiskEditor id selected /> })}
@@ -298,7 +323,7 @@ fn RiskEditor(id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
                 {fields::text("Title", "risk-title", move || risk().title, move |v| save(Box::new(move |r| r.title = v)), false)}
                 {fields::text("Description", "risk-description", move || risk().description, move |v| save(Box::new(move |r| r.description = v)), true)}
                 {fields::text("Category", "risk-category", move || risk().category, move |v| save(Box::new(move |r| r.category = v)), false)}
-                {fields::choice("Owner", "risk-owner", move || store.register.with(people), move || risk().owner, move |v| save(Box::new(move |r| r.owner = v)))}
+                {fields::choice("Owner", "risk-owner", move || store.register.with(|r| people(r)), move || risk().owner, move |v| save(Box::new(move |r| r.owner = v)))}
                 {fields::choice(
                     "Threat scenario",
                     "risk-scenario",
@@ -328,9 +353,9 @@ fn RiskEditor(id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
                 {fields::choice("Status", "risk-status", options(RiskStatus::ALL), move || risk().status, move |v| save(Box::new(move |r| r.status = v)))}
                 {fields::date("Last review", "risk-last-review", move || risk().last_review, move |v| save(Box::new(move |r| r.last_review = v)), fail)}
                 {fields::date("Next review (leave empty to follow the band)", "risk-next-review", move || risk().next_review, move |v| save(Box::new(move |r| r.next_review = v)), fail)}
-                {fields::links("Actions", "risk-actions", move || store.register.with(linkable::<Action>), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
-                {fields::links("Suppliers", "risk-suppliers", move || store.register.with(linkable::<Supplier>), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
-                {fields::links("Insurance policies", "risk-policies", move || store.register.with(linkable::<Policy>), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
+                {fields::links("Actions", "risk-actions", move || store.register.with(|r| linkable::<Action>(r)), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
+                {fields::links("Suppliers", "risk-suppliers", move || store.register.with(|r| linkable::<Supplier>(r)), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
+                {fields::links("Insurance policies", "risk-policies", move || store.register.with(|r| linkable::<Policy>(r)), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
     };
     editor_frame("risk", r, selected, body.into_any())
 }

@@ -59,7 +59,7 @@ fn supplier_editor(r: Editing<Supplier>, selected: RwSignal<Option<String>>) -> 
         {fields::choice("Criticality", "supplier-criticality", options(Criticality::ALL), move || r.get().criticality, move |v| r.save(move |s| s.criticality = v))}
         {fields::flag("Sub-processor of personal data", "supplier-sub-processor", move || r.get().sub_processor, move |v| r.save(move |s| s.sub_processor = v))}
         {fields::text("Data location", "supplier-data-location", move || r.get().data_location, move |v| r.save(move |s| s.data_location = v), false)}
-        {fields::choice("Contract owner", "supplier-owner", move || store.register.with(people), move || r.get().contract_owner, move |v| r.save(move |s| s.contract_owner = v))}
+        {fields::choice("Contract owner", "supplier-owner", move || store.register.with(|r| people(r)), move || r.get().contract_owner, move |v| r.save(move |s| s.contract_owner = v))}
         {fields::text("Continuity assessment", "supplier-assessment", move || r.get().continuity_assessment, move |v| r.save(move |s| s.continuity_assessment = v), true)}
         <Alternatives r />
         <Reviews r />
@@ -178,7 +178,7 @@ fn Reviews(r: Editing<Supplier>) -> impl IntoView {
                 </thead>
                 <tbody>{past}</tbody>
             </table>
-            {fields::choice("Reviewer", "review-reviewer", move || store.register.with(people), move || reviewer.get(), move |v| reviewer.set(v))}
+            {fields::choice("Reviewer", "review-reviewer", move || store.register.with(|r| people(r)), move || reviewer.get(), move |v| reviewer.set(v))}
             {fields::choice("Outcome", "review-outcome", options(ReviewOutcome::ALL), move || outcome.get(), move |v| outcome.set(v))}
             {fields::text("Notes", "review-notes", move || notes.get(), move |v| notes.set(v), true)}
             <button data-testid="review-record" on:click=record>"Record the review (today)"</button>
@@ -295,14 +295,14 @@ fn role_editor(r: Editing<Role>, selected: RwSignal<Option<String>>) -> AnyView 
         {fields::text("Role", "role-name", move || r.get().name, move |v| r.save(move |x| x.name = v), false)}
         {fields::text("Responsibilities", "role-responsibilities", move || r.get().responsibilities, move |v| r.save(move |x| x.responsibilities = v), true)}
         {fields::flag("Critical role", "role-critical", move || r.get().critical, move |v| r.save(move |x| x.critical = v))}
-        {fields::choice("Holder", "role-holder", move || store.register.with(people), move || r.get().holder, move |v| r.save(move |x| x.holder = v))}
+        {fields::choice("Holder", "role-holder", move || store.register.with(|r| people(r)), move || r.get().holder, move |v| r.save(move |x| x.holder = v))}
         <fieldset class="nested" data-testid="deputies">
             <legend>"Deputies, first to call first"</legend>
             <ol>{deputies}</ol>
-            {fields::choice("Add a deputy", "role-add-deputy", move || store.register.with(people), || None, add)}
+            {fields::choice("Add a deputy", "role-add-deputy", move || store.register.with(|r| people(r)), || None, add)}
         </fieldset>
-        {fields::links("Runbooks", "role-runbooks", move || store.register.with(linkable::<Runbook>), move || r.get().runbooks.0, toggle(|x| &mut x.runbooks))}
-        {fields::links("Break-glass accounts", "role-break-glass", move || store.register.with(linkable::<BreakGlass>), move || r.get().break_glass.0, toggle(|x| &mut x.break_glass))}
+        {fields::links("Runbooks", "role-runbooks", move || store.register.with(|r| linkable::<Runbook>(r)), move || r.get().runbooks.0, toggle(|x| &mut x.runbooks))}
+        {fields::links("Break-glass accounts", "role-break-glass", move || store.register.with(|r| linkable::<BreakGlass>(r)), move || r.get().break_glass.0, toggle(|x| &mut x.break_glass))}
     };
     crate::records::editor_frame("role", r, selected, body.into_any())
 }
@@ -323,7 +323,7 @@ fn runbook_editor(r: Editing<Runbook>, selected: RwSignal<Option<String>>) -> An
     let body = view! {
         {fields::text("Title", "runbook-title", move || r.get().title, move |v| r.save(move |x| x.title = v), false)}
         {fields::choice("Kind", "runbook-kind", options(RunbookKind::ALL), move || r.get().kind, move |v| r.save(move |x| x.kind = v))}
-        {fields::choice("Owner", "runbook-owner", move || store.register.with(people), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "runbook-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {fields::text("Where it is kept", "runbook-location", move || r.get().location, move |v| r.save(move |x| x.location = v), false)}
         {fields::date("Last reviewed", "runbook-last-reviewed", move || r.get().last_reviewed, move |v| r.save(move |x| x.last_reviewed = v), fail)}
     };
@@ -333,7 +333,7 @@ fn runbook_editor(r: Editing<Runbook>, selected: RwSignal<Option<String>>) -> An
 fn break_glass_editor(r: Editing<BreakGlass>, selected: RwSignal<Option<String>>) -> AnyView {
     let store = expect_context::<Store>();
     let fail = move |m| r.fail(m);
-    let people_links = move || store.register.with(linkable::<Person>);
+    let people_links = move || store.register.with(|r| linkable::<Person>(r));
     let body = view! {
         {fields::text("Service", "break-glass-service", move || r.get().service, move |v| r.save(move |x| x.service = v), false)}
         {fields::text("Account", "break-glass-account", move || r.get().account, move |v| r.save(move |x| x.account = v), false)}
@@ -414,11 +414,11 @@ fn exercise_editor(r: Editing<Exercise>, selected: RwSignal<Option<String>>) -> 
         {fields::choice("Type", "exercise-kind", options(ExerciseKind::ALL), move || r.get().kind, move |v| r.save(move |x| x.kind = v))}
         {fields::choice("Status", "exercise-status", options(ExerciseStatus::ALL), move || r.get().status, move |v| r.save(move |x| x.status = v))}
         {fields::date("Date", "exercise-date", move || r.get().date, move |v| r.save(move |x| x.date = v), fail)}
-        {fields::choice("Lead", "exercise-lead", move || store.register.with(people), move || r.get().lead, move |v| r.save(move |x| x.lead = v))}
+        {fields::choice("Lead", "exercise-lead", move || store.register.with(|r| people(r)), move || r.get().lead, move |v| r.save(move |x| x.lead = v))}
         {fields::text("Scope", "exercise-scope", move || r.get().scope, move |v| r.save(move |x| x.scope = v), true)}
         {fields::text("What worked", "exercise-went-well", move || r.get().went_well, move |v| r.save(move |x| x.went_well = v), true)}
         {fields::text("What did not", "exercise-went-badly", move || r.get().went_badly, move |v| r.save(move |x| x.went_badly = v), true)}
-        {fields::links("Actions from this exercise", "exercise-actions", move || store.register.with(linkable::<Action>), move || r.get().actions.0, move |id, on| r.save(move |x| { if on { x.actions.0.insert(id); } else { x.actions.0.remove(&id); } }))}
+        {fields::links("Actions from this exercise", "exercise-actions", move || store.register.with(|r| linkable::<Action>(r)), move || r.get().actions.0, move |id, on| r.save(move |x| { if on { x.actions.0.insert(id); } else { x.actions.0.remove(&id); } }))}
         <fieldset class="nested" data-testid="raise-action">
             <legend>"Raise an action"</legend>
             {fields::text("Action", "raise-action-title", move || action_title.get(), move |v| action_title.set(v), false)}
@@ -447,7 +447,7 @@ fn action_editor(r: Editing<Action>, selected: RwSignal<Option<String>>) -> AnyV
     let body = view! {
         {fields::text("Title", "action-title", move || r.get().title, move |v| r.save(move |x| x.title = v), false)}
         {fields::text("Description", "action-description", move || r.get().description, move |v| r.save(move |x| x.description = v), true)}
-        {fields::choice("Owner", "action-owner", move || store.register.with(people), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "action-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {fields::date("Due", "action-due", move || r.get().due, move |v| r.save(move |x| x.due = v), fail)}
         {fields::text("Evidence of closure", "action-evidence", move || r.get().closure_evidence, move |v| r.save(move |x| x.closure_evidence = v), true)}
         {fields::choice("Status", "action-status", options(ActionStatus::ALL), move || r.get().status, set_status)}
@@ -553,7 +553,7 @@ fn policy_editor(r: Editing<Policy>, selected: RwSignal<Option<String>>) -> AnyV
         {fields::money("Excess", "policy-excess", move || r.get().excess, move |v| r.save(move |x| x.excess = v), fail)}
         {fields::money("Annual premium", "policy-premium", move || r.get().premium, move |v| r.save(move |x| x.premium = v), fail)}
         {fields::date("Renewal", "policy-renewal", move || r.get().renewal, move |v| r.save(move |x| x.renewal = v), fail)}
-        {fields::choice("Owner", "policy-owner", move || store.register.with(people), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "policy-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
     };
     crate::records::editor_frame("policy", r, selected, body.into_any())
 }
@@ -583,7 +583,7 @@ fn plan_editor(r: Editing<Plan>, selected: RwSignal<Option<String>>) -> AnyView 
         {fields::text("Title", "plan-title", move || r.get().title, move |v| r.save(move |x| x.title = v), false)}
         {fields::text("Code", "plan-code", move || r.get().code, move |v| r.save(move |x| x.code = v), false)}
         {fields::choice("Kind", "plan-kind", options(PlanKind::ALL), move || r.get().kind, move |v| r.save(move |x| x.kind = v))}
-        {fields::choice("Owner", "plan-owner", move || store.register.with(people), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "plan-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {fields::text("Version", "plan-version", move || r.get().version, move |v| r.save(move |x| x.version = v), false)}
         {fields::date("Last reviewed", "plan-last-reviewed", move || r.get().last_reviewed, move |v| r.save(move |x| x.last_reviewed = v), fail)}
     };
