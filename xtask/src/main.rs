@@ -29,8 +29,12 @@ fn main() -> Result<()> {
     }
 }
 
+/// The workspace root. `cargo run` says at run time which manifest it ran; the path baked in
+/// at compile time is only the fallback, since one target directory may serve two checkouts.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let manifest = manifest.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn run(root: &Path, extra: &[String]) -> Result<()> {
