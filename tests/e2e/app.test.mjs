@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test"
 import assert from "node:assert/strict"
 import { spawn, execFileSync } from "node:child_process"
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { cpSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -298,10 +298,16 @@ test("two tabs of one browser stay consistent, also offline", async () => {
 test("a new version on the relay is taken on the next load, and an open session carries on", async () => {
   const [a, b] = [await open(invite("Upgrader", "editor"), "upgrader"), await open(invite("Onlooker", "editor"), "onlooker")]
   await Promise.all([connected(a.page), connected(b.page)])
-  // The new build: a copy whose page says it is build 2.
+  // The new build: its files under new hashed names (the old ones are gone from the relay,
+  // as after a deployment) and a page that says it is build 2.
   const next = mkdtempSync(join(tmpdir(), "continuity-dist-"))
-  cpSync(DIST, next, { recursive: true })
-  const page = readFileSync(join(next, "index.html"), "utf8")
+  let page = readFileSync(join(DIST, "index.html"), "utf8")
+  for (const file of readdirSync(DIST)) {
+    const renamed = file.replace(/-([0-9a-f]{12,})(_bg)?\./, (_, hash, bg) => `-${hash.split("").reverse().join("")}${bg ?? ""}.`)
+    cpSync(join(DIST, file), join(next, renamed))
+    if (renamed !== file) page = page.replaceAll(file, renamed)
+  }
+  // Subresource integrity still holds: the bytes are the same.
   writeFileSync(join(next, "index.html"), page.replace("<head>", '<head><meta name="build" content="2">'))
   const stopped = new Promise((resolve) => relay.once("exit", resolve))
   relay.kill("SIGTERM")
@@ -313,10 +319,18 @@ test("a new version on the relay is taken on the next load, and an open session 
   await fill(a.page, "risk-title", "Made across the upgrade")
   await eventually("the onlooker to receive it", async () =>
     (await b.page.locator("[data-testid^='risk-R-']", { hasText: "Made across the upgrade" }).count()) === 1)
-  // A reload takes the new page.
+  // A reload takes the new build, and so does a reload with no network afterwards.
   await a.page.reload()
   await a.page.waitForSelector("meta[name='build'][content='2']", { state: "attached" })
   await a.page.waitForSelector("[data-testid^='risk-R-']:has-text('Made across the upgrade')")
+  await eventually("the new build's files to be cached", async () =>
+    a.page.evaluate(async () => (await (await caches.open("continuity-app")).keys()).some((r) => /-[0-9a-f]+_bg\.wasm$/.test(r.url)) &&
+      (await (await caches.match("/")).text()).includes('name="build"')))
+  await a.context.setOffline(true)
+  await a.page.reload()
+  await a.page.waitForSelector("meta[name='build'][content='2']", { state: "attached" })
+  await a.page.waitForSelector("[data-testid^='risk-R-']:has-text('Made across the upgrade')")
+  await a.context.setOffline(false)
   await a.context.close()
   await b.context.close()
 })
