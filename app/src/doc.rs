@@ -239,6 +239,7 @@ impl Store {
         match result {
             Some(Ok(())) => {
                 self.error.set(None);
+                self.unsent.update(|n| *n += 1);
                 // The write to IndexedDB starts before the views are brought up to date.
                 self.persist();
                 match reread {
@@ -420,16 +421,18 @@ impl Store {
         }
     }
 
+    /// Counts the changes the relay has not confirmed. Until the relay has said which heads it
+    /// holds (offline, or just connected) the count is the last known one plus the edits made
+    /// since, which `change` adds.
     fn count_unsent(&self) {
         let Some(Some(link)) = self.inner.try_with_value(|i| i.link.clone()) else { return };
         let count = self.inner.try_update_value(|i| {
-            let theirs = link.connection.borrow().their_heads(&i.id);
-            match theirs {
-                Some(heads) => i.doc.automerge().get_changes(&heads).len(),
-                None => i.doc.automerge().get_changes(&[]).len(),
-            }
+            let theirs = link.connection.borrow().their_heads(&i.id)?;
+            Some(i.doc.changes_after(&theirs))
         });
-        self.unsent.set(count.unwrap_or(0));
+        if let Some(Some(count)) = count {
+            self.unsent.set(count);
+        }
     }
 
     /// The whole document with its history, as a backup the app or another peer can load.

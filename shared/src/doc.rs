@@ -143,6 +143,11 @@ impl RegisterDoc {
         self.doc.save_after(heads)
     }
 
+    /// How many changes this replica has that a peer at `heads` lacks.
+    pub fn changes_after(&mut self, heads: &[ChangeHash]) -> usize {
+        self.doc.get_changes(heads).len()
+    }
+
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.doc.get_heads()
     }

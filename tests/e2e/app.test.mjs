@@ -240,8 +240,11 @@ test("edits made offline, through an offline reload, reach the other person", as
   await openRisk(a.page, "Written offline")
   await fill(a.page, "risk-controls", "Added after the offline reload")
   await a.page.waitForSelector("[data-testid='sync-status'][data-state='offline']")
+  assert.match(await byTestId(a.page, "sync-status").textContent(), /changes? not yet on the relay/)
   await a.context.setOffline(false)
   await connected(a.page)
+  await eventually("the relay to confirm every change", async () =>
+    !/not yet on the relay/.test(await byTestId(a.page, "sync-status").textContent()))
   await eventually("the watcher to receive both offline edits", async () => {
     if ((await b.page.locator("[data-testid^='risk-R-']", { hasText: "Written offline" }).count()) === 0) return false
     await openRisk(b.page, "Written offline")
