@@ -76,7 +76,7 @@ fn test(root: &Path) -> Result<()> {
     // The release build: what `cargo xtask run` serves and what the end-to-end tests drive,
     // in headless Chromium against the relay binary the native tests built.
     cmd("trunk", &["build", "--release"])?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = target_dir(root);
     let screenshots = target.join("e2e-screenshots");
     let status = Command::new("node")
         .args(["--test", "--test-concurrency=1", "tests/e2e/"])
@@ -92,17 +92,29 @@ fn test(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Where cargo puts what it builds.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+}
+
+/// Builds the relay and the load generator with the bench profile (optimised, as they would
+/// run for real) and returns the folder holding them.
+fn build_bench_bins(root: &Path) -> Result<PathBuf> {
+    cmd(
+        "cargo",
+        &["build", "--profile", "bench", "--package", "continuity-server", "--package", "continuity-tests", "--bins"],
+    )?;
+    // The bench profile inherits from release, so its binaries land in release/.
+    Ok(target_dir(root).join("release"))
+}
+
 /// Measures the release build of the app in headless Chromium against the relay (the
 /// sample register and a generated one of `[records]`, default 10,000) and prints a table
 /// for docs/BENCHMARKS.md.
 fn measure(root: &Path, args: &[String]) -> Result<()> {
     setup(root, true)?;
-    cmd(
-        "cargo",
-        &["build", "--profile", "bench", "--package", "continuity-server", "--package", "continuity-tests", "--bins"],
-    )?;
+    let bin = build_bench_bins(root)?;
     cmd("trunk", &["build", "--release"])?;
-    let bin = root.join("target/release");
     let records = args.first().map(String::as_str).unwrap_or("10000");
     let status = Command::new("node")
         .args(["tests/e2e/measure.mjs", records])
@@ -141,11 +153,7 @@ fn load(root: &Path, args: &[String]) -> Result<()> {
     setup(root, true)?;
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
     let (registers, clients, seconds) = (arg(0, "4"), arg(1, "5"), arg(2, "20"));
-    cmd(
-        "cargo",
-        &["build", "--profile", "bench", "--package", "continuity-server", "--package", "continuity-tests", "--bins"],
-    )?;
-    let bin = root.join("target/release");
+    let bin = build_bench_bins(root)?;
     let relay_bin = bin.join("continuity-relay").to_string_lossy().to_string();
     let load_bin = bin.join("continuity-load").to_string_lossy().to_string();
     let scratch = std::env::temp_dir().join(format!("continuity-load-{}", std::process::id()));
