@@ -4,6 +4,7 @@
 
 use crate::doc::Store;
 use crate::fields;
+use crate::records::headings;
 use leptos::prelude::*;
 use shared::Action;
 use shared::refs::references;
@@ -105,15 +106,7 @@ pub fn History() -> impl IntoView {
             {conflicts}
             <table data-testid="history-table">
                 <caption>"Changes, newest first"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"When"</th>
-                        <th scope="col">"Who"</th>
-                        <th scope="col">"Field"</th>
-                        <th scope="col">"Was"</th>
-                        <th scope="col">"Became"</th>
-                    </tr>
-                </thead>
+                {headings(&["When", "Who", "Field", "Was", "Became"])}
                 <tbody>{rows}</tbody>
             </table>
         }
@@ -152,15 +145,7 @@ pub fn History() -> impl IntoView {
                 </p>
                 <table data-testid="as-of-risks">
                     <caption>{format!("Risks on {date}")}</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">"Ref"</th>
-                            <th scope="col">"Title"</th>
-                            <th scope="col">"Residual"</th>
-                            <th scope="col">"Band"</th>
-                            <th scope="col">"Status"</th>
-                        </tr>
-                    </thead>
+                    {headings(&["Ref", "Title", "Residual", "Band", "Status"])}
                     <tbody>
                         {risks
                             .into_iter()

@@ -15,7 +15,7 @@ pub mod sync;
 use doc::{Saved, Store, now, today};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use records::Focus;
+use records::{Focus, headings};
 use shared::calendar::{ics, obligations};
 use shared::export::{csv, json, tables, xlsx};
 use shared::{Severity, findings};
@@ -294,14 +294,7 @@ fn Calendar() -> impl IntoView {
             "Download calendar (.ics)"
         </button>
         <table data-testid="calendar-table">
-            <thead>
-                <tr>
-                    <th scope="col">"Due"</th>
-                    <th scope="col">"What"</th>
-                    <th scope="col">"Record"</th>
-                    <th scope="col">"State"</th>
-                </tr>
-            </thead>
+            {headings(&["Due", "What", "Record", "State"])}
             <tbody>{rows}</tbody>
         </table>
     }

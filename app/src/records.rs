@@ -79,6 +79,16 @@ pub fn column<R>(
     (heading, Arc::new(show))
 }
 
+/// A table's header row: a column heading per label.
+pub fn headings(labels: &[&'static str]) -> impl IntoView + use<> {
+    let cells = labels.iter().map(|l| view! { <th scope="col">{*l}</th> }).collect_view();
+    view! {
+        <thead>
+            <tr>{cells}</tr>
+        </thead>
+    }
+}
+
 /// People to choose from, "No one" first.
 pub fn people(register: &Register) -> Vec<(Option<String>, String)> {
     let mut out = vec![(None, "No one".to_string())];

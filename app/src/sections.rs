@@ -4,7 +4,7 @@
 
 use crate::doc::{Store, today};
 use crate::fields;
-use crate::records::{Editing, RecordTable, column, linkable, name, options, people};
+use crate::records::{Editing, RecordTable, column, headings, linkable, name, options, people};
 use leptos::prelude::*;
 use shared::Action;
 use shared::refs::references;
@@ -168,14 +168,7 @@ fn Reviews(r: Editing<Supplier>) -> impl IntoView {
         <fieldset class="nested" data-testid="reviews">
             <legend>"Annual review"</legend>
             <table>
-                <thead>
-                    <tr>
-                        <th scope="col">"Date"</th>
-                        <th scope="col">"Reviewer"</th>
-                        <th scope="col">"Outcome"</th>
-                        <th scope="col">"Notes"</th>
-                    </tr>
-                </thead>
+                {headings(&["Date", "Reviewer", "Outcome", "Notes"])}
                 <tbody>{past}</tbody>
             </table>
             {fields::choice("Reviewer", "review-reviewer", move || store.register.with(|r| people(r)), move || reviewer.get(), move |v| reviewer.set(v))}
@@ -526,15 +519,7 @@ pub fn Finance() -> impl IntoView {
         <section aria-labelledby="switching-heading">
             <h3 id="switching-heading">"Supplier switching costs"</h3>
             <table data-testid="switching-table">
-                <thead>
-                    <tr>
-                        <th scope="col">"Supplier"</th>
-                        <th scope="col">"Alternative"</th>
-                        <th scope="col">"Viability"</th>
-                        <th scope="col">"Days to switch"</th>
-                        <th scope="col">"Cost"</th>
-                    </tr>
-                </thead>
+                {headings(&["Supplier", "Alternative", "Viability", "Days to switch", "Cost"])}
                 <tbody>{switching}</tbody>
             </table>
         </section>
