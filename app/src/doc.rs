@@ -8,7 +8,7 @@ use automerge::ChangeHash;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{DocumentId, Incoming};
-use shared::{Date, DocError, Register, RegisterDoc};
+use shared::{Changed, Date, DocError, Register, RegisterDoc};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -190,6 +190,26 @@ impl Store {
         }
     }
 
+    /// Brings the views up to date with what changed since `before` (a colleague's edits, the
+    /// other tab's, or a change touching several records), reading again only the records
+    /// that changed: taking in an edit costs the same in a register of any size.
+    fn refresh_since(&self, before: &[ChangeHash]) {
+        let Some(changed) = self.inner.try_update_value(|i| i.doc.changed_since(before)) else { return };
+        if matches!(&changed, Changed::Records { header: false, records } if records.is_empty()) {
+            return;
+        }
+        let mut failed = None;
+        self.register.update(|register| {
+            let register = Arc::make_mut(register);
+            if let Some(Err(e)) = self.inner.try_with_value(|i| i.doc.refresh(register, &changed)) {
+                failed = Some(e);
+            }
+        });
+        if failed.is_some() {
+            self.refresh();
+        }
+    }
+
     /// Makes a change that touches only record `id` of kind `R`. Only that record is read
     /// back for the views, so an edit costs the same on a register of any size.
     pub fn edit_one<R: shared::Record>(
@@ -226,7 +246,9 @@ impl Store {
             self.error.set(Some("You can read this register but not change it.".into()));
             return false;
         }
+        let mut before = Vec::new();
         let result = self.inner.try_update_value(|i| -> Result<(), DocError> {
+            before = i.doc.heads();
             change(&mut i.doc, now())?;
             if i.unsaved_since.is_none() {
                 i.edits += 1;
@@ -244,7 +266,7 @@ impl Store {
                 self.persist();
                 match reread {
                     Some(reread) => reread(self),
-                    None => self.refresh(),
+                    None => self.refresh_since(&before),
                 }
                 self.push();
                 true
@@ -350,18 +372,20 @@ impl Store {
 
     fn take_in(self, key: f64, bytes: &[u8]) {
         let taken = self.inner.try_update_value(|i| {
-            let nothing_pending = i.doc.heads() == i.stored;
+            let before = i.doc.heads();
+            let nothing_pending = before == i.stored;
             i.doc.automerge().load_incremental(bytes)?;
             i.folded.push(key);
             if nothing_pending {
                 i.stored = i.doc.heads();
             }
-            Ok::<_, automerge::AutomergeError>(())
+            Ok::<_, automerge::AutomergeError>(before)
         });
-        if let Some(Err(e)) = taken {
-            self.error.set(Some(format!("Another tab wrote something this one cannot read: {e}")));
+        match taken {
+            Some(Ok(before)) => self.refresh_since(&before),
+            Some(Err(e)) => self.error.set(Some(format!("Another tab wrote something this one cannot read: {e}"))),
+            None => {}
         }
-        self.refresh();
         self.push();
     }
 
@@ -391,19 +415,20 @@ impl Store {
             Incoming::Sync { document, data } => {
                 let applied = self.inner.try_update_value(|i| {
                     if document != i.id {
-                        return Ok((None, false));
+                        return Ok((None, None));
                     }
                     let before = i.doc.heads();
                     let reply = link.connection.borrow_mut().apply(document, i.doc.automerge(), &data)?;
-                    Ok::<_, shared::protocol::ProtocolError>((reply, i.doc.heads() != before))
+                    let changed = i.doc.heads() != before;
+                    Ok::<_, shared::protocol::ProtocolError>((reply, changed.then_some(before)))
                 });
                 match applied {
                     Some(Ok((reply, changed))) => {
                         if let Some(reply) = reply {
                             link.send(&reply);
                         }
-                        if changed {
-                            self.refresh();
+                        if let Some(before) = changed {
+                            self.refresh_since(&before);
                             self.persist();
                         }
                         self.last_sync.set(Some(now()));

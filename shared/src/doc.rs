@@ -4,13 +4,18 @@
 //! time of every edit (seconds since the Unix epoch): this crate never reads a clock.
 
 use crate::diff::map_at;
-use crate::model::{COLLECTIONS, Id, Record, Register, SCHEMA_VERSION};
+use crate::model::{
+    Action, BreakGlass, COLLECTIONS, Exercise, Id, Person, Plan, Policy, Record, Register, Risk, Role, Runbook,
+    SCHEMA_VERSION, Supplier,
+};
 use crate::{Date, Invalid};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, PatchAction, Prop, ReadDoc, ScalarValue, Value, ValueRef,
+};
 use autosurgeon::{hydrate, hydrate_prop, reconcile_prop};
 use chrono::{NaiveTime, TimeZone};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Why an edit or a load did not happen. Nothing is written when any of these is returned.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +76,31 @@ pub struct Conflict {
     pub field: String,
     /// Every concurrent value, the one shown (the winner) first.
     pub values: Vec<String>,
+}
+
+/// What changed in the document since a reader last looked (`RegisterDoc::changed_since`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// Read the whole register again.
+    Everything,
+    /// Only these records changed (by collection and id); `header` says the
+    /// register's name, schema or actors did too.
+    Records { header: bool, records: BTreeSet<(&'static str, Id)> },
+}
+
+impl Changed {
+    fn record(&mut self, collection: &str, id: &str) {
+        if let Changed::Records { records, .. } = self {
+            let collection = COLLECTIONS.iter().find(|c| **c == collection).expect("a known collection");
+            records.insert((collection, id.to_string()));
+        }
+    }
+
+    fn header(&mut self) {
+        if let Changed::Records { header, .. } = self {
+            *header = true;
+        }
+    }
 }
 
 /// The register document.
@@ -194,6 +224,82 @@ impl RegisterDoc {
         }
         let record: R = hydrate_prop(&self.doc, &collection, id)?;
         Ok(Some(record))
+    }
+
+    /// The records that changed between `before` and now (changes merged from another device
+    /// or tab, say), for a reader's copy of the register to take in with `refresh`.
+    pub fn changed_since(&mut self, before: &[ChangeHash]) -> Changed {
+        if before.is_empty() {
+            return Changed::Everything;
+        }
+        let after = self.doc.get_heads();
+        let mut changed = Changed::Records { header: false, records: BTreeSet::new() };
+        for patch in self.doc.diff(before, &after) {
+            let key = match &patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key.clone()),
+                PatchAction::Conflict { prop: Prop::Map(key) } => Some(key.clone()),
+                _ => None,
+            };
+            let path: Vec<String> = patch
+                .path
+                .iter()
+                .map(|(_, prop)| match prop {
+                    Prop::Map(key) => key.clone(),
+                    Prop::Seq(index) => index.to_string(),
+                })
+                .chain(key)
+                .collect();
+            match path.as_slice() {
+                [collection, id, ..] if COLLECTIONS.contains(&collection.as_str()) => changed.record(collection, id),
+                // A whole collection replaced: only a register that was never set up does that.
+                [collection] if COLLECTIONS.contains(&collection.as_str()) => return Changed::Everything,
+                _ => changed.header(),
+            }
+        }
+        changed
+    }
+
+    /// Brings a reader's copy of the register up to date with what `changed_since` found:
+    /// only the records named are read again, so taking in a colleague's edit costs the same
+    /// in a register of any size.
+    pub fn refresh(&self, register: &mut Register, changed: &Changed) -> Result<(), DocError> {
+        let (header, records) = match changed {
+            Changed::Everything => {
+                *register = self.register()?;
+                return Ok(());
+            }
+            Changed::Records { header, records } => (header, records),
+        };
+        if *header {
+            let root = &automerge::ROOT;
+            register.schema_version = hydrate_prop(&self.doc, root, "schema_version").unwrap_or_default();
+            register.name = hydrate_prop(&self.doc, root, "name").unwrap_or_default();
+            register.actors = hydrate_prop(&self.doc, root, "actors").unwrap_or_default();
+        }
+        for (collection, id) in records {
+            match *collection {
+                "risks" => self.reread::<Risk>(register, id),
+                "suppliers" => self.reread::<Supplier>(register, id),
+                "people" => self.reread::<Person>(register, id),
+                "roles" => self.reread::<Role>(register, id),
+                "runbooks" => self.reread::<Runbook>(register, id),
+                "break_glass" => self.reread::<BreakGlass>(register, id),
+                "exercises" => self.reread::<Exercise>(register, id),
+                "actions" => self.reread::<Action>(register, id),
+                "policies" => self.reread::<Policy>(register, id),
+                "plans" => self.reread::<Plan>(register, id),
+                other => unreachable!("changed_since lists only known collections, not {other}"),
+            }?;
+        }
+        Ok(())
+    }
+
+    fn reread<R: Record>(&self, register: &mut Register, id: &str) -> Result<(), DocError> {
+        match self.get::<R>(id)? {
+            Some(record) => R::collection_mut(register).insert(id.to_string(), record),
+            None => R::collection_mut(register).remove(id),
+        };
+        Ok(())
     }
 
     /// Says which person this device's edits come from, so history can name them.

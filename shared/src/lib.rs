@@ -17,7 +17,7 @@ pub mod sample;
 pub use date::Date;
 pub use derive::Band;
 pub use diff::Links;
-pub use doc::{Conflict, DocError, HistoryEntry, RegisterDoc};
+pub use doc::{Changed, Conflict, DocError, HistoryEntry, RegisterDoc};
 pub use findings::{Finding, Severity, findings};
 pub use model::*;
 pub use money::Pence;

@@ -134,3 +134,93 @@ fn two(replicas: &mut [RegisterDoc; 3], a: usize, b: usize) -> (&mut RegisterDoc
         (&mut right[0], &mut left[b])
     }
 }
+
+#[derive(Clone, Debug)]
+enum Step {
+    /// Replica: a new risk, or a new person.
+    CreateRisk(usize),
+    CreatePerson(usize),
+    /// Replica, which of its records (by creation order), field.
+    Write(usize, usize, usize),
+    /// Replica, which record: archive it.
+    Archive(usize, usize),
+    /// Replica `.0` takes in everything replica `.1` has.
+    Merge(usize, usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        2 => (0..2usize).prop_map(Step::CreateRisk),
+        1 => (0..2usize).prop_map(Step::CreatePerson),
+        4 => (0..2usize, 0..8usize, 0..4usize).prop_map(|(r, k, f)| Step::Write(r, k, f)),
+        1 => (0..2usize, 0..8usize).prop_map(|(r, k)| Step::Archive(r, k)),
+        3 => (0..2usize).prop_map(|a| Step::Merge(a, 1 - a)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The app keeps a copy of the register and, after a merge, reads again only the records
+    /// the merge changed: that copy is always what reading the whole register gives.
+    #[test]
+    fn a_copy_refreshed_by_changed_records_matches_a_full_read(steps in prop::collection::vec(step(), 1..40)) {
+        let mut origin = RegisterDoc::new("p", 0).unwrap();
+        let mut replicas = [origin.fork(), origin.fork()];
+        let mut copies = [replicas[0].register().unwrap(), replicas[1].register().unwrap()];
+        let mut risks: [Vec<String>; 2] = Default::default();
+        for (n, step) in steps.iter().enumerate() {
+            let now = n as i64;
+            let r = match *step {
+                Step::CreateRisk(r) | Step::CreatePerson(r) | Step::Write(r, ..) | Step::Archive(r, _) | Step::Merge(r, _) => r,
+            };
+            let before = replicas[r].heads();
+            match *step {
+                Step::CreateRisk(r) => {
+                    let id = format!("risk-{n}");
+                    replicas[r].create(&id, Risk::titled(&format!("risk {n}")), now).unwrap();
+                    risks[r].push(id);
+                }
+                Step::CreatePerson(r) => {
+                    replicas[r].create(&format!("person-{n}"), Person { name: format!("person {n}"), ..Default::default() }, now).unwrap();
+                }
+                Step::Write(r, k, f) if !risks[r].is_empty() => {
+                    let id = risks[r][k % risks[r].len()].clone();
+                    replicas[r].update::<Risk>(&id, now, |risk| set_field(risk, f, format!("w{n}"))).unwrap();
+                }
+                Step::Archive(r, k) if !risks[r].is_empty() => {
+                    let id = risks[r][k % risks[r].len()].clone();
+                    replicas[r].archive::<Risk>(&id, now).unwrap();
+                }
+                Step::Merge(a, b) => {
+                    let (x, y) = if a == 0 { let (l, rr) = replicas.split_at_mut(1); (&mut l[0], &mut rr[0]) } else { let (l, rr) = replicas.split_at_mut(1); (&mut rr[0], &mut l[0]) };
+                    x.merge(y).unwrap();
+                    let theirs = risks[b].clone();
+                    for id in theirs {
+                        if !risks[a].contains(&id) { risks[a].push(id); }
+                    }
+                }
+                _ => continue,
+            }
+            let changed = replicas[r].changed_since(&before);
+            replicas[r].refresh(&mut copies[r], &changed).unwrap();
+            prop_assert_eq!(&copies[r], &replicas[r].register().unwrap(), "after {:?}, {:?}", step, changed);
+        }
+    }
+}
+
+#[test]
+fn a_merge_names_only_the_records_it_changed() {
+    let mut a = RegisterDoc::new("p", 0).unwrap();
+    for n in 0..5 {
+        a.create(&format!("r{n}"), Risk::titled(&format!("risk {n}")), 0).unwrap();
+    }
+    let mut b = a.fork();
+    b.update::<Risk>("r3", 1, |r| r.controls = "Tested monthly".into()).unwrap();
+    b.create("p1", Person { name: "Amara".into(), ..Default::default() }, 1).unwrap();
+    let before = a.heads();
+    a.merge(&mut b).unwrap();
+    let expected: BTreeSet<(&str, String)> = [("people", "p1".to_string()), ("risks", "r3".to_string())].into();
+    assert_eq!(a.changed_since(&before), Changed::Records { header: false, records: expected });
+    assert_eq!(a.changed_since(&[]), Changed::Everything);
+}
