@@ -4,6 +4,9 @@
 const CACHE = 'continuity-app';
 // Only the page and Trunk's files; never the sync socket, health or metrics.
 const NOT_CACHED = ['/sync', '/healthz', '/metrics'];
+// The export worker, which the page starts only when someone exports. Trunk names a worker's
+// files after its binary, not its content, so these are checked with the network first.
+const UNHASHED = ['/export-worker_loader.js', '/export-worker.js', '/export-worker_bg.wasm'];
 
 // Fetches the current page and every file it names, and keeps exactly those.
 async function refresh() {
@@ -14,8 +17,12 @@ async function refresh() {
   const files = [...new Set([...html.matchAll(/["'](\/[^"'?#]+\.(?:js|wasm|css|webmanifest|svg|png))["']/g)].map((m) => m[1]))];
   const cache = await caches.open(CACHE);
   await cache.addAll(files);
+  for (const file of UNHASHED) {
+    const response = await fetch(file, { cache: 'no-store' });
+    if (response.ok) await cache.put(file, response);
+  }
   await cache.put('/', page);
-  const keep = new Set(['/', ...files].map((f) => new URL(f, self.location.origin).href));
+  const keep = new Set(['/', ...files, ...UNHASHED].map((f) => new URL(f, self.location.origin).href));
   for (const request of await cache.keys()) {
     if (!keep.has(request.url)) await cache.delete(request);
   }
@@ -33,6 +40,14 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (NOT_CACHED.some((p) => url.pathname.startsWith(p))) return;
+  if (UNHASHED.includes(url.pathname)) {
+    event.respondWith(
+      fetch(event.request)
+        .then((response) => (response.ok ? response : caches.match(url.pathname).then((c) => c || response)))
+        .catch(async () => (await caches.match(url.pathname)) || Response.error()),
+    );
+    return;
+  }
   if (event.request.mode === 'navigate') {
     // The page from the network when there is one, so a new version is picked up on the
     // next load (an open session keeps the files it already runs); otherwise the cached page.

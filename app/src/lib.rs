@@ -3,6 +3,7 @@
 
 pub mod doc;
 pub mod download;
+pub mod exports;
 pub mod fields;
 pub mod history;
 pub mod local;
@@ -13,11 +14,12 @@ pub mod settings;
 pub mod sync;
 
 use doc::{Saved, Store, now, today};
+use exports::Kind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use records::{Focus, headings};
-use shared::calendar::{ics, obligations};
-use shared::export::{csv, json, tables, xlsx};
+use shared::calendar::obligations;
+use shared::export::tables;
 use shared::{Severity, findings};
 use sync::SyncStatus;
 
@@ -257,13 +259,8 @@ fn Findings() -> impl IntoView {
 #[component]
 fn Calendar() -> impl IntoView {
     let store = expect_context::<Store>();
-    let download = move |_| {
-        let register = store.register.get_untracked();
-        let today = today();
-        let generated = chrono::DateTime::from_timestamp(now(), 0).unwrap_or_default();
-        let text = ics(&register.name, &obligations(&register, today), today, generated);
-        store.error.set(download::offer("review-calendar.ics", "text/calendar", text.as_bytes()).err());
-    };
+    let busy = RwSignal::new(false);
+    let download = move |_| prepare(store, busy, Kind::Calendar);
     let rows = move || {
         obligations(&store.register.get(), today())
             .into_iter()
@@ -290,9 +287,10 @@ fn Calendar() -> impl IntoView {
     };
     view! {
         <h2>"Review calendar"</h2>
-        <button data-testid="calendar-download" on:click=download>
+        <button data-testid="calendar-download" on:click=download disabled=busy>
             "Download calendar (.ics)"
         </button>
+        <Preparing busy/>
         <table data-testid="calendar-table">
             {headings(&["Due", "What", "Record", "State"])}
             <tbody>{rows}</tbody>
@@ -300,28 +298,35 @@ fn Calendar() -> impl IntoView {
     }
 }
 
+/// Makes a download in the export worker and offers it; a failure is shown like any other.
+fn prepare(store: Store, busy: RwSignal<bool>, kind: Kind) {
+    let request = exports::Request { kind, today: today(), generated: now(), document: store.save() };
+    busy.set(true);
+    spawn_local(async move {
+        let result =
+            exports::export(request).await.and_then(|file| download::offer(&file.name, &file.mime, &file.bytes));
+        busy.set(false);
+        store.error.set(result.err());
+    });
+}
+
+/// Says a download is being made (the first one also fetches the export worker).
+#[component]
+fn Preparing(busy: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <p role="status" data-testid="export-busy">
+            {move || if busy.get() { "Preparing the download…" } else { "" }}
+        </p>
+    }
+}
+
 /// Downloads for auditors.
 #[component]
 fn Export() -> impl IntoView {
     let store = expect_context::<Store>();
-    let workbook = move |_| {
-        let register = store.register.get_untracked();
-        let generated = chrono::DateTime::from_timestamp(now(), 0).unwrap_or_default();
-        let result = xlsx(&register, today(), generated).map_err(|e| e.to_string()).and_then(|bytes| {
-            download::offer(
-                "continuity-register.xlsx",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                &bytes,
-            )
-        });
-        store.error.set(result.err());
-    };
-    let whole = move |_| {
-        let result = json(&store.register.get_untracked())
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| download::offer("continuity-register.json", "application/json", &bytes));
-        store.error.set(result.err());
-    };
+    let busy = RwSignal::new(false);
+    let workbook = move |_| prepare(store, busy, Kind::Workbook);
+    let whole = move |_| prepare(store, busy, Kind::Json);
     let backup = move |_| {
         let result = download::offer("continuity-register.automerge", "application/octet-stream", &store.save());
         store.error.set(result.err());
@@ -331,19 +336,11 @@ fn Export() -> impl IntoView {
             .into_iter()
             .map(|table| {
                 let name = table.section;
-                let file = format!("{}.csv", name.to_lowercase().replace(' ', "-"));
                 let rows = table.rows.len();
-                let table = StoredValue::new(table);
-                let save = move |_| {
-                    let result = table
-                        .with_value(csv)
-                        .map_err(|e| e.to_string())
-                        .and_then(|bytes| download::offer(&file, "text/csv", &bytes));
-                    store.error.set(result.err());
-                };
+                let save = move |_| prepare(store, busy, Kind::Section(name.to_string()));
                 view! {
                     <li>
-                        <button data-testid=format!("export-csv-{}", name.to_lowercase().replace(' ', "-")) on:click=save>
+                        <button data-testid=format!("export-csv-{}", exports::file_stem(name)) on:click=save disabled=busy>
                             {format!("{name} (CSV, {rows} rows)")}
                         </button>
                     </li>
@@ -354,11 +351,11 @@ fn Export() -> impl IntoView {
     view! {
         <h2>"Export"</h2>
         <p>
-            <button data-testid="export-xlsx" on:click=workbook>
+            <button data-testid="export-xlsx" on:click=workbook disabled=busy>
                 "Workbook (XLSX, a sheet per section)"
             </button>
             " "
-            <button data-testid="export-json" on:click=whole>
+            <button data-testid="export-json" on:click=whole disabled=busy>
                 "Whole register (JSON)"
             </button>
             " "
@@ -367,5 +364,6 @@ fn Export() -> impl IntoView {
             </button>
         </p>
         <ul>{sections}</ul>
+        <Preparing busy/>
     }
 }

@@ -146,6 +146,8 @@ mod tests {
         assert!(super::is_hashed_asset("/app-15cdc80121826cc0.css"));
         assert!(super::is_hashed_asset("/continuity-app-a2190b83ce2dfb2.js"));
         assert!(!super::is_hashed_asset("/continuity-app.js"));
+        assert!(!super::is_hashed_asset("/export-worker_bg.wasm"));
+        assert!(!super::is_hashed_asset("/export-worker_loader.js"));
         assert!(!super::is_hashed_asset("/index.html"));
         assert!(!super::is_hashed_asset("/sw.js"));
         assert!(!super::is_hashed_asset("/"));

@@ -338,6 +338,46 @@ test("a new version on the relay is taken on the next load, and an open session 
   await b.context.close()
 })
 
+/** Clicks a download button and returns the file's name and text (or bytes). */
+async function download(page, id) {
+  const [file] = await Promise.all([page.waitForEvent("download", { timeout: 30000 }), byTestId(page, id).click()])
+  const bytes = readFileSync(await file.path())
+  return { name: file.suggestedFilename(), bytes, text: bytes.toString("utf8") }
+}
+
+test("every download is made by the export worker, with the latest edit, also offline", async () => {
+  const a = await open(invite("Exporter", "editor"), "exporter")
+  await connected(a.page)
+  const p = a.page
+  await byTestId(p, "risk-new").click()
+  await fill(p, "risk-title", "Exported straight after an edit")
+  await byTestId(p, "nav-export").click()
+  const workbook = await download(p, "export-xlsx")
+  assert.equal(workbook.name, "continuity-register.xlsx")
+  assert.equal(workbook.bytes.subarray(0, 2).toString(), "PK", "an XLSX file is a zip archive")
+  const json = await download(p, "export-json")
+  assert.equal(json.name, "continuity-register.json")
+  assert.ok(Object.values(JSON.parse(json.text).risks).some((r) => r.title === "Exported straight after an edit"))
+  const risks = await download(p, "export-csv-risks")
+  assert.equal(risks.name, "risks.csv")
+  assert.match(risks.text, /Exported straight after an edit/)
+  await byTestId(p, "nav-calendar").click()
+  const calendar = await download(p, "calendar-download")
+  assert.equal(calendar.name, "review-calendar.ics")
+  assert.match(calendar.text, /^BEGIN:VCALENDAR/)
+  assert.equal(await p.locator("[data-testid='error']").count(), 0)
+  // After the first visit the worker is cached too: exports work with no network at all.
+  await a.context.setOffline(true)
+  await p.reload()
+  await p.waitForSelector("[data-testid^='risk-R-']")
+  await byTestId(p, "nav-export").click()
+  const offline = await download(p, "export-csv-break-glass-accounts")
+  assert.equal(offline.name, "break-glass-accounts.csv")
+  assert.ok(offline.text.split("\n").length > 1)
+  await a.context.setOffline(false)
+  await a.context.close()
+})
+
 test("the app works from the keyboard alone", async () => {
   const k = await open(invite("Keyboard user", "editor"), "keyboard")
   await connected(k.page)
