@@ -79,6 +79,54 @@ pub fn column<R>(
     (heading, Arc::new(show))
 }
 
+/// Rows shown at a time in the long tables: laying out thousands of rows takes seconds and
+/// nobody reads them all at once; sorting and filtering still see every record.
+pub const PAGE_ROWS: usize = 100;
+
+/// The rows of page `page` (clamped to the last page) of `rows`.
+pub fn page_of<T: Clone>(rows: &[T], page: usize) -> Vec<T> {
+    let last = rows.len().saturating_sub(1) / PAGE_ROWS;
+    rows.iter().skip(page.min(last) * PAGE_ROWS).take(PAGE_ROWS).cloned().collect()
+}
+
+/// Moves through a table longer than a page; says which rows are on show. Hidden when
+/// everything fits on one page.
+#[component]
+pub fn Pager(slug: &'static str, page: RwSignal<usize>, #[prop(into)] total: Signal<usize>) -> impl IntoView {
+    let last = move || total.get().saturating_sub(1) / PAGE_ROWS;
+    let current = move || page.get().min(last());
+    let shown = move || {
+        let first = current() * PAGE_ROWS;
+        format!("Rows {}–{} of {}", first + 1, (first + PAGE_ROWS).min(total.get()), thousands(total.get()))
+    };
+    view! {
+        <Show when=move || { total.get() > PAGE_ROWS }>
+            <nav class="pager" aria-label="Pages">
+                <button data-testid=format!("{slug}-previous") disabled=move || current() == 0 on:click=move |_| page.set(current().saturating_sub(1))>
+                    "Previous page"
+                </button>
+                <span role="status" data-testid=format!("{slug}-page")>{shown}</span>
+                <button data-testid=format!("{slug}-next") disabled=move || current() >= last() on:click=move |_| page.set(current() + 1)>
+                    "Next page"
+                </button>
+            </nav>
+        </Show>
+    }
+}
+
+/// 6000 as "6,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A table's header row: a column heading per label.
 pub fn headings(labels: &[&'static str]) -> impl IntoView + use<> {
     let cells = labels.iter().map(|l| view! { <th scope="col">{*l}</th> }).collect_view();
@@ -227,6 +275,9 @@ pub fn RecordTable<R: Record + Send + Sync>(
             })
             .collect::<Vec<_>>()
     });
+    let page = RwSignal::new(0usize);
+    let shown = Memo::new(move |_| rows.with(|rows| page_of(rows, page.get())));
+    let total = Signal::derive(move || rows.with(Vec::len));
     let row = move |(id, reference, cells): (String, String, Vec<String>)| {
         view! {
             <tr data-testid=format!("{slug}-{reference}")>
@@ -248,7 +299,7 @@ pub fn RecordTable<R: Record + Send + Sync>(
                     {format!("New {}", R::LABEL)}
                 </button>
                 <span class="field-flag">
-                    <input type="checkbox" id=toggle_id.clone() data-testid=toggle_id.clone() prop:checked=archived on:change=move |ev| archived.set(event_target_checked(&ev)) />
+                    <input type="checkbox" id=toggle_id.clone() data-testid=toggle_id.clone() prop:checked=archived on:change=move |ev| { archived.set(event_target_checked(&ev)); page.set(0); } />
                     <label for=toggle_id>"Show archived"</label>
                 </span>
             </p>
@@ -265,9 +316,10 @@ pub fn RecordTable<R: Record + Send + Sync>(
                             <td colspan=span>"None yet."</td>
                         </tr>
                     </Show>
-                    <For each=move || rows.get() key=|row| row.clone() children=row />
+                    <For each=move || shown.get() key=|row| row.clone() children=row />
                 </tbody>
             </table>
+            <Pager slug page total />
             {move || selected.get().map(|id| editor(Editing::new(store, id), selected))}
         </section>
     }

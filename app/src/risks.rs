@@ -3,7 +3,7 @@
 
 use crate::doc::{Store, today};
 use crate::fields;
-use crate::records::{Editing, editor_frame, linkable, options, people};
+use crate::records::{Editing, Pager, editor_frame, linkable, options, page_of, people};
 use leptos::prelude::*;
 use shared::derive::score;
 use shared::refs::references;
@@ -115,6 +115,15 @@ pub fn Risks() -> impl IntoView {
             })
             .collect::<Vec<_>>()
     });
+    let page = RwSignal::new(0usize);
+    // A new filter or order starts again at the first page.
+    Effect::new(move || {
+        filters.track();
+        sort.track();
+        page.set(0);
+    });
+    let shown = Memo::new(move |_| rows.with(|rows| page_of(rows, page.get())));
+    let total = Signal::derive(move || rows.with(Vec::len));
     let row = move |row: Row| {
         let Row { id, reference, title, owner, category, inherent, residual, band, status, next, overdue } = row;
         view! {
@@ -180,9 +189,10 @@ pub fn Risks() -> impl IntoView {
                         <td colspan="9" data-testid="risks-none">"No risk matches these filters."</td>
                     </tr>
                 </Show>
-                <For each=move || rows.get() key=|row| row.clone() children=row />
+                <For each=move || shown.get() key=|row| row.clone() children=row />
             </tbody>
         </table>
+        <Pager slug="risks" page total />
         <HeatMap />
         {move || selected.get().map(|id| view! { <RiskEditor id selected /> })}
     }
