@@ -8,6 +8,7 @@ use shared::refs::references;
 use shared::{Record, Register};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use wasm_bindgen::JsCast;
 
 /// The record another view asked to open: (collection, id).
 #[derive(Clone, Copy)]
@@ -95,6 +96,10 @@ pub fn page_of<T: Clone>(rows: &[T], page: usize) -> Vec<T> {
 pub fn Pager(slug: &'static str, page: RwSignal<usize>, #[prop(into)] total: Signal<usize>) -> impl IntoView {
     let last = move || total.get().saturating_sub(1) / PAGE_ROWS;
     let current = move || page.get().min(last());
+    let at_start = move || current() == 0;
+    let at_end = move || current() >= last();
+    let previous = move |_| page.set(current().saturating_sub(1));
+    let next = move |_| page.set(current() + 1);
     let shown = move || {
         let first = current() * PAGE_ROWS;
         format!("Rows {}–{} of {}", first + 1, (first + PAGE_ROWS).min(total.get()), thousands(total.get()))
@@ -102,11 +107,11 @@ pub fn Pager(slug: &'static str, page: RwSignal<usize>, #[prop(into)] total: Sig
     view! {
         <Show when=move || { total.get() > PAGE_ROWS }>
             <nav class="pager" aria-label="Pages">
-                <button data-testid=format!("{slug}-previous") disabled=move || current() == 0 on:click=move |_| page.set(current().saturating_sub(1))>
+                <button data-testid=format!("{slug}-previous") disabled=at_start on:click=previous>
                     "Previous page"
                 </button>
                 <span role="status" data-testid=format!("{slug}-page")>{shown}</span>
-                <button data-testid=format!("{slug}-next") disabled=move || current() >= last() on:click=move |_| page.set(current() + 1)>
+                <button data-testid=format!("{slug}-next") disabled=at_end on:click=next>
                     "Next page"
                 </button>
             </nav>
@@ -119,7 +124,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -204,9 +209,30 @@ pub fn editor_frame<R: Record>(
     };
     let heading = format!("{slug}-editor-heading");
     let labelled_by = heading.clone();
+    // Keyboard users land in the editor when it opens (it sits below a table that may be
+    // long), and go back to what opened it when they close it, with the button or Escape.
+    let opener = web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element());
+    let opener = StoredValue::new_local(opener.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()));
+    let title = NodeRef::<leptos::html::H3>::new();
+    Effect::new(move || {
+        if let Some(title) = title.get() {
+            let _ = title.focus();
+        }
+    });
+    let close = move || {
+        selected.set(None);
+        if let Some(opener) = opener.get_value().filter(|e| e.is_connected()) {
+            let _ = opener.focus();
+        }
+    };
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            close();
+        }
+    };
     view! {
-        <section class="editor" data-testid=format!("{slug}-editor") aria-labelledby=labelled_by>
-            <h3 id=heading>{move || format!("{} {}", r.reference(), r.get().title())}</h3>
+        <section class="editor" data-testid=format!("{slug}-editor") aria-labelledby=labelled_by on:keydown=escape>
+            <h3 id=heading node_ref=title tabindex="-1">{move || format!("{} {}", r.reference(), r.get().title())}</h3>
             {move || conflicts_notice(&format!("{slug}-conflicts"), r.conflicts())}
             <fieldset disabled=move || store.viewer.get()>
                 <legend>{R::LABEL}</legend>
@@ -217,7 +243,7 @@ pub fn editor_frame<R: Record>(
                     {move || if archived() { "Restore" } else { "Archive" }}
                 </button>
                 " "
-                <button data-testid=format!("{slug}-close") on:click=move |_| selected.set(None)>
+                <button data-testid=format!("{slug}-close") on:click=move |_| close()>
                     "Close"
                 </button>
             </p>

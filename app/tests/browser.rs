@@ -205,3 +205,14 @@ fn exports_and_calendar_work_in_wasm() {
     let missing = Request::from_js(&js_sys::Object::new().into()).err().unwrap();
     assert_eq!(missing, "the export request has no kind");
 }
+
+#[wasm_bindgen_test]
+fn long_tables_are_shown_a_page_at_a_time() {
+    use continuity_app::records::{PAGE_ROWS, page_of};
+    let rows: Vec<usize> = (0..PAGE_ROWS * 2 + 5).collect();
+    assert_eq!(page_of(&rows, 0), (0..PAGE_ROWS).collect::<Vec<_>>());
+    assert_eq!(page_of(&rows, 2), (PAGE_ROWS * 2..PAGE_ROWS * 2 + 5).collect::<Vec<_>>());
+    // A page past the end (the table shrank under a filter) shows the last page.
+    assert_eq!(page_of(&rows, 9), page_of(&rows, 2));
+    assert!(page_of(&Vec::<usize>::new(), 3).is_empty());
+}

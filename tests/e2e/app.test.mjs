@@ -405,6 +405,61 @@ test("the app works from the keyboard alone", async () => {
   await tabTo("supplier-close")
   await k.page.keyboard.press("Enter")
   await k.page.waitForSelector("[data-testid='supplier-editor']", { state: "detached" })
+  const focused = () => k.page.evaluate(() => document.activeElement?.dataset?.testid ?? document.activeElement?.id)
+  assert.equal(await focused(), "supplier-new", "closing the editor returns to what opened it")
+
+  // Risks: sort, create, land in the editor, close it with Escape.
+  await tabTo("nav-risks")
+  await k.page.keyboard.press("Enter")
+  await tabTo("sort-title")
+  await k.page.keyboard.press("Enter")
+  await k.page.waitForSelector("th[aria-sort='descending']:has([data-testid='sort-title'])")
+  await tabTo("risk-new")
+  await k.page.keyboard.press("Enter")
+  await k.page.waitForSelector("[data-testid='risk-editor']")
+  assert.equal(await focused(), "risk-editor-heading", "a new record's editor takes the focus")
+  await tabTo("risk-title")
+  await k.page.keyboard.press("Control+A")
+  await k.page.keyboard.type("Risk typed on the keyboard")
+  await k.page.keyboard.press("Tab")
+  await k.page.waitForSelector("[data-testid^='risk-R-']:has-text('Risk typed on the keyboard')")
+  await k.page.keyboard.press("Escape")
+  await k.page.waitForSelector("[data-testid='risk-editor']", { state: "detached" })
+  assert.equal(await focused(), "risk-new")
+
+  // Exercises: raise an action from an exercise.
+  await tabTo("nav-exercises")
+  await k.page.keyboard.press("Enter")
+  const exercise = await k.page.locator("[data-testid^='open-E-']").first().getAttribute("data-testid")
+  await tabTo(exercise)
+  await k.page.keyboard.press("Enter")
+  await tabTo("raise-action-title")
+  await k.page.keyboard.type("Action raised from the keyboard")
+  await tabTo("raise-action-submit")
+  await k.page.keyboard.press("Enter")
+  await k.page.waitForSelector("[data-testid^='action-A-']:has-text('Action raised from the keyboard')")
+
+  // Findings: a finding opens its record, in its own section, with the focus in the editor.
+  await tabTo("nav-findings")
+  await k.page.keyboard.press("Enter")
+  await tabTo("finding-open")
+  await k.page.keyboard.press("Enter")
+  await k.page.waitForSelector("section.editor")
+  assert.match(await focused(), /-editor-heading$/)
+
+  // History: choose a record with the arrow keys.
+  await tabTo("nav-history")
+  await k.page.keyboard.press("Enter")
+  await tabTo("history-record")
+  await k.page.keyboard.press("ArrowDown")
+  await eventually("the chosen record's history", async () => (await k.page.locator("[data-testid='history-entry']").count()) > 0)
+
+  // Export: a download from the keyboard.
+  await tabTo("nav-export")
+  await k.page.keyboard.press("Enter")
+  await tabTo("export-json")
+  const [file] = await Promise.all([k.page.waitForEvent("download"), k.page.keyboard.press("Enter")])
+  assert.equal(file.suggestedFilename(), "continuity-register.json")
   await k.context.close()
 })
 
