@@ -108,8 +108,17 @@ impl Changed {
 pub struct RegisterDoc {
     doc: AutoCommit,
     /// The highest record number per collection, so that creating a record does not scan
-    /// the collection. Forgotten whenever changes arrive from elsewhere.
+    /// the collection.
+    highest: Numbers,
+}
+
+/// The highest numbers, valid while the document's heads are `at`: this replica's own edits
+/// move `at` along; any change from elsewhere (sync, another tab, a merge) leaves the heads
+/// somewhere else, and the numbers are counted again on the next create.
+#[derive(Debug, Clone, Default)]
+struct Numbers {
     highest: HashMap<&'static str, u64>,
+    at: Vec<ChangeHash>,
 }
 
 impl RegisterDoc {
@@ -123,7 +132,7 @@ impl RegisterDoc {
         for collection in COLLECTIONS.iter().chain(&["actors"]) {
             doc.put_object(automerge::ROOT, *collection, ObjType::Map)?;
         }
-        let mut this = RegisterDoc { doc, highest: HashMap::new() };
+        let mut this = RegisterDoc { doc, highest: Numbers::default() };
         this.commit(now, "create register");
         Ok(this)
     }
@@ -131,20 +140,20 @@ impl RegisterDoc {
     /// A replica that has not received its register yet: it fills in by sync. Until then it
     /// reads as an empty register.
     pub fn empty() -> Self {
-        RegisterDoc { doc: AutoCommit::new(), highest: HashMap::new() }
+        RegisterDoc { doc: AutoCommit::new(), highest: Numbers::default() }
     }
 
     /// Loads a saved register, refusing bytes that are not one or that a newer version wrote.
     pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
         let doc = AutoCommit::load(bytes).map_err(|e| DocError::NotARegister(e.to_string()))?;
-        let this = RegisterDoc { doc, highest: HashMap::new() };
+        let this = RegisterDoc { doc, highest: Numbers::default() };
         this.check_schema()?;
         Ok(this)
     }
 
     /// Wraps a document that arrived by sync, with the same checks as `load`.
     pub fn from_automerge(doc: AutoCommit) -> Result<Self, DocError> {
-        let this = RegisterDoc { doc, highest: HashMap::new() };
+        let this = RegisterDoc { doc, highest: Numbers::default() };
         this.check_schema()?;
         Ok(this)
     }
@@ -184,7 +193,6 @@ impl RegisterDoc {
 
     /// The underlying document, for the sync protocol.
     pub fn automerge(&mut self) -> &mut AutoCommit {
-        self.highest.clear();
         &mut self.doc
     }
 
@@ -205,7 +213,6 @@ impl RegisterDoc {
     /// Takes in every change the other replica has that this one lacks.
     pub fn merge(&mut self, other: &mut RegisterDoc) -> Result<(), DocError> {
         self.doc.merge(&mut other.doc)?;
-        self.highest.clear();
         Ok(())
     }
 
@@ -333,7 +340,11 @@ impl RegisterDoc {
     /// so a number is never reused on this replica. Two replicas offline can still pick the
     /// same one; `refs` tells such records apart.
     fn next_number(&mut self, name: &'static str, collection: &ObjId) -> Result<u64, DocError> {
-        if let Some(highest) = self.highest.get_mut(name) {
+        let heads = self.doc.get_heads();
+        if heads != self.highest.at {
+            self.highest = Numbers { highest: HashMap::new(), at: heads };
+        }
+        if let Some(highest) = self.highest.highest.get_mut(name) {
             *highest += 1;
             return Ok(*highest);
         }
@@ -346,7 +357,7 @@ impl RegisterDoc {
                 max = max.max(n);
             }
         }
-        self.highest.insert(name, max + 1);
+        self.highest.highest.insert(name, max + 1);
         Ok(max + 1)
     }
 
@@ -402,7 +413,18 @@ impl RegisterDoc {
     }
 
     fn commit(&mut self, now: i64, message: &str) {
-        self.doc.commit_with(CommitOptions::default().with_time(now).with_message(message.to_string()));
+        let change = self.doc.commit_with(CommitOptions::default().with_time(now).with_message(message.to_string()));
+        // An edit of this replica's own, made on top of the heads the numbers were counted
+        // at, keeps them valid (a create has already counted its own number).
+        if let Some(hash) = change
+            && let Some(made) = self.doc.get_change_meta_by_hash(&hash)
+        {
+            let mut deps = made.deps;
+            deps.sort();
+            if deps == self.highest.at {
+                self.highest.at = vec![hash];
+            }
+        }
     }
 
     /// Every object inside a record (the record itself included), with its path from the record.

@@ -148,3 +148,22 @@ fn the_register_as_it_stood_at_the_end_of_a_uk_day() {
     assert_eq!(july_first.risks["x"].residual_impact, 3);
     assert!(doc.as_of(d("2020-01-01")).unwrap().risks.is_empty());
 }
+
+#[test]
+fn a_new_record_takes_the_next_number_after_changes_from_elsewhere() {
+    let mut a = RegisterDoc::new("Numbers", 0).unwrap();
+    assert_eq!(a.create("r1", risk(), 1).unwrap(), 1);
+    let mut b = a.fork();
+    assert_eq!(b.create("r2", risk(), 2).unwrap(), 2);
+    assert_eq!(b.create("r3", risk(), 3).unwrap(), 3);
+    // Own edits between creates keep counting from where this replica was.
+    a.update::<Risk>("r1", 4, |r| r.controls = "Checked".into()).unwrap();
+    assert_eq!(a.create("r4", risk(), 5).unwrap(), 2);
+    // Changes arriving by sync (through the raw document, as the protocol applies them)
+    // make the next create count again: no number this replica has seen is reused.
+    let theirs = b.save();
+    a.automerge().load_incremental(&theirs).unwrap();
+    assert_eq!(a.create("r5", risk(), 6).unwrap(), 4);
+    a.merge(&mut b).unwrap();
+    assert_eq!(a.create("r6", risk(), 7).unwrap(), 5);
+}

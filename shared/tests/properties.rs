@@ -178,7 +178,7 @@ proptest! {
             match *step {
                 Step::CreateRisk(r) => {
                     let id = format!("risk-{n}");
-                    replicas[r].create(&id, Risk::titled(&format!("risk {n}")), now).unwrap();
+                    replicas[r].create(&id, Risk::titled(format!("risk {n}")), now).unwrap();
                     risks[r].push(id);
                 }
                 Step::CreatePerson(r) => {
@@ -213,7 +213,7 @@ proptest! {
 fn a_merge_names_only_the_records_it_changed() {
     let mut a = RegisterDoc::new("p", 0).unwrap();
     for n in 0..5 {
-        a.create(&format!("r{n}"), Risk::titled(&format!("risk {n}")), 0).unwrap();
+        a.create(&format!("r{n}"), Risk::titled(format!("risk {n}")), 0).unwrap();
     }
     let mut b = a.fork();
     b.update::<Risk>("r3", 1, |r| r.controls = "Tested monthly".into()).unwrap();
