@@ -18,7 +18,8 @@ async function refresh() {
   const cache = await caches.open(CACHE);
   await cache.addAll(files);
   for (const file of UNHASHED) {
-    const response = await fetch(file, { cache: 'no-store' });
+    // Revalidated, not downloaded again: unchanged files come back as 304 from the relay.
+    const response = await fetch(file, { cache: 'no-cache' });
     if (response.ok) await cache.put(file, response);
   }
   await cache.put('/', page);
