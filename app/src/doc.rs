@@ -30,6 +30,9 @@ type Reread<'a> = Box<dyn FnOnce(&Store) + 'a>;
 /// Chunks in IndexedDB before this tab folds them into one snapshot.
 const COMPACT_AFTER: usize = 64;
 
+/// How long after a failed write to IndexedDB the write is tried again.
+const RETRY_SAVE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Where the copy in this browser stands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Saved {
@@ -39,7 +42,7 @@ pub enum Saved {
     Saved(Option<i64>),
     /// An edit is being written.
     Saving,
-    /// The last write failed; the edits are still in memory and are retried with the next.
+    /// The last write failed; the edits are still in memory and the write is tried again.
     Failed,
 }
 
@@ -69,6 +72,8 @@ struct Inner {
     /// The User Timing mark of the oldest edit not yet in IndexedDB, and a counter for names.
     unsaved_since: Option<String>,
     edits: u64,
+    /// The storage failure on show, cleared once a write goes through again.
+    storage_failure: Option<String>,
 }
 
 /// Records the time from an edit to its IndexedDB commit as a User Timing measure named
@@ -119,6 +124,7 @@ impl Store {
                 tabs: None,
                 unsaved_since: None,
                 edits: 0,
+                storage_failure: None,
             }),
             register: RwSignal::new(Arc::new(Register::default())),
             error: RwSignal::new(None),
@@ -333,6 +339,11 @@ impl Store {
                         measure_saved(since);
                     }
                     self.saved.set(Saved::Saved(Some(now())));
+                    // A storage failure shown earlier is over now that the write went through.
+                    let shown = self.inner.try_update_value(|i| i.storage_failure.take()).flatten();
+                    if shown.is_some() && self.error.get_untracked() == shown {
+                        self.error.set(None);
+                    }
                 }
                 Err(e) => {
                     // Still unsaved: the next write's measure starts from this edit.
@@ -340,7 +351,11 @@ impl Store {
                         self.inner.update_value(|i| i.unsaved_since = since.clone());
                     }
                     self.saved.set(Saved::Failed);
+                    self.inner.update_value(|i| i.storage_failure = Some(e.clone()));
                     self.error.set(Some(e));
+                    // The edits are safe in memory only: keep trying, so they reach storage
+                    // as soon as it has room again even if nobody edits anything else.
+                    set_timeout(move || self.persist(), RETRY_SAVE);
                 }
             }
             if again {

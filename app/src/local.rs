@@ -21,7 +21,23 @@ pub struct Local {
 
 /// Says what failed in words a person can act on; quota and blocked databases arrive here.
 fn failed(what: &str) -> impl Fn(rexie::Error) -> String + '_ {
-    move |e| format!("Could not {what} in this browser's storage: {e}")
+    move |e| {
+        // rexie's own message is only "idb error"; what the browser said is in its source.
+        let mut detail = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(inner) = source {
+            detail = format!("{detail}: {inner}");
+            source = inner.source();
+        }
+        if detail.to_lowercase().contains("quota") {
+            format!(
+                "Could not {what}: this browser's storage for the register is full. Your edits are kept in this tab \
+                 and saved as soon as there is room; free some space or close the tab only once it says saved."
+            )
+        } else {
+            format!("Could not {what} in this browser's storage: {detail}")
+        }
+    }
 }
 
 impl Local {

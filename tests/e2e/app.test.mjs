@@ -254,6 +254,34 @@ test("edits made offline, through an offline reload, reach the other person", as
   await b.context.close()
 })
 
+test("a full storage is shown, the edit kept in the tab, and saved once there is room", async () => {
+  const a = await open(invite("Full storage", "editor"), "quota")
+  await connected(a.page)
+  // The browser refuses every write as a full disk would (Chromium's quota override does
+  // not reach IndexedDB writes this small, so the refusal is injected).
+  await a.page.evaluate(() => {
+    const full = () => { throw new DOMException("The quota has been exceeded.", "QuotaExceededError") }
+    window.__writes = { add: IDBObjectStore.prototype.add, put: IDBObjectStore.prototype.put }
+    IDBObjectStore.prototype.add = full
+    IDBObjectStore.prototype.put = full
+  })
+  await openRisk(a.page, "Loss of premises")
+  await fill(a.page, "risk-controls", "Written while the storage was full")
+  await a.page.waitForSelector("[data-testid='save-status']:has-text('Not saved')")
+  assert.match(await byTestId(a.page, "error").textContent(), /storage for the register is full/)
+  // Room again: the app tries the write again by itself.
+  await a.page.evaluate(() => Object.assign(IDBObjectStore.prototype, window.__writes))
+  await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')", { timeout: 15000 })
+  assert.equal(await byTestId(a.page, "error").count(), 0, "the failure is no longer shown")
+  // Offline, so the reload can only show what is in this browser's storage.
+  await a.context.setOffline(true)
+  await a.page.reload()
+  await openRisk(a.page, "Loss of premises")
+  assert.equal(await riskField(a.page, "risk-controls"), "Written while the storage was full")
+  await a.context.setOffline(false)
+  await a.context.close()
+})
+
 test("the relay killed and restarted loses nothing, and the status says so", async () => {
   const [a, b] = [await open(invite("Before crash", "editor"), "a"), await open(invite("After crash", "editor"), "b")]
   await Promise.all([connected(a.page), connected(b.page)])
