@@ -269,7 +269,7 @@ fn Calendar() -> impl IntoView {
                 let collection = o.collection;
                 let subject = match o.id.clone() {
                     Some(id) => view! {
-                        <button class="link" on:click=move |_| open_record(collection, id.clone())>{o.subject.clone()}</button>
+                        <button class="link" data-testid="obligation-open" on:click=move |_| open_record(collection, id.clone())>{o.subject.clone()}</button>
                     }
                     .into_any(),
                     None => o.subject.clone().into_any(),

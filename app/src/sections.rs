@@ -116,7 +116,9 @@ fn alternative(r: Editing<Supplier>, aid: String) -> AnyView {
             {fields::money("Cost of switching", &t("cost"), move || get().cost_impact, move |v| edit(Box::new(move |a| a.cost_impact = v)), fail)}
             {fields::date("Last assessed", &t("assessed"), move || get().last_assessed, move |v| edit(Box::new(move |a| a.last_assessed = v)), fail)}
             {fields::text("Notes", &t("notes"), move || get().notes, move |v| edit(Box::new(move |a| a.notes = v)), true)}
-            <button on:click=move |_| edit(Box::new(|a| a.archived = true))>"Remove this alternative"</button>
+            <button data-testid=t("remove") aria-label=move || format!("Remove this alternative: {}", get().name) on:click=move |_| edit(Box::new(|a| a.archived = true))>
+                "Remove this alternative"
+            </button>
         </div>
     }
     .into_any()
@@ -255,9 +257,9 @@ fn role_editor(r: Editing<Role>, selected: RwSignal<Option<String>>) -> AnyView 
                     <li data-testid="deputy">
                         {who.clone()}
                         " "
-                        <button disabled=i == 0 aria-label=format!("Move {who} up") on:click=up>"Up"</button>
+                        <button data-testid=format!("deputy-{}-up", i + 1) disabled=i == 0 aria-label=format!("Move {who} up") on:click=up>"Up"</button>
                         " "
-                        <button aria-label=format!("Remove {who} as deputy") on:click=remove>"Remove"</button>
+                        <button data-testid=format!("deputy-{}-remove", i + 1) aria-label=format!("Remove {who} as deputy") on:click=remove>"Remove"</button>
                     </li>
                 }
             })

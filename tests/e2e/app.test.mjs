@@ -518,6 +518,9 @@ test("every view passes the accessibility check and is photographed", async () =
     const results = await a.page.evaluate(() => window.axe.run())
     const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
     assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`), [], view)
+    const untagged = await a.page.evaluate(() =>
+      [...document.querySelectorAll("button, input, select, textarea, a[href]")].filter((e) => !e.dataset.testid).map((e) => e.outerHTML.slice(0, 120)))
+    assert.deepEqual(untagged, [], `every control in ${view} has a data-testid`)
     await a.page.screenshot({ path: join(SCREENSHOTS, `${view}.png`), fullPage: true })
   }
   await a.context.close()
