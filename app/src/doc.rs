@@ -42,8 +42,9 @@ pub enum Saved {
     Saved(Option<i64>),
     /// An edit is being written.
     Saving,
-    /// The last write failed; the edits are still in memory and the write is tried again.
-    Failed,
+    /// The last write failed (why, in words); the edits are still in memory and the write
+    /// is tried again.
+    Failed(String),
 }
 
 /// Which register this browser works on and how it reaches the relay, as stored in the
@@ -164,7 +165,11 @@ impl Store {
                     Err(e) => self.error.set(Some(e)),
                 }
             }
-            Err(e) => self.error.set(Some(e)),
+            Err(e) => {
+                let why = format!("{e}. Edits are kept only while this tab stays open.");
+                self.inner.update_value(|i| i.storage_failure = Some(why.clone()));
+                self.error.set(Some(why));
+            }
         }
         let fresh = self.inner.with_value(|i| i.folded.is_empty());
         if fresh && settings.relay.is_none() {
@@ -174,7 +179,10 @@ impl Store {
             }
         }
         self.refresh();
-        self.saved.set(Saved::Saved(None));
+        match self.inner.with_value(|i| i.storage_failure.clone()) {
+            Some(why) => self.saved.set(Saved::Failed(why)),
+            None => self.saved.set(Saved::Saved(None)),
+        }
         self.persist();
         self.listen_to_other_tabs(&id);
         spawn_local(async move {
@@ -298,7 +306,16 @@ impl Store {
                 i.again = true;
                 return None;
             }
-            let local = i.local.clone()?;
+            let Some(local) = i.local.clone() else {
+                // No storage at all: say so after every edit, never "saved".
+                if let Some(why) = i.storage_failure.clone()
+                    && i.doc.heads() != i.stored
+                {
+                    self.saved.set(Saved::Failed(why.clone()));
+                    self.error.set(Some(why));
+                }
+                return None;
+            };
             let heads = i.doc.heads();
             if heads == i.stored {
                 return None;
@@ -350,7 +367,7 @@ impl Store {
                     if since.is_some() {
                         self.inner.update_value(|i| i.unsaved_since = since.clone());
                     }
-                    self.saved.set(Saved::Failed);
+                    self.saved.set(Saved::Failed(e.clone()));
                     self.inner.update_value(|i| i.storage_failure = Some(e.clone()));
                     self.error.set(Some(e));
                     // The edits are safe in memory only: keep trying, so they reach storage

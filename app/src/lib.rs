@@ -169,14 +169,17 @@ pub fn register_service_worker() {
 #[component]
 fn Status() -> impl IntoView {
     let store = expect_context::<Store>();
-    let time =
-        |at: i64| chrono::DateTime::from_timestamp(at, 0).map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
+    // The time of day where the person is (British Summer Time in summer), not UTC.
+    let time = |at: i64| {
+        let t = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0));
+        format!("{:02}:{:02}:{:02}", t.get_hours(), t.get_minutes(), t.get_seconds())
+    };
     let saved = move || match store.saved.get() {
         Saved::Loading => "Opening the register…".to_string(),
         Saved::Saving => "Saving…".to_string(),
         Saved::Saved(None) => "All edits saved in this browser".to_string(),
         Saved::Saved(Some(at)) => format!("All edits saved in this browser ({})", time(at)),
-        Saved::Failed => "Not saved: see the message below".to_string(),
+        Saved::Failed(_) => "Not saved in this browser: see the message below".to_string(),
     };
     let sync = move || {
         let status = store.sync.get();

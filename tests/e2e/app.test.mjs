@@ -282,6 +282,24 @@ test("a full storage is shown, the edit kept in the tab, and saved once there is
   await a.context.close()
 })
 
+test("with no storage at all the app still works from the relay and never says saved", async () => {
+  const context = await browser.newContext()
+  // A browser that refuses IndexedDB (as some private modes do).
+  await context.addInitScript(() => {
+    IDBFactory.prototype.open = () => { throw new DOMException("IndexedDB is not available here.", "InvalidStateError") }
+  })
+  const page = await context.newPage()
+  await page.goto(invite("No storage", "editor"))
+  await page.waitForSelector("[data-testid^='risk-R-']")
+  await page.waitForSelector("[data-testid='save-status']:has-text('Not saved in this browser')")
+  assert.match(await byTestId(page, "error").textContent(), /Edits are kept only while this tab stays open/)
+  await openRisk(page, "Loss of premises")
+  await fill(page, "risk-category", "Edited with no storage")
+  await page.waitForSelector("[data-testid='sync-status'][data-state='connected']")
+  assert.match(await byTestId(page, "save-status").textContent(), /Not saved in this browser/)
+  await context.close()
+})
+
 test("the relay killed and restarted loses nothing, and the status says so", async () => {
   const [a, b] = [await open(invite("Before crash", "editor"), "a"), await open(invite("After crash", "editor"), "b")]
   await Promise.all([connected(a.page), connected(b.page)])
