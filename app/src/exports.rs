@@ -227,7 +227,9 @@ fn start() -> Result<Exporter, String> {
     message.forget();
     // A worker that cannot load (offline before it was ever cached, say) reports only this.
     let error = Closure::<dyn Fn(web_sys::Event)>::new(|_| {
-        fail_all("The export worker could not start: check the connection and try again.")
+        fail_all(
+            "The export could not be made: the export worker could not be loaded or stopped. Check the connection and try again.",
+        )
     });
     worker.set_onerror(Some(error.as_ref().unchecked_ref()));
     error.forget();

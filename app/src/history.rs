@@ -57,7 +57,7 @@ fn history_of(
 }
 
 fn when(time: i64) -> String {
-    chrono::DateTime::from_timestamp(time, 0).map(|t| t.format("%-d %b %Y %H:%M").to_string()).unwrap_or_default()
+    crate::doc::local_time(time, false)
 }
 
 #[component]

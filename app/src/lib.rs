@@ -169,11 +169,7 @@ pub fn register_service_worker() {
 #[component]
 fn Status() -> impl IntoView {
     let store = expect_context::<Store>();
-    // The time of day where the person is (British Summer Time in summer), not UTC.
-    let time = |at: i64| {
-        let t = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0));
-        format!("{:02}:{:02}:{:02}", t.get_hours(), t.get_minutes(), t.get_seconds())
-    };
+    let time = |at: i64| doc::local_time(at, true);
     let saved = move || match store.saved.get() {
         Saved::Loading => "Opening the register…".to_string(),
         Saved::Saving => "Saving…".to_string(),

@@ -216,3 +216,18 @@ fn long_tables_are_shown_a_page_at_a_time() {
     assert_eq!(page_of(&rows, 9), page_of(&rows, 2));
     assert!(page_of(&Vec::<usize>::new(), 3).is_empty());
 }
+
+#[wasm_bindgen_test]
+fn times_are_shown_on_the_persons_own_clock_in_uk_style() {
+    use continuity_app::doc::local_time;
+    // 18 Nov 2026 11:06:40 UTC; the test browser's clock may be in any zone, so only the
+    // offset it reports is allowed to move the hour.
+    let at = 1_795_000_000;
+    let offset_minutes = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0)).get_timezone_offset();
+    let shown = local_time(at, false);
+    if offset_minutes == 0.0 {
+        assert_eq!(shown, "18 Nov 2026 11:06");
+        assert_eq!(local_time(at, true), "11:06:40");
+    }
+    assert!(shown.contains("Nov 2026") && shown.len() >= "8 Nov 2026 00:00".len(), "{shown}");
+}
