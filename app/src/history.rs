@@ -56,6 +56,27 @@ fn history_of(
     }
 }
 
+/// The record as it stands now, as text. The history view reads the history again only when
+/// this changes: reading it walks every change in the document (seconds at 10,000 records),
+/// too slow to repeat for every edit to some other record.
+fn state_of(register: &Register, collection: &str, id: &str) -> Option<String> {
+    fn of<R: Record + std::fmt::Debug>(register: &Register, id: &str) -> Option<String> {
+        R::collection(register).get(id).map(|r| format!("{r:?}"))
+    }
+    match collection {
+        "risks" => of::<Risk>(register, id),
+        "suppliers" => of::<Supplier>(register, id),
+        "people" => of::<Person>(register, id),
+        "roles" => of::<Role>(register, id),
+        "runbooks" => of::<Runbook>(register, id),
+        "break_glass" => of::<BreakGlass>(register, id),
+        "exercises" => of::<Exercise>(register, id),
+        "actions" => of::<Action>(register, id),
+        "policies" => of::<Policy>(register, id),
+        _ => of::<Plan>(register, id),
+    }
+}
+
 fn when(time: i64) -> String {
     crate::doc::local_time(time, false)
 }
@@ -66,11 +87,20 @@ pub fn History() -> impl IntoView {
     let chosen = RwSignal::new(None::<(&'static str, String)>);
     let as_of = RwSignal::new(None::<Date>);
 
+    let watched = Memo::new(move |_| {
+        let (collection, id) = chosen.get()?;
+        let state = store.register.with(|r| state_of(r, collection, &id));
+        Some((collection, id, state))
+    });
+    // Reading the past forks the whole document: done when a date is chosen or on request,
+    // not again for every edit that arrives meanwhile.
+    let read_again = RwSignal::new(0u32);
+
     let changes = move || {
-        let Some((collection, id)) = chosen.get() else {
+        let Some((collection, id, _)) = watched.get() else {
             return view! { <p class="hint">"Choose a record to see every change to it."</p> }.into_any();
         };
-        let register = store.register.get();
+        let register = store.register.get_untracked();
         let found = store.read(|doc| history_of(doc, collection, &id));
         let (entries, conflicts) = match found {
             Some(Ok(found)) => found,
@@ -115,7 +145,7 @@ pub fn History() -> impl IntoView {
 
     let past = move || {
         let date = as_of.get()?;
-        store.register.track();
+        read_again.track();
         let then = match store.read(|doc| doc.as_of(date)) {
             Some(Ok(register)) => register,
             Some(Err(e)) => {
@@ -142,6 +172,10 @@ pub fn History() -> impl IntoView {
             view! {
                 <p data-testid="as-of-summary">
                     {counts.iter().map(|(what, n)| format!("{what}: {n}")).collect::<Vec<_>>().join(" · ")}
+                    " "
+                    <button data-testid="as-of-read-again" on:click=move |_| read_again.update(|n| *n += 1)>
+                        "Read again (to include edits that arrived since)"
+                    </button>
                 </p>
                 <table data-testid="as-of-risks">
                     <caption>{format!("Risks on {date}")}</caption>

@@ -197,6 +197,12 @@ test("records created and edited in every view are there after a reload", async 
   await byTestId(p, "history-record").selectOption({ label: (await byTestId(p, "history-record").locator("option", { hasText: "Payroll continuity procedure" }).textContent()) })
   await eventually("the plan's history", async () => (await p.locator("[data-testid='history-entry']").count()) >= 2)
   assert.match(await byTestId(p, "history-table").textContent(), /version/)
+  // The register on a date: today's includes the plan made in this test.
+  await fill(p, "as-of-date", new Date().toISOString().slice(0, 10))
+  await p.waitForSelector("[data-testid='as-of-risks']")
+  assert.match(await byTestId(p, "as-of-summary").textContent(), /Plans: [1-9]/)
+  await byTestId(p, "as-of-read-again").click()
+  await p.waitForSelector("[data-testid='as-of-risks']")
   await a.context.close()
 })
 
