@@ -39,42 +39,28 @@ fn history_of(
     collection: &str,
     id: &str,
 ) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError> {
-    fn of<R: Record>(doc: &mut RegisterDoc, id: &str) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError> {
-        Ok((doc.history::<R>(id)?, doc.conflicts::<R>(id)?))
+    struct Of<'a>(&'a mut RegisterDoc, &'a str);
+    impl ForKind for Of<'_> {
+        type Output = Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError>;
+        fn run<R: Record>(self) -> Self::Output {
+            Ok((self.0.history::<R>(self.1)?, self.0.conflicts::<R>(self.1)?))
+        }
     }
-    match collection {
-        "risks" => of::<Risk>(doc, id),
-        "suppliers" => of::<Supplier>(doc, id),
-        "people" => of::<Person>(doc, id),
-        "roles" => of::<Role>(doc, id),
-        "runbooks" => of::<Runbook>(doc, id),
-        "break_glass" => of::<BreakGlass>(doc, id),
-        "exercises" => of::<Exercise>(doc, id),
-        "actions" => of::<Action>(doc, id),
-        "policies" => of::<Policy>(doc, id),
-        _ => of::<Plan>(doc, id),
-    }
+    for_kind(collection, Of(doc, id)).unwrap_or_else(|| Ok((Vec::new(), Vec::new())))
 }
 
 /// The record as it stands now, as text. The history view reads the history again only when
 /// this changes: reading it walks every change in the document (seconds at 10,000 records),
 /// too slow to repeat for every edit to some other record.
 fn state_of(register: &Register, collection: &str, id: &str) -> Option<String> {
-    fn of<R: Record + std::fmt::Debug>(register: &Register, id: &str) -> Option<String> {
-        R::collection(register).get(id).map(|r| format!("{r:?}"))
+    struct Of<'a>(&'a Register, &'a str);
+    impl ForKind for Of<'_> {
+        type Output = Option<String>;
+        fn run<R: Record>(self) -> Self::Output {
+            R::collection(self.0).get(self.1).map(|r| format!("{r:?}"))
+        }
     }
-    match collection {
-        "risks" => of::<Risk>(register, id),
-        "suppliers" => of::<Supplier>(register, id),
-        "people" => of::<Person>(register, id),
-        "roles" => of::<Role>(register, id),
-        "runbooks" => of::<Runbook>(register, id),
-        "break_glass" => of::<BreakGlass>(register, id),
-        "exercises" => of::<Exercise>(register, id),
-        "actions" => of::<Action>(register, id),
-        "policies" => of::<Policy>(register, id),
-        _ => of::<Plan>(register, id),
-    }
+    for_kind(collection, Of(register, id)).flatten()
 }
 
 fn when(time: i64) -> String {

@@ -4,10 +4,7 @@
 //! time of every edit (seconds since the Unix epoch): this crate never reads a clock.
 
 use crate::diff::map_at;
-use crate::model::{
-    Action, BreakGlass, COLLECTIONS, Exercise, Id, Person, Plan, Policy, Record, Register, Risk, Role, Runbook,
-    SCHEMA_VERSION, Supplier,
-};
+use crate::model::{COLLECTIONS, ForKind, Id, Record, Register, SCHEMA_VERSION, for_kind};
 use crate::{Date, Invalid};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{
@@ -283,20 +280,20 @@ impl RegisterDoc {
             register.name = hydrate_prop(&self.doc, root, "name").unwrap_or_default();
             register.actors = hydrate_prop(&self.doc, root, "actors").unwrap_or_default();
         }
+        struct Reread<'a> {
+            doc: &'a RegisterDoc,
+            register: &'a mut Register,
+            id: &'a str,
+        }
+        impl ForKind for Reread<'_> {
+            type Output = Result<(), DocError>;
+            fn run<R: Record>(self) -> Self::Output {
+                self.doc.reread::<R>(self.register, self.id)
+            }
+        }
         for (collection, id) in records {
-            match *collection {
-                "risks" => self.reread::<Risk>(register, id),
-                "suppliers" => self.reread::<Supplier>(register, id),
-                "people" => self.reread::<Person>(register, id),
-                "roles" => self.reread::<Role>(register, id),
-                "runbooks" => self.reread::<Runbook>(register, id),
-                "break_glass" => self.reread::<BreakGlass>(register, id),
-                "exercises" => self.reread::<Exercise>(register, id),
-                "actions" => self.reread::<Action>(register, id),
-                "policies" => self.reread::<Policy>(register, id),
-                "plans" => self.reread::<Plan>(register, id),
-                other => unreachable!("changed_since lists only known collections, not {other}"),
-            }?;
+            let task = Reread { doc: self, register: &mut *register, id };
+            for_kind(collection, task).expect("changed_since lists only known collections")?;
         }
         Ok(())
     }

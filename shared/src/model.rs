@@ -109,7 +109,7 @@ macro_rules! record {
 
 /// What every top-level record type shares: where it lives in the document, its reference
 /// prefix, and the number and archive flag every record carries.
-pub trait Record: Hydrate + Reconcile + Diff + Clone + Default + Serialize + 'static {
+pub trait Record: Hydrate + Reconcile + Diff + Clone + Default + Serialize + std::fmt::Debug + 'static {
     /// The key of the collection map in the document root.
     const COLLECTION: &'static str;
     /// The letters of the human reference (R for R-007).
@@ -440,6 +440,31 @@ pub struct Register {
 /// The collections, in the order the interface and the exports list them.
 pub const COLLECTIONS: &[&str] =
     &["risks", "suppliers", "people", "roles", "runbooks", "break_glass", "exercises", "actions", "policies", "plans"];
+
+/// Work to do with the record type of a collection known only by name at run time (the
+/// document's paths and the history picker name collections by string).
+pub trait ForKind {
+    type Output;
+    fn run<R: Record>(self) -> Self::Output;
+}
+
+/// Runs `task` with the record type stored under `collection`; `None` for a name that is not
+/// one of `COLLECTIONS`.
+pub fn for_kind<T: ForKind>(collection: &str, task: T) -> Option<T::Output> {
+    Some(match collection {
+        "risks" => task.run::<Risk>(),
+        "suppliers" => task.run::<Supplier>(),
+        "people" => task.run::<Person>(),
+        "roles" => task.run::<Role>(),
+        "runbooks" => task.run::<Runbook>(),
+        "break_glass" => task.run::<BreakGlass>(),
+        "exercises" => task.run::<Exercise>(),
+        "actions" => task.run::<Action>(),
+        "policies" => task.run::<Policy>(),
+        "plans" => task.run::<Plan>(),
+        _ => return None,
+    })
+}
 
 impl Register {
     /// The live (not archived) records of one kind.
