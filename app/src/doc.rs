@@ -504,6 +504,30 @@ impl Store {
         }
     }
 
+    /// Takes in a register document downloaded earlier (a backup): whatever it holds that
+    /// this copy lacks is merged in and saved, and nothing here is lost. Returns how many
+    /// changes were new; the error says why nothing was taken in.
+    pub fn restore_backup(&self, bytes: &[u8]) -> Result<usize, String> {
+        if self.viewer.get_untracked() {
+            return Err("You can read this register but not change it.".into());
+        }
+        let restored = self.inner.try_update_value(|i| {
+            let before = i.doc.heads();
+            i.doc.restore_backup(bytes).map(|count| (count, before))
+        });
+        match restored {
+            Some(Ok((0, _))) => Ok(0),
+            Some(Ok((count, before))) => {
+                self.persist();
+                self.refresh_since(&before);
+                self.push();
+                Ok(count)
+            }
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("The register is not open.".into()),
+        }
+    }
+
     /// The whole document with its history, as a backup the app or another peer can load.
     pub fn save(&self) -> Vec<u8> {
         self.inner.try_update_value(|i| i.doc.save()).unwrap_or_default()

@@ -330,6 +330,28 @@ fn Export() -> impl IntoView {
         let result = download::offer("continuity-register.automerge", "application/octet-stream", &store.save());
         store.error.set(result.err());
     };
+    let restored = RwSignal::new(String::new());
+    let restore = move |ev: leptos::ev::Event| {
+        let Some(file) = event_target::<web_sys::HtmlInputElement>(&ev).files().and_then(|f| f.get(0)) else { return };
+        restored.set(format!("Reading {}…", file.name()));
+        spawn_local(async move {
+            let name = file.name();
+            let bytes = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+            let Ok(bytes) = bytes else {
+                restored.set(String::new());
+                store.error.set(Some(format!("Could not read {name}.")));
+                return;
+            };
+            match store.restore_backup(&js_sys::Uint8Array::new(&bytes).to_vec()) {
+                Ok(0) => restored.set(format!("Nothing new: everything in {name} is already in this register.")),
+                Ok(n) => restored.set(format!("Restored {n} change{} from {name}.", if n == 1 { "" } else { "s" })),
+                Err(e) => {
+                    restored.set(String::new());
+                    store.error.set(Some(format!("Could not restore {name}: {e}")));
+                }
+            }
+        });
+    };
     let sections = move || {
         tables(&store.register.get(), today())
             .into_iter()
@@ -364,5 +386,11 @@ fn Export() -> impl IntoView {
         </p>
         <ul>{sections}</ul>
         <Preparing busy/>
+        <h3>"Restore"</h3>
+        <p class="field">
+            <label for="import-document">"Restore from a register document (.automerge): what it holds that is missing here is merged in; nothing here is lost"</label>
+            <input type="file" id="import-document" data-testid="import-document" accept=".automerge" on:change=restore disabled=move || store.viewer.get() />
+        </p>
+        <p role="status" data-testid="import-result">{move || restored.get()}</p>
     }
 }

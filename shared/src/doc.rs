@@ -29,6 +29,10 @@ pub enum DocError {
     TooNew { found: u64 },
     #[error("this is not a register document: {0}")]
     NotARegister(String),
+    #[error("this file holds a different register: only a copy of this register can be restored into it")]
+    OtherRegister,
+    #[error("there is no copy of the register here yet to restore into: open the register first")]
+    NoRegisterYet,
     #[error("the register document could not be changed: {0}")]
     Automerge(String),
 }
@@ -172,6 +176,28 @@ impl RegisterDoc {
 
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
+    }
+
+    /// Takes in a saved copy of this register (a backup downloaded earlier, `save`): every
+    /// change in it that this replica lacks is merged in, so nothing either side holds is
+    /// lost, and edits made since the backup stay. Returns how many changes were new. A file
+    /// that is not a register, or holds a different register, is refused and nothing changes;
+    /// so is any file while this replica holds no register yet.
+    pub fn restore_backup(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
+        let mut backup = RegisterDoc::load(bytes)?;
+        // Replicas of one register share the collection maps made when it was created; an
+        // independently made register has its own, and merging the two would hide records.
+        let lineage = |doc: &AutoCommit| doc.get(automerge::ROOT, "risks").map(|found| found.map(|(_, id)| id));
+        // A copy with nothing yet cannot tell which register it is meant to be: restoring
+        // another register into it would mix two registers once it syncs.
+        let Some(ours) = lineage(&self.doc)? else { return Err(DocError::NoRegisterYet) };
+        if lineage(&backup.doc)? != Some(ours) {
+            return Err(DocError::OtherRegister);
+        }
+        let added = self.doc.get_changes_added(&mut backup.doc);
+        let count = added.len();
+        self.doc.apply_changes(added)?;
+        Ok(count)
     }
 
     /// The changes made since `heads`, for incremental storage.

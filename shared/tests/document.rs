@@ -167,3 +167,34 @@ fn a_new_record_takes_the_next_number_after_changes_from_elsewhere() {
     a.merge(&mut b).unwrap();
     assert_eq!(a.create("r6", risk(), 7).unwrap(), 5);
 }
+
+#[test]
+fn a_backup_restores_what_was_lost_and_keeps_what_came_after() {
+    let mut start = RegisterDoc::new("Backup", 0).unwrap();
+    let mut doc = start.fork();
+    doc.create("r1", risk(), 1).unwrap();
+    let backup = doc.save();
+
+    // A replica that has seen everything in the backup and more gains nothing from it.
+    let mut ahead = doc.fork();
+    ahead.update::<Risk>("r1", 2, |r| r.controls = "Added after the backup".into()).unwrap();
+    assert_eq!(ahead.restore_backup(&backup).unwrap(), 0);
+    assert_eq!(ahead.get::<Risk>("r1").unwrap().unwrap().controls, "Added after the backup");
+
+    // A replica that lost the record (only the register's start survived) gets it back, and
+    // edits made after restoring stay when the same backup is restored again.
+    assert!(start.restore_backup(&backup).unwrap() > 0);
+    assert_eq!(start.register().unwrap(), doc.register().unwrap());
+    start.update::<Risk>("r1", 3, |r| r.category = "Restored, then edited".into()).unwrap();
+    assert_eq!(start.restore_backup(&backup).unwrap(), 0);
+    assert_eq!(start.get::<Risk>("r1").unwrap().unwrap().category, "Restored, then edited");
+
+    // A different register (made on its own), junk, and a copy with no register yet refuse,
+    // and nothing changes.
+    let mut other = RegisterDoc::new("Backup", 0).unwrap();
+    let before = other.register().unwrap();
+    assert!(matches!(other.restore_backup(&backup), Err(DocError::OtherRegister)));
+    assert!(matches!(other.restore_backup(b"not a register"), Err(DocError::NotARegister(_))));
+    assert_eq!(other.register().unwrap(), before);
+    assert!(matches!(RegisterDoc::empty().restore_backup(&backup), Err(DocError::NoRegisterYet)));
+}

@@ -430,6 +430,29 @@ test("every download is made by the export worker, with the latest edit, also of
   await a.context.close()
 })
 
+test("a downloaded register document restores into this register and is refused by another", async () => {
+  const a = await open(invite("Restorer", "editor"), "restorer")
+  await connected(a.page)
+  await byTestId(a.page, "nav-export").click()
+  const backup = await download(a.page, "export-document")
+  const file = join(mkdtempSync(join(tmpdir(), "continuity-backup-")), backup.name)
+  writeFileSync(file, backup.bytes)
+  await byTestId(a.page, "import-document").setInputFiles(file)
+  await eventually("the restore to report", async () => /Nothing new/.test(await byTestId(a.page, "import-result").textContent()))
+  await a.context.close()
+
+  // A browser with a register of its own (no invite, so the sample made locally).
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(`${address}/`)
+  await page.waitForSelector("[data-testid^='risk-R-']")
+  await byTestId(page, "nav-export").click()
+  await byTestId(page, "import-document").setInputFiles(file)
+  await page.waitForSelector("[data-testid='error']")
+  assert.match(await byTestId(page, "error").textContent(), /holds a different register/)
+  await context.close()
+})
+
 test("the app works from the keyboard alone", async () => {
   const k = await open(invite("Keyboard user", "editor"), "keyboard")
   await connected(k.page)
