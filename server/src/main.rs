@@ -140,7 +140,7 @@ fn audit(data: &Path) -> anyhow::Result<()> {
 const SAMPLE_REGISTER: DocumentId = DocumentId(*b"continuity-smpl1");
 
 /// Stores the sample register if it is not there yet, and issues a fresh editor token for it.
-fn seed_sample(storage: &Sqlite, members: &Directory) -> anyhow::Result<String> {
+fn seed_sample(data: &Path, storage: &Sqlite, members: &Directory) -> anyhow::Result<String> {
     if storage.load(&SAMPLE_REGISTER)?.is_none() {
         let now = chrono::Utc::now();
         let today = shared::Date(now.date_naive());
@@ -149,10 +149,28 @@ fn seed_sample(storage: &Sqlite, members: &Directory) -> anyhow::Result<String> 
         let audit = Audit { member: "relay (sample register)".into(), at: now.timestamp(), changes };
         storage.append(&SAMPLE_REGISTER, &doc.save(), &audit)?;
     }
+    // The sample editor's token is kept in the data folder (only this demo member's), so the
+    // invite link, and the browsers that joined with it, keep working from run to run.
+    let kept = data.join("sample-editor.token");
+    if let Ok(token) = std::fs::read_to_string(&kept)
+        && members.authenticate(token.trim())?.is_some_and(|m| m.may_open(&SAMPLE_REGISTER))
+    {
+        return Ok(token.trim().to_string());
+    }
     let name = "Sample editor";
     members.remove(name)?;
     let (_, token) = members.add(name, Role::Editor, &[SAMPLE_REGISTER])?;
+    write_private(&kept, &token).with_context(|| format!("cannot write {}", kept.display()))?;
     Ok(token)
+}
+
+/// Writes a file only its owner can read (on Unix): it holds a token.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
 }
 
 async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
@@ -161,7 +179,7 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
     }
     let storage = Sqlite::open(data)?;
     let members = Arc::new(Directory::open(data)?);
-    let sample_token = if config.with_sample { Some(seed_sample(&storage, &members)?) } else { None };
+    let sample_token = if config.with_sample { Some(seed_sample(data, &storage, &members)?) } else { None };
     let relay = Arc::new(Relay::new(Arc::new(storage), format!("relay-{}", uuid::Uuid::new_v4())));
     let limits = Limits {
         max_message_bytes: config.max_message_bytes,

@@ -45,3 +45,28 @@ fn stops_on_sigterm() {
     let status = relay.child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// `--with-sample` (what `cargo xtask run` uses) keeps the sample editor's token from run to
+/// run, so browsers that joined stay joined; a revoked one is replaced.
+#[test]
+fn the_sample_editors_token_stays_the_same_from_run_to_run() {
+    let dist = tempfile::tempdir().unwrap();
+    let data = dist.path().join("data");
+    let kept = || std::fs::read_to_string(data.join("sample-editor.token")).unwrap();
+    let mut first = Relay::start_with(dist.path(), &data, &["--with-sample"]);
+    let token = kept();
+    assert!(token.starts_with("cr_"), "{token}");
+    first.kill();
+    let mut second = Relay::start_with(dist.path(), &data, &["--with-sample"]);
+    assert_eq!(kept(), token);
+    second.kill();
+    let revoked = Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
+        .arg("--data")
+        .arg(&data)
+        .args(["member", "revoke", "--name", "Sample editor"])
+        .output()
+        .unwrap();
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    let _third = Relay::start_with(dist.path(), &data, &["--with-sample"]);
+    assert_ne!(kept(), token, "a revoked token is not handed out again");
+}
