@@ -78,6 +78,9 @@ pub fn History() -> impl IntoView {
         let state = store.register.with(|r| state_of(r, collection, &id));
         Some((collection, id, state))
     });
+    // The picker lists every record; it is drawn again only when a reference or title changes,
+    // not for every edit (at 10,000 records that is 10,000 options).
+    let records = Memo::new(move |_| store.register.with(|r| every_record(r)));
     // Reading the past forks the whole document: done when a date is chosen or on request,
     // not again for every edit that arrives meanwhile.
     let read_again = RwSignal::new(0u32);
@@ -192,7 +195,7 @@ pub fn History() -> impl IntoView {
         <h2>"History"</h2>
         <section aria-labelledby="record-history-heading">
             <h3 id="record-history-heading">"A record's changes"</h3>
-            {fields::choice("Record", "history-record", move || store.register.with(|r| every_record(r)), move || chosen.get(), move |v| chosen.set(v))}
+            {fields::choice("Record", "history-record", move || records.get(), move || chosen.get(), move |v| chosen.set(v))}
             {changes}
         </section>
         <section aria-labelledby="as-of-heading">
