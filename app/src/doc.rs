@@ -87,6 +87,8 @@ struct Inner {
     edits: u64,
     /// The storage failure on show, cleared once a write goes through again.
     storage_failure: Option<String>,
+    /// A write that failed is to be tried again shortly.
+    retrying: bool,
 }
 
 /// Records the time from an edit to its IndexedDB commit as a User Timing measure named
@@ -138,6 +140,7 @@ impl Store {
                 unsaved_since: None,
                 edits: 0,
                 storage_failure: None,
+                retrying: false,
             }),
             register: RwSignal::new(Arc::new(Register::default())),
             error: RwSignal::new(None),
@@ -383,8 +386,18 @@ impl Store {
                     self.inner.update_value(|i| i.storage_failure = Some(e.clone()));
                     self.error.set(Some(e));
                     // The edits are safe in memory only: keep trying, so they reach storage
-                    // as soon as it has room again even if nobody edits anything else.
-                    set_timeout(move || self.persist(), RETRY_SAVE);
+                    // as soon as it has room again even if nobody edits anything else. One
+                    // retry at a time, however many edits fail meanwhile.
+                    let first = self.inner.try_update_value(|i| !std::mem::replace(&mut i.retrying, true));
+                    if first == Some(true) {
+                        set_timeout(
+                            move || {
+                                self.inner.update_value(|i| i.retrying = false);
+                                self.persist();
+                            },
+                            RETRY_SAVE,
+                        );
+                    }
                 }
             }
             if again {
