@@ -8,7 +8,7 @@ use automerge::ChangeHash;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{DocumentId, Incoming};
-use shared::{Changed, Date, DocError, Register, RegisterDoc};
+use shared::{Changed, Date, DocError, Edit, ForKind, Record, Register, RegisterDoc, for_kind};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -239,24 +239,28 @@ impl Store {
         }
     }
 
-    /// Makes a change that touches only record `id` of kind `R`. Only that record is read
-    /// back for the views, so an edit costs the same on a register of any size.
-    pub fn edit_one<R: shared::Record>(
-        &self,
-        id: &str,
-        change: impl FnOnce(&mut RegisterDoc, i64) -> Result<(), DocError>,
-    ) -> bool {
-        self.change(change, Some(Box::new(move |store: &Store| store.reread::<R>(id))))
+    /// Writes an edit a person made. An edit of one record reads back only that record for
+    /// the views, so it costs the same on a register of any size. Nothing is written when the
+    /// edit is refused (a bad value, say): the error says what was wrong and the register is
+    /// as it was. Returns whether the edit was written.
+    pub fn apply(&self, edit: Edit) -> bool {
+        let reread: Option<Reread> = edit.record().map(|(collection, id)| {
+            let id = id.to_string();
+            Box::new(move |store: &Store| {
+                struct Again<'a>(&'a Store, &'a str);
+                impl ForKind for Again<'_> {
+                    type Output = ();
+                    fn run<R: Record>(self) {
+                        self.0.reread::<R>(self.1)
+                    }
+                }
+                for_kind(collection, Again(store, &id));
+            }) as Reread
+        });
+        self.change(move |doc, now| doc.apply(edit, now), reread)
     }
 
-    /// Makes one change that may touch several records; the whole register is read again.
-    /// Nothing is written when the change is refused (a bad value, say): the error says what
-    /// was wrong and the register is as it was.
-    pub fn edit(&self, change: impl FnOnce(&mut RegisterDoc, i64) -> Result<(), DocError>) -> bool {
-        self.change(change, None)
-    }
-
-    fn reread<R: shared::Record>(&self, id: &str) {
+    fn reread<R: Record>(&self, id: &str) {
         match self.inner.with_value(|i| i.doc.get::<R>(id)) {
             Ok(Some(record)) => self.register.update(|r| {
                 R::collection_mut(Arc::make_mut(r)).insert(id.to_string(), record);

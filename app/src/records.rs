@@ -5,7 +5,7 @@
 use crate::doc::Store;
 use leptos::prelude::*;
 use shared::refs::references;
-use shared::{Record, Register};
+use shared::{Edit, Record, Register};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
@@ -46,7 +46,12 @@ impl<R: Record> Editing<R> {
     /// Changes the record; only the fields `edit` changes are written.
     pub fn save(&self, edit: impl FnOnce(&mut R) + 'static) {
         let id = self.id.get_value();
-        self.store.edit_one::<R>(&id, |doc, now| doc.update::<R>(&id, now, edit));
+        let Some(old) = self.store.register.with_untracked(|r| R::collection(r).get(&id).cloned()) else { return };
+        let mut new = old.clone();
+        edit(&mut new);
+        if new != old {
+            self.store.apply(Edit::Update { id, old: old.any_record(), new: new.any_record() });
+        }
     }
 
     /// Shows why a value could not be taken.
@@ -200,12 +205,7 @@ pub fn editor_frame<R: Record>(
     let store = r.store;
     let archived = move || r.get().archived();
     let toggle = move |_| {
-        let id = r.id();
-        if archived() {
-            store.edit_one::<R>(&id, |doc, now| doc.restore::<R>(&id, now));
-        } else {
-            store.edit_one::<R>(&id, |doc, now| doc.archive::<R>(&id, now));
-        }
+        store.apply(Edit::Archive { collection: R::COLLECTION, id: r.id(), archived: !archived() });
     };
     let heading = format!("{slug}-editor-heading");
     let labelled_by = heading.clone();
@@ -277,7 +277,7 @@ pub fn RecordTable<R: Record + Send + Sync>(
     });
     let create = move |_| {
         let id = uuid::Uuid::new_v4().to_string();
-        if store.edit_one::<R>(&id, |doc, now| doc.create(&id, fresh(), now).map(|_| ())) {
+        if store.apply(Edit::Create { id: id.clone(), record: fresh().any_record() }) {
             selected.set(Some(id));
         }
     };

@@ -7,7 +7,7 @@ use crate::records::{Editing, Pager, editor_frame, linkable, options, page_of, p
 use leptos::prelude::*;
 use shared::derive::score;
 use shared::refs::references;
-use shared::{Action, Band, Direction, Policy, Risk, RiskStatus, Scenario, Supplier, Treatment};
+use shared::{Action, Band, Direction, Edit, Policy, Record, Risk, RiskStatus, Scenario, Supplier, Treatment};
 
 /// What one row of the risks table shows.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -64,8 +64,7 @@ pub fn Risks() -> impl IntoView {
 
     let create = move |_| {
         let id = uuid::Uuid::new_v4().to_string();
-        let risk = Risk::titled("New risk");
-        let created = store.edit_one::<Risk>(&id, |doc, now| doc.create(&id, risk, now).map(|_| ()));
+        let created = store.apply(Edit::Create { id: id.clone(), record: Risk::titled("New risk").any_record() });
         if created {
             selected.set(Some(id));
         }

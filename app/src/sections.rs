@@ -381,18 +381,7 @@ fn exercise_editor(r: Editing<Exercise>, selected: RwSignal<Option<String>>) -> 
             return;
         }
         let (action, exercise, risk) = (new_id(), r.id(), action_risk.get_untracked());
-        let raised = store.edit(|doc, now| {
-            doc.create(&action, Action { title, ..Default::default() }, now)?;
-            doc.update::<Exercise>(&exercise, now, |e| {
-                e.actions.0.insert(action.clone());
-            })?;
-            if let Some(risk) = risk {
-                doc.update::<Risk>(&risk, now, |r| {
-                    r.actions.0.insert(action.clone());
-                })?;
-            }
-            Ok(())
-        });
+        let raised = store.apply(Edit::RaiseAction { action, title, exercise, risk });
         if raised {
             action_title.set(String::new());
         }

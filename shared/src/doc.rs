@@ -390,6 +390,19 @@ impl RegisterDoc {
         let old: R = self.get(id)?.ok_or_else(|| DocError::NotFound { kind: R::LABEL, id: id.into() })?;
         let mut new = old.clone();
         edit(&mut new);
+        self.write_update(id, old, new, now)
+    }
+
+    /// Changes one record from `old` (as the person saw it) to `new`: only the fields where the
+    /// two differ are written, so fields someone else changed meanwhile keep their value.
+    pub fn update_from<R: Record>(&mut self, id: &str, old: R, new: R, now: i64) -> Result<(), DocError> {
+        if self.get::<R>(id)?.is_none() {
+            return Err(DocError::NotFound { kind: R::LABEL, id: id.into() });
+        }
+        self.write_update(id, old, new, now)
+    }
+
+    fn write_update<R: Record>(&mut self, id: &str, old: R, mut new: R, now: i64) -> Result<(), DocError> {
         new.set_number(old.number());
         if new == old {
             return Ok(());

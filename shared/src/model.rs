@@ -97,6 +97,7 @@ macro_rules! record {
             fn title(&self) -> &str { &self.$title }
             fn collection(register: &Register) -> &BTreeMap<Id, Self> { &register.$collection }
             fn collection_mut(register: &mut Register) -> &mut BTreeMap<Id, Self> { &mut register.$collection }
+            fn any_record(self) -> Box<crate::edit::AnyRecord> { Box::new(crate::edit::AnyRecord::$name(self)) }
             fn check(&self) -> Result<(), crate::Invalid> {
                 if self.$title.trim().is_empty() {
                     return Err(crate::Invalid(format!("A {} needs a {}", $label, stringify!($title).replace('_', " "))));
@@ -126,6 +127,8 @@ pub trait Record: Hydrate + Reconcile + Diff + Clone + Default + Serialize + std
     /// For a reader's copy of the register to take in one record read afresh from the
     /// document (the app does after an edit, instead of reading the whole register again).
     fn collection_mut(register: &mut Register) -> &mut BTreeMap<Id, Self>;
+    /// The record as a value of any kind, for an `Edit`.
+    fn any_record(self) -> Box<crate::edit::AnyRecord>;
     /// Checks values a person typed; the error says what was wrong. Nothing is written when
     /// this fails.
     fn check(&self) -> Result<(), crate::Invalid>;

@@ -198,3 +198,53 @@ fn a_backup_restores_what_was_lost_and_keeps_what_came_after() {
     assert_eq!(other.register().unwrap(), before);
     assert!(matches!(RegisterDoc::empty().restore_backup(&backup), Err(DocError::NoRegisterYet)));
 }
+
+#[test]
+fn edits_as_values_write_only_what_the_person_changed() {
+    let mut doc = RegisterDoc::new("Edits", 0).unwrap();
+    doc.apply(Edit::Create { id: "r1".into(), record: risk().any_record() }, 1).unwrap();
+    let shown: Risk = doc.get("r1").unwrap().unwrap();
+    assert_eq!(shown.number, 1);
+
+    // Someone else changes the controls after the person's copy was shown; the person
+    // changes the category. Both stay.
+    doc.update::<Risk>("r1", 2, |r| r.controls = "Someone else's controls".into()).unwrap();
+    let mut mine = shown.clone();
+    mine.category = "My category".into();
+    doc.apply(Edit::Update { id: "r1".into(), old: shown.clone().any_record(), new: mine.any_record() }, 3).unwrap();
+    let now: Risk = doc.get("r1").unwrap().unwrap();
+    assert_eq!((now.controls.as_str(), now.category.as_str()), ("Someone else's controls", "My category"));
+
+    // Refused edits write nothing.
+    let heads = doc.heads();
+    let wrong = Edit::Update { id: "r1".into(), old: shown.any_record(), new: Person::default().any_record() };
+    assert!(matches!(doc.apply(wrong, 4), Err(DocError::Invalid(_))));
+    let unknown = Edit::Archive { collection: "nothing", id: "r1".into(), archived: true };
+    assert!(doc.apply(unknown, 4).is_err());
+    let missing = Edit::Update { id: "r9".into(), old: risk().any_record(), new: Risk::titled("Other").any_record() };
+    assert!(matches!(doc.apply(missing, 4), Err(DocError::NotFound { .. })));
+    assert_eq!(doc.heads(), heads);
+
+    doc.apply(Edit::Archive { collection: "risks", id: "r1".into(), archived: true }, 5).unwrap();
+    assert!(doc.get::<Risk>("r1").unwrap().unwrap().archived);
+
+    doc.apply(
+        Edit::Create {
+            id: "e1".into(),
+            record: Exercise { title: "Tabletop".into(), ..Default::default() }.any_record(),
+        },
+        6,
+    )
+    .unwrap();
+    let raise = Edit::RaiseAction {
+        action: "a1".into(),
+        title: "Call the bureau".into(),
+        exercise: "e1".into(),
+        risk: Some("r1".into()),
+    };
+    assert_eq!(raise.record(), None);
+    doc.apply(raise, 7).unwrap();
+    let register = doc.register().unwrap();
+    assert_eq!(register.actions["a1"].title, "Call the bureau");
+    assert!(register.exercises["e1"].actions.0.contains("a1") && register.risks["r1"].actions.0.contains("a1"));
+}
