@@ -33,36 +33,6 @@ fn every_record(register: &Register) -> Vec<(Option<(&'static str, String)>, Str
     out
 }
 
-/// The history and concurrent edits of one record, whatever its kind.
-fn history_of(
-    doc: &mut RegisterDoc,
-    collection: &str,
-    id: &str,
-) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError> {
-    struct Of<'a>(&'a mut RegisterDoc, &'a str);
-    impl ForKind for Of<'_> {
-        type Output = Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError>;
-        fn run<R: Record>(self) -> Self::Output {
-            Ok((self.0.history::<R>(self.1)?, self.0.conflicts::<R>(self.1)?))
-        }
-    }
-    for_kind(collection, Of(doc, id)).unwrap_or_else(|| Ok((Vec::new(), Vec::new())))
-}
-
-/// The record as it stands now, as text. The history view reads the history again only when
-/// this changes: reading it walks every change in the document (seconds at 10,000 records),
-/// too slow to repeat for every edit to some other record.
-fn state_of(register: &Register, collection: &str, id: &str) -> Option<String> {
-    struct Of<'a>(&'a Register, &'a str);
-    impl ForKind for Of<'_> {
-        type Output = Option<String>;
-        fn run<R: Record>(self) -> Self::Output {
-            R::collection(self.0).get(self.1).map(|r| format!("{r:?}"))
-        }
-    }
-    for_kind(collection, Of(register, id)).flatten()
-}
-
 fn when(time: i64) -> String {
     crate::doc::local_time(time, false)
 }
@@ -73,11 +43,6 @@ pub fn History() -> impl IntoView {
     let chosen = RwSignal::new(None::<(&'static str, String)>);
     let as_of = RwSignal::new(None::<Date>);
 
-    let watched = Memo::new(move |_| {
-        let (collection, id) = chosen.get()?;
-        let state = store.register.with(|r| state_of(r, collection, &id));
-        Some((collection, id, state))
-    });
     // The picker lists every record; it is drawn again only when a reference or title changes,
     // not for every edit (at 10,000 records that is 10,000 options).
     let records = Memo::new(move |_| store.register.with(|r| every_record(r)));
@@ -85,18 +50,29 @@ pub fn History() -> impl IntoView {
     // not again for every edit that arrives meanwhile.
     let read_again = RwSignal::new(0u32);
 
+    // The register worker reads the history, so reading it again after every change costs
+    // the page nothing; a merge can add an entry without changing the record's values.
+    let found = LocalResource::new(move || {
+        let chosen = chosen.get();
+        store.revision.track();
+        async move {
+            match chosen {
+                Some((collection, id)) => Some(store.history(collection, &id).await),
+                None => None,
+            }
+        }
+    });
     let changes = move || {
-        let Some((collection, id, _)) = watched.get() else {
+        if chosen.with(Option::is_none) {
             return view! { <p class="hint">"Choose a record to see every change to it."</p> }.into_any();
-        };
+        }
         let register = store.register.get_untracked();
-        let found = store.read(|doc| history_of(doc, collection, &id));
-        let (entries, conflicts) = match found {
+        let (entries, conflicts) = match found.get().flatten() {
             Some(Ok(found)) => found,
             Some(Err(e)) => {
                 return view! { <p role="alert">{format!("The history cannot be read: {e}")}</p> }.into_any();
             }
-            None => return ().into_any(),
+            None => return view! { <p class="hint">"Reading the history…"</p> }.into_any(),
         };
         let conflicts = crate::records::conflicts_notice("history-conflicts", conflicts);
         let rows = entries
@@ -132,17 +108,25 @@ pub fn History() -> impl IntoView {
         .into_any()
     };
 
-    let past = move || {
-        let date = as_of.get()?;
+    let then = LocalResource::new(move || {
+        let date = as_of.get();
         read_again.track();
-        let then = match store.read(|doc| doc.as_of(date)) {
-            Some(Ok(register)) => register,
-            Some(Err(e)) => {
+        async move {
+            match date {
+                Some(date) => Some((date, store.as_of(date).await)),
+                None => None,
+            }
+        }
+    });
+    let past = move || {
+        let (date, then) = then.get().flatten()?;
+        let then = match then {
+            Ok(register) => register,
+            Err(e) => {
                 return Some(
                     view! { <p role="alert">{format!("The register on {date} cannot be read: {e}")}</p> }.into_any(),
                 );
             }
-            None => return None,
         };
         let refs = references::<Risk>(&then);
         let counts = [

@@ -1,8 +1,10 @@
 //! The Continuity Register browser app: Leptos components over the shared register model.
 //! Views read the register from the document module's signal and ask it for every change.
 
+pub mod bridge;
 pub mod doc;
 pub mod download;
+pub mod engine;
 pub mod exports;
 pub mod fields;
 pub mod history;
@@ -112,7 +114,12 @@ pub fn App() -> impl IntoView {
     let store = Store::new(&settings);
     store.error.set(problem);
     provide_context(store);
-    spawn_local(store.open(settings));
+    store.open(settings);
+    spawn_local(async {
+        if local::ask_for_persistence().await == Some(false) {
+            leptos::logging::log!("the browser may evict this register under storage pressure");
+        }
+    });
     let section = RwSignal::new(Section::Risks);
     provide_context(Showing(section));
     provide_context(Focus(RwSignal::new(None)));
@@ -299,11 +306,15 @@ fn Calendar() -> impl IntoView {
 
 /// Makes a download in the export worker and offers it; a failure is shown like any other.
 fn prepare(store: Store, busy: RwSignal<bool>, kind: Kind) {
-    let request = exports::Request { kind, today: today(), generated: now(), document: store.save() };
     busy.set(true);
     spawn_local(async move {
-        let result =
-            exports::export(request).await.and_then(|file| download::offer(&file.name, &file.mime, &file.bytes));
+        let result = match store.save().await {
+            Ok(document) => {
+                let request = exports::Request { kind, today: today(), generated: now(), document };
+                exports::export(request).await.and_then(|file| download::offer(&file.name, &file.mime, &file.bytes))
+            }
+            Err(e) => Err(e),
+        };
         busy.set(false);
         store.error.set(result.err());
     });
@@ -327,8 +338,12 @@ fn Export() -> impl IntoView {
     let workbook = move |_| prepare(store, busy, Kind::Workbook);
     let whole = move |_| prepare(store, busy, Kind::Json);
     let backup = move |_| {
-        let result = download::offer("continuity-register.automerge", "application/octet-stream", &store.save());
-        store.error.set(result.err());
+        spawn_local(async move {
+            let result = store.save().await.and_then(|document| {
+                download::offer("continuity-register.automerge", "application/octet-stream", &document)
+            });
+            store.error.set(result.err());
+        });
     };
     let restored = RwSignal::new(String::new());
     let restore = move |ev: leptos::ev::Event| {
@@ -342,7 +357,7 @@ fn Export() -> impl IntoView {
                 store.error.set(Some(format!("Could not read {name}.")));
                 return;
             };
-            match store.restore_backup(&js_sys::Uint8Array::new(&bytes).to_vec()) {
+            match store.restore_backup(js_sys::Uint8Array::new(&bytes).to_vec()).await {
                 Ok(0) => restored.set(format!("Nothing new: everything in {name} is already in this register.")),
                 Ok(n) => restored.set(format!("Restored {n} change{} from {name}.", if n == 1 { "" } else { "s" })),
                 Err(e) => {

@@ -46,7 +46,10 @@ impl<R: Record> Editing<R> {
     /// Changes the record; only the fields `edit` changes are written.
     pub fn save(&self, edit: impl FnOnce(&mut R) + 'static) {
         let id = self.id.get_value();
-        let Some(old) = self.store.register.with_untracked(|r| R::collection(r).get(&id).cloned()) else { return };
+        let Some(old) = self.store.register.with_untracked(|r| R::collection(r).get(&id).cloned()) else {
+            self.store.error.set(Some(format!("This {} is no longer in the register.", R::LABEL)));
+            return;
+        };
         let mut new = old.clone();
         edit(&mut new);
         if new != old {
@@ -64,11 +67,17 @@ impl<R: Record> Editing<R> {
         self.store.register.with(|r| references::<R>(r).get(&id).cloned().unwrap_or_default())
     }
 
-    /// Fields edited at the same time on two devices, with every value.
-    pub fn conflicts(&self) -> Vec<shared::Conflict> {
-        self.store.register.track();
-        let id = self.id.get_value();
-        self.store.read(|doc| doc.conflicts::<R>(&id)).and_then(Result::ok).unwrap_or_default()
+    /// Fields edited at the same time on two devices, with every value: asked of the register
+    /// worker again whenever the record changes.
+    pub fn conflicts(&self) -> LocalResource<Vec<shared::Conflict>> {
+        let (store, id) = (self.store, self.id);
+        let this = *self;
+        LocalResource::new(move || {
+            this.get();
+            store.revision.track();
+            let id = id.get_value();
+            async move { store.conflicts(R::COLLECTION, &id).await }
+        })
     }
 }
 
@@ -205,8 +214,9 @@ pub fn editor_frame<R: Record>(
     let store = r.store;
     let archived = move || r.get().archived();
     let toggle = move |_| {
-        store.apply(Edit::Archive { collection: R::COLLECTION, id: r.id(), archived: !archived() });
+        store.apply(Edit::Archive { collection: R::COLLECTION.into(), id: r.id(), archived: !archived() });
     };
+    let conflicts = r.conflicts();
     let heading = format!("{slug}-editor-heading");
     let labelled_by = heading.clone();
     // Keyboard users land in the editor when it opens (it sits below a table that may be
@@ -233,7 +243,7 @@ pub fn editor_frame<R: Record>(
     view! {
         <section class="editor" data-testid=format!("{slug}-editor") aria-labelledby=labelled_by on:keydown=escape>
             <h3 id=heading node_ref=title tabindex="-1">{move || format!("{} {}", r.reference(), r.get().title())}</h3>
-            {move || conflicts_notice(&format!("{slug}-conflicts"), r.conflicts())}
+            {move || conflicts.get().map(|found| conflicts_notice(&format!("{slug}-conflicts"), found))}
             <fieldset disabled=move || store.viewer.get()>
                 <legend>{R::LABEL}</legend>
                 {body}

@@ -2,7 +2,7 @@
 //! backoff. It hands every decoded message to the document module and never touches the
 //! document itself.
 
-use crate::doc::Store;
+use crate::engine::{Engine, after};
 use leptos::prelude::*;
 use shared::protocol::{ClientConnection, Incoming, Message, decode, encode};
 use std::cell::RefCell;
@@ -13,7 +13,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 /// What the interface says about the relay.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum SyncStatus {
     /// No relay configured: the register lives in this browser only.
     Local,
@@ -55,11 +55,11 @@ pub struct Link {
     backoff: RefCell<u32>,
     /// The current socket's event handlers; replaced (and so freed) with the socket.
     handlers: RefCell<Vec<Handler>>,
-    store: Store,
+    store: Engine,
 }
 
 impl Link {
-    pub fn start(url: String, store: Store) -> Rc<Link> {
+    pub fn start(url: String, store: Engine) -> Rc<Link> {
         let peer = format!("browser-{}", uuid::Uuid::new_v4());
         let link = Rc::new(Link {
             url,
@@ -78,10 +78,10 @@ impl Link {
                 again.connect();
             }
         });
-        if let Some(window) = web_sys::window() {
-            let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
-        }
-        online.forget(); // lives as long as the page
+        // The page's and a worker's global scope both say when the network is back.
+        let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+        let _ = global.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        online.forget(); // lives as long as the worker
         link
     }
 
@@ -133,14 +133,11 @@ impl Link {
             *this.backoff.borrow_mut() = (wait * 2).min(MAX_BACKOFF);
             this.store.sync.set(SyncStatus::Offline { retry_in: wait });
             let again = this.clone();
-            set_timeout(
-                move || {
-                    if again.socket.borrow().is_none() {
-                        again.connect();
-                    }
-                },
-                Duration::from_secs(wait.into()),
-            );
+            after(Duration::from_secs(wait.into()), move || {
+                if again.socket.borrow().is_none() {
+                    again.connect();
+                }
+            });
         });
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -1,29 +1,16 @@
-//! Browser tests (headless Chromium via wasm-bindgen-test): the app renders the sample
-//! register, an edit reaches IndexedDB before it is called saved and survives a reload, two
-//! tabs' writes to one database never destroy each other, and the export worker's requests
-//! survive the trip as a message and make every file in wasm, where there is no system clock.
+//! Browser tests (headless Chromium via wasm-bindgen-test): the engine (what runs in the
+//! register worker) starts from the sample, an edit reaches IndexedDB before it is called
+//! saved and survives a reload, two tabs' writes to one database never destroy each other,
+//! messages between page and worker survive the trip, and the export worker makes every file
+//! in wasm, where there is no system clock. The interface itself is tested end to end.
 #![cfg(target_arch = "wasm32")]
 
-use shared::Severity;
-use wasm_bindgen::JsCast;
+use continuity_app::doc::Saved;
+use continuity_app::engine::Engine;
+use leptos::prelude::*;
+use shared::{Edit, Record, Severity};
 use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-fn count(selector: &str) -> u32 {
-    document().query_selector_all(selector).unwrap().length()
-}
-
-fn by_testid(testid: &str) -> web_sys::Element {
-    document().query_selector(&format!("[data-testid='{testid}']")).unwrap().expect(testid)
-}
-
-fn text(testid: &str) -> String {
-    by_testid(testid).text_content().unwrap_or_default()
-}
 
 async fn pause(ms: i32) {
     let later = js_sys::Promise::new(&mut |resolve, _| {
@@ -44,77 +31,48 @@ async fn until(what: &str, done: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// Clicks a control, then lets Leptos re-render (it does so on a later task).
-async fn click(testid: &str) {
-    by_testid(testid).dyn_into::<web_sys::HtmlElement>().unwrap().click();
-    pause(10).await;
-}
-
-/// Types into a field and commits it, as leaving the field does.
-async fn fill(testid: &str, value: &str) {
-    let input = by_testid(testid);
-    if let Some(input) = input.dyn_ref::<web_sys::HtmlInputElement>() {
-        input.set_value(value);
-    } else if let Some(area) = input.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-        area.set_value(value);
+/// A register of its own for each test: a fresh id, no relay. The engine's tasks need the
+/// executor that the register worker starts.
+fn local_settings() -> continuity_app::doc::Settings {
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let mut id = [0u8; 16];
+    for byte in id.iter_mut() {
+        *byte = (js_sys::Math::random() * 256.0) as u8;
     }
-    input.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
-    pause(10).await;
+    continuity_app::doc::Settings { register: shared::protocol::DocumentId(id), relay: None, viewer: false }
 }
 
-fn mount() -> leptos::mount::UnmountHandle<impl leptos::tachys::view::Mountable> {
-    let body = document().body().unwrap();
-    leptos::mount::mount_to(body, continuity_app::App)
+async fn saved(engine: &Engine) {
+    until("the edit to be saved", || matches!(engine.saved.get_untracked(), Saved::Saved(Some(_)))).await;
 }
 
-fn risk_rows() -> u32 {
-    count("[data-testid='risks-table'] tbody tr[data-testid^='risk-R-']")
-}
-
+/// The engine is what runs in the register worker; here it runs in the test's page.
 #[wasm_bindgen_test]
-async fn app_shows_the_sample_register() {
-    let app = mount();
-    let heading = document().query_selector("h1").unwrap().expect("the app renders a heading");
-    assert_eq!(heading.text_content().unwrap(), "Continuity Register");
-    until("the register to load", || risk_rows() >= 8).await;
-    assert!(count("[data-testid='risk-R-001']") == 1);
-    assert_eq!(count("td[data-testid^='heat-']"), 25);
-    assert!(count("[data-testid='risk-R-001']") == 1);
-
-    click("nav-findings").await;
-    assert!(count("[data-testid='finding']") > 0);
-    assert_eq!(count("[data-testid='finding'].severity-error"), 0, "the sample has no errors");
-
-    click("nav-calendar").await;
-    assert!(count("[data-testid='obligation']") > 10);
-
-    click("nav-export").await;
-    assert_eq!(count("[data-testid^='export-csv-']"), 12);
-    // The other downloads are made by the export worker, which only a Trunk build has: the
-    // end-to-end tests click them; `exports_and_calendar_work_in_wasm` checks what it makes.
-    click("export-document").await;
-    assert_eq!(count("[data-testid='error']"), 0, "the document download was prepared");
-    drop(app);
+async fn the_engine_starts_a_register_of_its_own_from_the_sample() {
+    let settings = local_settings();
+    let engine = Engine::new(&settings);
+    engine.open(settings).await;
+    let register = engine.register.get_untracked();
+    assert!(register.risks.len() >= 8, "{}", register.risks.len());
+    let today = continuity_app::doc::today();
+    assert!(
+        shared::findings(&register, today).iter().all(|f| f.severity != Severity::Error),
+        "the sample has no errors"
+    );
+    assert!(shared::calendar::obligations(&register, today).len() > 10);
 }
 
 #[wasm_bindgen_test]
 async fn an_edit_is_stored_before_it_is_called_saved_and_survives_a_reload() {
-    let app = mount();
-    until("the register to load", || risk_rows() >= 8).await;
-    let before = risk_rows();
-    click("risk-new").await;
-    until("the editor", || count("[data-testid='risk-editor']") == 1).await;
-    fill("risk-title", "Payroll bureau outage").await;
-    fill("risk-category", "Supplier").await;
-    until("the edit to be saved", || text("save-status").starts_with("All edits saved")).await;
+    let settings = local_settings();
+    let engine = Engine::new(&settings);
+    engine.open(settings.clone()).await;
+    let risk = shared::Risk { category: "Supplier".into(), ..shared::Risk::titled("Payroll bureau outage") };
+    assert!(engine.apply(Edit::Create { id: "payroll".into(), record: risk.clone().any_record() }));
+    saved(&engine).await;
 
     // Saved means in IndexedDB: read the database directly, as a fresh page would.
-    let register = web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item("continuity.register");
-    let register = register.unwrap().unwrap();
-    let local =
-        continuity_app::local::Local::open(&register.parse::<shared::protocol::DocumentId>().unwrap().to_string())
-            .await
-            .unwrap();
+    let local = continuity_app::local::Local::open(&settings.register.to_string()).await.unwrap();
     let mut doc = shared::RegisterDoc::empty();
     for chunk in local.load().await.unwrap() {
         doc.automerge().load_incremental(&chunk.bytes).unwrap();
@@ -122,20 +80,35 @@ async fn an_edit_is_stored_before_it_is_called_saved_and_survives_a_reload() {
     let stored = doc.register().unwrap();
     assert!(stored.risks.values().any(|r| r.title == "Payroll bureau outage" && r.category == "Supplier"));
 
-    // A reload: a new app over the same storage shows the edit.
-    drop(app);
-    let app = mount();
-    until("the register to reload", || risk_rows() == before + 1).await;
-    assert!(text("risks-table").contains("Payroll bureau outage"));
+    // A reload: a new engine over the same storage has the edit.
+    let again = Engine::new(&settings);
+    again.open(settings).await;
+    let shown = again.register.get_untracked().risks["payroll"].clone();
+    assert_eq!(shown.category, "Supplier");
 
     // Bad input is refused with a message and nothing is written.
-    click("sort-title").await;
-    let first = document().query_selector("[data-testid^='open-R-']").unwrap().unwrap();
-    first.dyn_into::<web_sys::HtmlElement>().unwrap().click();
-    pause(10).await;
-    fill("risk-title", "   ").await;
-    assert!(text("error").contains("needs a title"), "{}", text("error"));
-    drop(app);
+    let blank = shared::Risk { title: "   ".into(), ..shown.clone() };
+    assert!(!again.apply(Edit::Update { id: "payroll".into(), old: shown.any_record(), new: blank.any_record() }));
+    assert!(again.error.get_untracked().unwrap_or_default().contains("needs a title"));
+    assert_eq!(again.register.get_untracked().risks["payroll"].title, "Payroll bureau outage");
+}
+
+#[wasm_bindgen_test]
+fn messages_between_the_page_and_the_worker_survive_the_trip() {
+    use continuity_app::bridge::{Question, ToWorker, decode, encode};
+    let edit = Edit::Archive { collection: "risks".into(), id: "r1".into(), archived: true };
+    let sent = ToWorker::Ask { id: 3, question: Question::Conflicts { collection: "risks".into(), id: "r1".into() } };
+    match decode::<ToWorker>(&encode(&sent).into()).unwrap() {
+        ToWorker::Ask { id: 3, question: Question::Conflicts { collection, id } } => {
+            assert_eq!((collection.as_str(), id.as_str()), ("risks", "r1"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match decode::<ToWorker>(&encode(&ToWorker::Apply(edit.clone())).into()).unwrap() {
+        ToWorker::Apply(back) => assert_eq!(back, edit),
+        other => panic!("{other:?}"),
+    }
+    assert!(decode::<ToWorker>(&js_sys::Uint8Array::from(&[255u8, 1, 2][..]).into()).is_err());
 }
 
 /// Two tabs write to one register's database at once; one folds what it has seen into a

@@ -148,6 +148,7 @@ mod tests {
         assert!(!super::is_hashed_asset("/continuity-app.js"));
         assert!(!super::is_hashed_asset("/export-worker_bg.wasm"));
         assert!(!super::is_hashed_asset("/export-worker_loader.js"));
+        assert!(!super::is_hashed_asset("/register-worker_bg.wasm"));
         assert!(!super::is_hashed_asset("/index.html"));
         assert!(!super::is_hashed_asset("/sw.js"));
         assert!(!super::is_hashed_asset("/"));

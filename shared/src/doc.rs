@@ -54,7 +54,7 @@ impl From<autosurgeon::HydrateError> for DocError {
 }
 
 /// One change that touched a record: who, when, which field, the value before and after.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct HistoryEntry {
     /// Hash of the Automerge change, hex.
     pub change: String,
@@ -72,7 +72,7 @@ pub struct HistoryEntry {
 
 /// A field that two people set at the same time without seeing each other's edit. Automerge
 /// picks the same winner everywhere; the other values are kept and shown.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conflict {
     pub field: String,
     /// Every concurrent value, the one shown (the winner) first.

@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::{Invalid, for_kind};
 
 /// One record of any kind.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AnyRecord {
     Risk(Risk),
     Supplier(Supplier),
@@ -40,6 +40,11 @@ macro_rules! with_record {
 }
 
 impl AnyRecord {
+    /// The record's own checks (`Record::check`).
+    pub fn check(&self) -> Result<(), Invalid> {
+        with_record!(self, r => r.check())
+    }
+
     /// The collection a record of this kind lives in.
     pub fn collection(&self) -> &'static str {
         fn of<R: Record>(_: &R) -> &'static str {
@@ -50,7 +55,7 @@ impl AnyRecord {
 }
 
 /// One thing a person did to the register.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Edit {
     /// A new record under a new stable id; it is given the next number.
     Create { id: Id, record: Box<AnyRecord> },
@@ -58,7 +63,7 @@ pub enum Edit {
     /// fields that differ are written, so what someone else changed meanwhile stays.
     Update { id: Id, old: Box<AnyRecord>, new: Box<AnyRecord> },
     /// Archives (hides) a record, or restores it.
-    Archive { collection: &'static str, id: Id, archived: bool },
+    Archive { collection: String, id: Id, archived: bool },
     /// An action raised from an exercise: created, and linked from the exercise and from the
     /// risk it treats, in one change.
     RaiseAction { action: Id, title: String, exercise: Id, risk: Option<Id> },
@@ -70,7 +75,9 @@ impl Edit {
         match self {
             Edit::Create { id, record } => Some((record.collection(), id)),
             Edit::Update { id, new, .. } => Some((new.collection(), id)),
-            Edit::Archive { collection, id, .. } => Some((collection, id)),
+            Edit::Archive { collection, id, .. } => {
+                COLLECTIONS.iter().find(|c| **c == collection).map(|c| (*c, id.as_str()))
+            }
             Edit::RaiseAction { .. } => None,
         }
     }
@@ -112,7 +119,7 @@ impl RegisterDoc {
                         self.0.update::<R>(self.1, self.3, |r| r.set_archived(archived))
                     }
                 }
-                for_kind(collection, Set(self, &id, archived, now))
+                for_kind(&collection, Set(self, &id, archived, now))
                     .unwrap_or_else(|| Err(Invalid(format!("there are no records called {collection}")).into()))
             }
             Edit::RaiseAction { action, title, exercise, risk } => {
@@ -127,6 +134,89 @@ impl RegisterDoc {
                 }
                 Ok(())
             }
+        }
+    }
+}
+
+/// What changed between two copies of the register: records put (new or changed), records
+/// gone, and the register's own fields. The register worker sends these to the page, so
+/// after an edit only the records that changed cross over.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegisterPatch {
+    pub header: Option<(u64, String, std::collections::BTreeMap<String, Id>)>,
+    pub put: Vec<(Id, AnyRecord)>,
+    pub removed: Vec<(String, Id)>,
+}
+
+impl RegisterPatch {
+    /// What turns `old` into `new`.
+    pub fn between(old: &Register, new: &Register) -> RegisterPatch {
+        struct Compare<'a>(&'a Register, &'a Register, &'a mut RegisterPatch);
+        impl ForKind for Compare<'_> {
+            type Output = ();
+            fn run<R: Record>(self) {
+                let (old, new) = (R::collection(self.0), R::collection(self.1));
+                for (id, record) in new {
+                    if old.get(id) != Some(record) {
+                        self.2.put.push((id.clone(), *record.clone().any_record()));
+                    }
+                }
+                for id in old.keys().filter(|id| !new.contains_key(*id)) {
+                    self.2.removed.push((R::COLLECTION.to_string(), id.clone()));
+                }
+            }
+        }
+        let mut patch = RegisterPatch::default();
+        if (old.schema_version, &old.name, &old.actors) != (new.schema_version, &new.name, &new.actors) {
+            patch.header = Some((new.schema_version, new.name.clone(), new.actors.clone()));
+        }
+        for collection in COLLECTIONS {
+            for_kind(collection, Compare(old, new, &mut patch));
+        }
+        patch
+    }
+
+    /// One record as `register` holds it now (or its absence), to put a copy right again.
+    pub fn of_record(register: &Register, collection: &str, id: &str) -> RegisterPatch {
+        struct Current<'a>(&'a Register, &'a str);
+        impl ForKind for Current<'_> {
+            type Output = Option<AnyRecord>;
+            fn run<R: Record>(self) -> Self::Output {
+                R::collection(self.0).get(self.1).map(|r| *r.clone().any_record())
+            }
+        }
+        match for_kind(collection, Current(register, id)).flatten() {
+            Some(record) => RegisterPatch { put: vec![(id.to_string(), record)], ..RegisterPatch::default() },
+            None => {
+                RegisterPatch { removed: vec![(collection.to_string(), id.to_string())], ..RegisterPatch::default() }
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.header.is_none() && self.put.is_empty() && self.removed.is_empty()
+    }
+
+    /// Brings a copy of the register up to date with this patch.
+    pub fn apply_to(self, register: &mut Register) {
+        fn put<R: Record>(register: &mut Register, id: Id, record: R) {
+            R::collection_mut(register).insert(id, record);
+        }
+        struct Remove<'a>(&'a mut Register, &'a str);
+        impl ForKind for Remove<'_> {
+            type Output = ();
+            fn run<R: Record>(self) {
+                R::collection_mut(self.0).remove(self.1);
+            }
+        }
+        if let Some((schema_version, name, actors)) = self.header {
+            (register.schema_version, register.name, register.actors) = (schema_version, name, actors);
+        }
+        for (id, record) in self.put {
+            with_record!(record, r => put(register, id, r));
+        }
+        for (collection, id) in self.removed {
+            for_kind(&collection, Remove(register, &id));
         }
     }
 }

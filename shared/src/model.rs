@@ -6,7 +6,7 @@ use crate::diff::{Diff, Links, map_at};
 use crate::{Date, Pence};
 use automerge::{AutoCommit, ObjId};
 use autosurgeon::{Hydrate, Reconcile, ReconcileError, reconcile_prop};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The schema version written into every register. Bump it when a change needs a migration;
@@ -22,7 +22,7 @@ pub type Id = String;
 macro_rules! choice {
     ($(#[$m:meta])* $name:ident { $first:ident => $first_label:literal $(, $v:ident => $label:literal)* $(,)? }) => {
         $(#[$m])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Hydrate, Reconcile, Serialize)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Hydrate, Reconcile, Serialize, Deserialize)]
         pub enum $name { #[default] $first $(, $v)* }
         impl $name {
             pub const ALL: &'static [$name] = &[$name::$first $(, $name::$v)*];
@@ -65,7 +65,7 @@ macro_rules! fields_diff {
 macro_rules! stored {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Serialize)]
+        #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Serialize, Deserialize)]
         pub struct $name {
             $( $(#[$fm])* #[autosurgeon(missing = "Default::default")] pub $field: $ty ),*
         }
@@ -409,7 +409,7 @@ record!(
 
 /// The whole register, as hydrated from its document. Read-only: changes go through
 /// `RegisterDoc` so that only the fields that changed are written.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Serialize, Deserialize)]
 pub struct Register {
     #[autosurgeon(missing = "Default::default")]
     pub schema_version: u64,

@@ -219,13 +219,13 @@ fn edits_as_values_write_only_what_the_person_changed() {
     let heads = doc.heads();
     let wrong = Edit::Update { id: "r1".into(), old: shown.any_record(), new: Person::default().any_record() };
     assert!(matches!(doc.apply(wrong, 4), Err(DocError::Invalid(_))));
-    let unknown = Edit::Archive { collection: "nothing", id: "r1".into(), archived: true };
+    let unknown = Edit::Archive { collection: "nothing".into(), id: "r1".into(), archived: true };
     assert!(doc.apply(unknown, 4).is_err());
     let missing = Edit::Update { id: "r9".into(), old: risk().any_record(), new: Risk::titled("Other").any_record() };
     assert!(matches!(doc.apply(missing, 4), Err(DocError::NotFound { .. })));
     assert_eq!(doc.heads(), heads);
 
-    doc.apply(Edit::Archive { collection: "risks", id: "r1".into(), archived: true }, 5).unwrap();
+    doc.apply(Edit::Archive { collection: "risks".into(), id: "r1".into(), archived: true }, 5).unwrap();
     assert!(doc.get::<Risk>("r1").unwrap().unwrap().archived);
 
     doc.apply(
@@ -247,4 +247,25 @@ fn edits_as_values_write_only_what_the_person_changed() {
     let register = doc.register().unwrap();
     assert_eq!(register.actions["a1"].title, "Call the bureau");
     assert!(register.exercises["e1"].actions.0.contains("a1") && register.risks["r1"].actions.0.contains("a1"));
+}
+
+#[test]
+fn a_patch_between_two_copies_turns_one_into_the_other() {
+    let mut doc = RegisterDoc::new("Patches", 0).unwrap();
+    doc.create("r1", risk(), 1).unwrap();
+    doc.create("r2", risk(), 1).unwrap();
+    let before = doc.register().unwrap();
+    doc.update::<Risk>("r1", 2, |r| r.controls = "Changed".into()).unwrap();
+    doc.create("p1", Person { name: "Amara".into(), ..Default::default() }, 3).unwrap();
+    doc.identify("p1", 4).unwrap();
+    let mut after = doc.register().unwrap();
+    after.risks.remove("r2"); // as if gone
+    let patch = RegisterPatch::between(&before, &after);
+    assert_eq!(patch.put.len(), 2, "the changed risk and the new person only");
+    assert_eq!(patch.removed, vec![("risks".to_string(), "r2".to_string())]);
+    assert!(patch.header.is_some(), "the actors changed");
+    let mut copy = before.clone();
+    patch.apply_to(&mut copy);
+    assert_eq!(copy, after);
+    assert!(RegisterPatch::between(&after, &after).is_empty());
 }

@@ -246,7 +246,8 @@ test("edits made offline, through an offline reload, reach the other person", as
   await openRisk(a.page, "Written offline")
   await fill(a.page, "risk-controls", "Added after the offline reload")
   await a.page.waitForSelector("[data-testid='sync-status'][data-state='offline']")
-  assert.match(await byTestId(a.page, "sync-status").textContent(), /changes? not yet on the relay/)
+  await eventually("the status to count the unsent change", async () =>
+    /changes? not yet on the relay/.test(await byTestId(a.page, "sync-status").textContent()))
   await a.context.setOffline(false)
   await connected(a.page)
   await eventually("the relay to confirm every change", async () =>
@@ -264,10 +265,13 @@ test("a full storage is shown, the edit kept in the tab, and saved once there is
   const a = await open(invite("Full storage", "editor"), "quota")
   await connected(a.page)
   // The browser refuses every write as a full disk would (Chromium's quota override does
-  // not reach IndexedDB writes this small, so the refusal is injected).
-  await a.page.evaluate(() => {
+  // not reach IndexedDB writes this small, so the refusal is injected into the register
+  // worker, where the register is stored).
+  const worker = a.page.workers().find((w) => /register-worker/.test(w.url()))
+  assert.ok(worker, "the register worker runs")
+  await worker.evaluate(() => {
     const full = () => { throw new DOMException("The quota has been exceeded.", "QuotaExceededError") }
-    window.__writes = { add: IDBObjectStore.prototype.add, put: IDBObjectStore.prototype.put }
+    self.__writes = { add: IDBObjectStore.prototype.add, put: IDBObjectStore.prototype.put }
     IDBObjectStore.prototype.add = full
     IDBObjectStore.prototype.put = full
   })
@@ -276,7 +280,7 @@ test("a full storage is shown, the edit kept in the tab, and saved once there is
   await a.page.waitForSelector("[data-testid='save-status']:has-text('Not saved')")
   assert.match(await byTestId(a.page, "error").textContent(), /storage for the register is full/)
   // Room again: the app tries the write again by itself.
-  await a.page.evaluate(() => Object.assign(IDBObjectStore.prototype, window.__writes))
+  await worker.evaluate(() => Object.assign(IDBObjectStore.prototype, self.__writes))
   await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')", { timeout: 15000 })
   assert.equal(await byTestId(a.page, "error").count(), 0, "the failure is no longer shown")
   // Offline, so the reload can only show what is in this browser's storage.
@@ -288,13 +292,17 @@ test("a full storage is shown, the edit kept in the tab, and saved once there is
   await a.context.close()
 })
 
-test("with no storage at all the app still works from the relay and never says saved", async () => {
+test("when the register's storage cannot be opened the app works from the relay and never says saved", async () => {
   const context = await browser.newContext()
-  // A browser that refuses IndexedDB (as some private modes do).
-  await context.addInitScript(() => {
-    IDBFactory.prototype.open = () => { throw new DOMException("IndexedDB is not available here.", "InvalidStateError") }
-  })
   const page = await context.newPage()
+  // The register's database already exists at a version this app cannot open (as if a
+  // newer version of the app had made it): opening it fails, as a blocked database would.
+  await page.goto(`${address}/healthz`)
+  await page.evaluate((name) => new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, 99)
+    request.onsuccess = () => { request.result.close(); resolve() }
+    request.onerror = () => reject(request.error)
+  }), `continuity-register:${register.replace(/^automerge:/, "")}`)
   await page.goto(invite("No storage", "editor"))
   await page.waitForSelector("[data-testid^='risk-R-']")
   await page.waitForSelector("[data-testid='save-status']:has-text('Not saved in this browser')")
