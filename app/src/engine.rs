@@ -592,7 +592,14 @@ impl Engine {
         let send = to_page.clone();
         Effect::new(move |_| send(ToPage::LastSync(self.last_sync.get())));
         let send = to_page.clone();
-        Effect::new(move |_| send(ToPage::Error(self.error.get())));
+        // Not the first, empty, value: the page may already show a problem of its own (a
+        // broken invite link, say) that only the person's next action should clear.
+        Effect::new(move |first: Option<()>| {
+            let error = self.error.get();
+            if first.is_some() || error.is_some() {
+                send(ToPage::Error(error));
+            }
+        });
         Effect::new(move |_| {
             if let Some(ms) = self.measured.get() {
                 to_page(ToPage::Measured(ms));

@@ -536,6 +536,16 @@ test("the app works from the keyboard alone", async () => {
   await k.context.close()
 })
 
+test("a broken invite link says what is wrong, and the app still opens", async () => {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(`${address}/#join?register=not-a-register&token=cr_1_x&role=editor`)
+  await page.waitForSelector("[data-testid^='risk-R-']")
+  await page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  assert.match(await byTestId(page, "error").textContent(), /The invite link's register is not valid/)
+  await context.close()
+})
+
 test("a viewer cannot change anything", async () => {
   const v = await open(invite("Auditor", "viewer"), "viewer")
   await connected(v.page)
