@@ -93,9 +93,10 @@ fn post(message: &ToWorker) {
     });
 }
 
-/// The register as the views see it, and what the worker says about saving and syncing.
+/// What the views show: the register and where this browser's copy stands. The engine
+/// keeps these in the worker and the page's `Store` mirrors them.
 #[derive(Clone, Copy)]
-pub struct Store {
+pub struct Shown {
     /// Shared, so a view reading it copies a pointer, not a register of thousands of records.
     pub register: RwSignal<Arc<Register>>,
     /// Why the last action failed, in words for the person who tried it.
@@ -106,14 +107,11 @@ pub struct Store {
     pub unsent: RwSignal<usize>,
     pub last_sync: RwSignal<Option<i64>>,
     pub viewer: RwSignal<bool>,
-    /// Counts the worker's reads of the document: what is asked of the document itself
-    /// (concurrent values, history) is asked again when this moves.
-    pub revision: RwSignal<u64>,
 }
 
-impl Store {
-    pub fn new(settings: &Settings) -> Store {
-        Store {
+impl Shown {
+    pub fn new(settings: &Settings) -> Shown {
+        Shown {
             register: RwSignal::new(Arc::new(Register::default())),
             error: RwSignal::new(None),
             saved: RwSignal::new(Saved::Loading),
@@ -121,8 +119,29 @@ impl Store {
             unsent: RwSignal::new(0),
             last_sync: RwSignal::new(None),
             viewer: RwSignal::new(settings.viewer),
-            revision: RwSignal::new(0),
         }
+    }
+}
+
+/// The register as the views see it, and what the worker says about saving and syncing.
+#[derive(Clone, Copy)]
+pub struct Store {
+    shown: Shown,
+    /// Counts the worker's reads of the document: what is asked of the document itself
+    /// (concurrent values, history) is asked again when this moves.
+    pub revision: RwSignal<u64>,
+}
+
+impl std::ops::Deref for Store {
+    type Target = Shown;
+    fn deref(&self) -> &Shown {
+        &self.shown
+    }
+}
+
+impl Store {
+    pub fn new(settings: &Settings) -> Store {
+        Store { shown: Shown::new(settings), revision: RwSignal::new(0) }
     }
 
     /// Starts the register worker, which loads the register from IndexedDB before any

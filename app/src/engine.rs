@@ -4,7 +4,7 @@
 //! the hydrated register in a signal that the worker forwards to the page.
 
 use crate::bridge::{Answer, Question, ToPage, ToWorker, decode, encode};
-use crate::doc::{Saved, Settings, now, today};
+use crate::doc::{Saved, Settings, Shown, now, today};
 use crate::local::Local;
 use crate::sync::{Link, SyncStatus};
 use automerge::ChangeHash;
@@ -83,18 +83,16 @@ fn measure_saved(since: &str) -> Option<f64> {
 #[derive(Clone, Copy)]
 pub struct Engine {
     inner: StoredValue<Inner, LocalStorage>,
-    /// Shared, so a view reading it copies a pointer, not a register of thousands of records.
-    pub register: RwSignal<Arc<Register>>,
-    /// Why the last action failed, in words for the person who tried it.
-    pub error: RwSignal<Option<String>>,
-    pub saved: RwSignal<Saved>,
-    pub sync: RwSignal<SyncStatus>,
-    /// Changes this browser has that the relay has not confirmed.
-    pub unsent: RwSignal<usize>,
-    pub last_sync: RwSignal<Option<i64>>,
-    pub viewer: RwSignal<bool>,
+    shown: Shown,
     /// The time from the last saved edit to its IndexedDB commit, in milliseconds.
     pub measured: RwSignal<Option<f64>>,
+}
+
+impl std::ops::Deref for Engine {
+    type Target = Shown;
+    fn deref(&self) -> &Shown {
+        &self.shown
+    }
 }
 
 impl Engine {
@@ -116,13 +114,7 @@ impl Engine {
                 storage_failure: None,
                 retrying: false,
             }),
-            register: RwSignal::new(Arc::new(Register::default())),
-            error: RwSignal::new(None),
-            saved: RwSignal::new(Saved::Loading),
-            sync: RwSignal::new(if settings.relay.is_some() { SyncStatus::Connecting } else { SyncStatus::Local }),
-            unsent: RwSignal::new(0),
-            last_sync: RwSignal::new(None),
-            viewer: RwSignal::new(settings.viewer),
+            shown: Shown::new(settings),
             measured: RwSignal::new(None),
         }
     }
