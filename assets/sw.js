@@ -4,13 +4,9 @@
 const CACHE = 'continuity-app';
 // Only the page and Trunk's files; never the sync socket, health or metrics.
 const NOT_CACHED = ['/sync', '/healthz', '/metrics'];
-// The workers: the register worker, which the page starts at once, and the export worker,
-// started when someone exports. Trunk names a worker's files after its binary, not its
-// content, so these are checked with the network first.
-const UNHASHED = [
-  '/register-worker_loader.js', '/register-worker.js', '/register-worker_bg.wasm',
-  '/export-worker_loader.js', '/export-worker.js', '/export-worker_bg.wasm',
-];
+// The register worker, which the page starts at once. Trunk names a worker's files after
+// its binary, not its content, so these are checked with the network first.
+const UNHASHED = ['/register-worker_loader.js', '/register-worker.js', '/register-worker_bg.wasm'];
 
 // Fetches the current page and every file it names, and keeps exactly those.
 async function refresh() {

@@ -3,6 +3,7 @@
 //! sides are built from this one file, so they cannot disagree about the format.
 
 use crate::doc::Saved;
+use crate::exports::{File, Kind};
 use crate::sync::SyncStatus;
 use serde::{Deserialize, Serialize};
 use shared::{Conflict, Date, Edit, HistoryEntry, Register, RegisterPatch};
@@ -30,6 +31,8 @@ pub enum Question {
     Document,
     /// Merge a backup in.
     Restore(Vec<u8>),
+    /// A download, made from the register on this day at this time (seconds).
+    Export { kind: Kind, today: Date, generated: i64 },
 }
 
 /// From the worker to the page.
@@ -58,6 +61,7 @@ pub enum Answer {
     AsOf(Result<Box<Register>, String>),
     Document(Vec<u8>),
     Restored(Result<usize, String>),
+    Export(Result<File, String>),
 }
 
 /// The message as bytes for `postMessage`.

@@ -3,6 +3,7 @@
 //! the register: `Store::apply` with an `Edit`. The browser clock is read here.
 
 use crate::bridge::{Answer, Question, ToPage, ToWorker, decode, encode};
+use crate::exports::{File, Kind};
 use crate::sync::SyncStatus;
 use leptos::prelude::*;
 use shared::protocol::DocumentId;
@@ -283,6 +284,14 @@ impl Store {
         }
     }
 
+    /// A download, made by the worker from the register it holds.
+    pub async fn export(&self, kind: Kind) -> Result<File, String> {
+        match self.ask(Question::Export { kind, today: today(), generated: now() }).await {
+            Some(Answer::Export(file)) => file,
+            _ => Err("the register's worker did not answer".into()),
+        }
+    }
+
     /// Takes in a register document downloaded earlier; returns how many changes were new.
     pub async fn restore_backup(&self, bytes: Vec<u8>) -> Result<usize, String> {
         if self.viewer.get_untracked() {
@@ -306,9 +315,4 @@ fn measured(ms: f64) {
     if let Ok(measure) = js_sys::Reflect::get(&performance, &"measure".into()) {
         let _ = js_sys::Function::from(measure).call2(&performance, &"edit-to-indexeddb".into(), &options);
     }
-}
-
-/// The register's id from its text form, for the worker.
-pub fn register_id(text: &str) -> Option<DocumentId> {
-    text.parse().ok()
 }

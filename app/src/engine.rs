@@ -554,6 +554,9 @@ impl Engine {
             ),
             Question::Document => Answer::Document(self.save()),
             Question::Restore(bytes) => Answer::Restored(self.restore_backup(&bytes)),
+            Question::Export { kind, today, generated } => {
+                Answer::Export(self.register.with_untracked(|r| crate::exports::make(r, &kind, today, generated)))
+            }
         }
     }
 
@@ -623,7 +626,7 @@ pub fn run_in_worker() {
             };
             match message {
                 ToWorker::Open { register, relay, viewer } => {
-                    let Some(register) = crate::doc::register_id(&register) else {
+                    let Ok(register) = register.parse() else {
                         return send(ToPage::Error(Some(format!("{register} is not a register id"))));
                     };
                     let settings = Settings { register, relay, viewer };

@@ -15,7 +15,7 @@ pub mod sections;
 pub mod settings;
 pub mod sync;
 
-use doc::{Saved, Store, now, today};
+use doc::{Saved, Store, today};
 use exports::Kind;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -304,23 +304,17 @@ fn Calendar() -> impl IntoView {
     }
 }
 
-/// Makes a download in the export worker and offers it; a failure is shown like any other.
+/// Makes a download in the register worker and offers it; a failure is shown like any other.
 fn prepare(store: Store, busy: RwSignal<bool>, kind: Kind) {
     busy.set(true);
     spawn_local(async move {
-        let result = match store.save().await {
-            Ok(document) => {
-                let request = exports::Request { kind, today: today(), generated: now(), document };
-                exports::export(request).await.and_then(|file| download::offer(&file.name, &file.mime, &file.bytes))
-            }
-            Err(e) => Err(e),
-        };
+        let result = store.export(kind).await.and_then(|file| download::offer(&file.name, &file.mime, &file.bytes));
         busy.set(false);
         store.error.set(result.err());
     });
 }
 
-/// Says a download is being made (the first one also fetches the export worker).
+/// Says a download is being made.
 #[component]
 fn Preparing(busy: RwSignal<bool>) -> impl IntoView {
     view! {

@@ -1,8 +1,8 @@
 //! Browser tests (headless Chromium via wasm-bindgen-test): the engine (what runs in the
 //! register worker) starts from the sample, an edit reaches IndexedDB before it is called
 //! saved and survives a reload, two tabs' writes to one database never destroy each other,
-//! messages between page and worker survive the trip, and the export worker makes every file
-//! in wasm, where there is no system clock. The interface itself is tested end to end.
+//! messages between page and worker survive the trip, and every export is made in wasm,
+//! where there is no system clock. The interface itself is tested end to end.
 #![cfg(target_arch = "wasm32")]
 
 use continuity_app::doc::Saved;
@@ -140,20 +140,22 @@ async fn two_tabs_never_destroy_each_others_writes() {
 
 #[wasm_bindgen_test]
 fn exports_and_calendar_work_in_wasm() {
-    use continuity_app::exports::{Kind, Request, make, message_id};
+    use continuity_app::bridge::{Question, ToWorker, decode, encode};
+    use continuity_app::exports::{Kind, make};
     let today = continuity_app::doc::today();
-    let mut doc = shared::sample::sample(today, 1_795_000_000).unwrap();
-    let register = doc.register().unwrap();
+    let register = shared::sample::sample(today, 1_795_000_000).unwrap().register().unwrap();
     assert!(shared::findings(&register, today).iter().all(|f| f.severity != Severity::Error));
-    let document = doc.save();
-    // Each request goes through the message the page posts to the worker and back.
+    // Each request goes through the message the page sends to the register worker.
     let made = |kind: Kind| {
-        let request = Request { kind: kind.clone(), today, generated: 1_795_000_000, document: document.clone() };
-        let message = request.to_js(7);
-        assert_eq!(message_id(&message), Some(7));
-        let request = Request::from_js(&message).unwrap();
-        assert_eq!((request.kind.clone(), request.today, request.generated), (kind, today, 1_795_000_000));
-        make(request).unwrap()
+        let asked =
+            ToWorker::Ask { id: 7, question: Question::Export { kind: kind.clone(), today, generated: 1_795_000_000 } };
+        match decode::<ToWorker>(&encode(&asked).into()).unwrap() {
+            ToWorker::Ask { id: 7, question: Question::Export { kind: k, today: t, generated } } => {
+                assert_eq!((&k, t, generated), (&kind, today, 1_795_000_000));
+                make(&register, &k, t, generated).unwrap()
+            }
+            other => panic!("{other:?}"),
+        }
     };
     let workbook = made(Kind::Workbook);
     assert_eq!(workbook.name, "continuity-register.xlsx");
@@ -172,11 +174,9 @@ fn exports_and_calendar_work_in_wasm() {
     assert_eq!(text.matches("DTSTAMP:").count(), obligations.len());
     assert_eq!(text.matches("DTSTAMP:20261118T110640Z").count(), obligations.len());
 
-    // A request that is not one says what is wrong with it.
-    let bad = Request { kind: Kind::Section("Nothing".into()), today, generated: 0, document: b"junk".to_vec() };
-    assert!(make(bad).unwrap_err().starts_with("could not read the register"));
-    let missing = Request::from_js(&js_sys::Object::new().into()).err().unwrap();
-    assert_eq!(missing, "the export request has no kind");
+    // A section that does not exist says so.
+    let missing = make(&register, &Kind::Section("Nothing".into()), today, 0).unwrap_err();
+    assert!(missing.contains("Nothing"), "{missing}");
 }
 
 #[wasm_bindgen_test]

@@ -405,7 +405,7 @@ async function download(page, id) {
   return { name: file.suggestedFilename(), bytes, text: bytes.toString("utf8") }
 }
 
-test("every download is made by the export worker, with the latest edit, also offline", async () => {
+test("every download is made by the register worker, with the latest edit, also offline", async () => {
   const a = await open(invite("Exporter", "editor"), "exporter")
   await connected(a.page)
   const p = a.page
@@ -426,7 +426,7 @@ test("every download is made by the export worker, with the latest edit, also of
   assert.equal(calendar.name, "review-calendar.ics")
   assert.match(calendar.text, /^BEGIN:VCALENDAR/)
   assert.equal(await p.locator("[data-testid='error']").count(), 0)
-  // After the first visit the worker is cached too: exports work with no network at all.
+  // After the first visit the worker is cached: exports work with no network at all.
   await a.context.setOffline(true)
   await p.reload()
   await p.waitForSelector("[data-testid^='risk-R-']")
