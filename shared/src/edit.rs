@@ -138,17 +138,30 @@ impl RegisterDoc {
     }
 }
 
-/// What changed between two copies of the register: records put (new or changed), records
-/// gone, and the register's own fields. The register worker sends these to the page, so
-/// after an edit only the records that changed cross over.
+/// What changed in a register: records put (new or changed), records gone, the register's
+/// own fields, and the concurrent values of the records it names. The replica sends these to
+/// the interface, so after an edit only the records that changed cross over.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegisterPatch {
+    /// The patch holds the whole register: whatever the copy held before goes.
+    pub whole: bool,
     pub header: Option<(u64, String, std::collections::BTreeMap<String, Id>)>,
     pub put: Vec<(Id, AnyRecord)>,
     pub removed: Vec<(String, Id)>,
+    /// (collection, id, its concurrent values) for records whose concurrent values were read
+    /// again: an empty list means the record has none now.
+    pub conflicts: Vec<(String, Id, Vec<crate::doc::Conflict>)>,
 }
 
 impl RegisterPatch {
+    /// The whole register, for a copy that starts from nothing.
+    pub fn whole(register: &Register) -> RegisterPatch {
+        let mut patch = RegisterPatch::between(&Register::default(), register);
+        patch.whole = true;
+        patch.header = Some((register.schema_version, register.name.clone(), register.actors.clone()));
+        patch
+    }
+
     /// What turns `old` into `new`.
     pub fn between(old: &Register, new: &Register) -> RegisterPatch {
         struct Compare<'a>(&'a Register, &'a Register, &'a mut RegisterPatch);
@@ -194,7 +207,7 @@ impl RegisterPatch {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.header.is_none() && self.put.is_empty() && self.removed.is_empty()
+        !self.whole && self.header.is_none() && self.put.is_empty() && self.removed.is_empty()
     }
 
     /// Brings a copy of the register up to date with this patch.
@@ -208,6 +221,9 @@ impl RegisterPatch {
             fn run<R: Record>(self) {
                 R::collection_mut(self.0).remove(self.1);
             }
+        }
+        if self.whole {
+            *register = Register::default();
         }
         if let Some((schema_version, name, actors)) = self.header {
             (register.schema_version, register.name, register.actors) = (schema_version, name, actors);

@@ -13,6 +13,7 @@ pub mod model;
 pub mod money;
 pub mod protocol;
 pub mod refs;
+pub mod replica;
 pub mod sample;
 
 pub use date::Date;

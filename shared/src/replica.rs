@@ -1,0 +1,769 @@
+//! One device's copy of a register, without any IO (the `protocol::peer` pattern): the
+//! document, what local storage holds, what the relay has confirmed and the other tabs'
+//! chunks folded in. Events go in (an edit, a write that finished, another tab's chunk, a
+//! message from the relay, a timer) and effects come out (write these bytes, send this,
+//! show this patch); the browser's register worker and the native test client are thin
+//! shells that carry the effects out and feed the results back.
+
+use crate::doc::{Changed, Conflict, DocError, HistoryEntry, RegisterDoc};
+use crate::edit::{Edit, RegisterPatch};
+use crate::model::{ForKind, Record, Register, for_kind};
+use crate::protocol::{ClientConnection, DocumentId, Incoming, decode, encode};
+use crate::{Date, Invalid};
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+
+/// Chunks in storage before this replica folds the ones it wrote or read into one snapshot.
+pub const COMPACT_AFTER: usize = 64;
+/// How long after a failed write to storage the write is tried again.
+pub const RETRY_SAVE_MS: u32 = 3_000;
+/// Longest wait between two attempts to reach the relay, in seconds.
+pub const MAX_BACKOFF_S: u32 = 30;
+
+/// A chunk's key in local storage; keys only grow (IndexedDB's auto-increment).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ChunkKey(pub u64);
+
+/// One stored piece of the register: a whole-document snapshot or the changes of some edits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    pub key: ChunkKey,
+    pub bytes: Vec<u8>,
+}
+
+/// The time of an event, from the shell's clock: this crate never reads one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Seconds since the Unix epoch.
+    pub seconds: i64,
+    /// The calendar day in the UK.
+    pub today: Date,
+}
+
+/// Why local storage did not do what was asked, in words a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum StorageError {
+    /// The browser's storage quota is used up; `what` is what could not be done.
+    #[error(
+        "Could not {what}: this browser's storage for the register is full. Your edits are kept in this tab and saved as soon as there is room; free some space or close the tab only once it says saved."
+    )]
+    Full { what: String },
+    #[error("Could not {what} in this browser's storage: {detail}")]
+    Failed { what: String, detail: String },
+    /// Storage could not be opened at all: edits live only in memory.
+    #[error("{0}. Edits are kept only while this tab stays open.")]
+    Unavailable(Box<StorageError>),
+}
+
+/// Where the copy on this device stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Saved {
+    /// Reading the register from storage.
+    Loading,
+    /// Every edit is in storage, the last at this time.
+    Saved(Option<i64>),
+    /// A write is under way.
+    Saving,
+    /// The last write failed; the edits are still in memory and the write is tried again.
+    Failed(StorageError),
+}
+
+/// What the interface says about the relay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncStatus {
+    /// No relay configured: the register lives on this device only.
+    Local,
+    Connecting,
+    Connected,
+    /// The relay cannot be reached; the next attempt is this many seconds after the last.
+    Offline {
+        retry_in: u32,
+    },
+    /// The relay turned this device away; retrying would not help.
+    Refused(String),
+    /// The relay has no such register for this member.
+    Unavailable,
+}
+
+impl SyncStatus {
+    pub fn describe(&self) -> String {
+        match self {
+            SyncStatus::Local => "Working locally: no relay set up".into(),
+            SyncStatus::Connecting => "Connecting to the relay…".into(),
+            SyncStatus::Connected => "Connected".into(),
+            SyncStatus::Offline { retry_in } => format!("Offline: retrying in {retry_in} s"),
+            SyncStatus::Refused(reason) => format!("The relay refused this browser: {reason}"),
+            SyncStatus::Unavailable => "The relay does not have this register, or this invite does not open it".into(),
+        }
+    }
+}
+
+/// The problem on show: why the last thing failed, for the person who tried it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Problem {
+    #[error("{0}")]
+    Storage(StorageError),
+    /// A stored chunk that cannot be read; the rest of the register was loaded.
+    #[error("Part of the register stored in this browser is unreadable: {0}")]
+    Unreadable(String),
+    #[error("Another tab wrote something this one cannot read: {0}")]
+    OtherTab(String),
+    #[error("The relay sent something unreadable: {0}")]
+    Relay(String),
+    /// An edit that was not written; says what was wrong.
+    #[error("{0}")]
+    Refused(String),
+    #[error("You can read this register but not change it.")]
+    ReadOnly,
+    #[error("The register cannot be shown: {0}")]
+    Unshowable(String),
+    #[error("The sample register could not be built: {0}")]
+    Sample(String),
+}
+
+/// Everything the interface shows about this copy besides the register itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub saved: Saved,
+    pub sync: SyncStatus,
+    /// Changes this device has that the relay has not confirmed.
+    pub unsent: usize,
+    /// When the relay last sent something.
+    pub last_sync: Option<i64>,
+    pub problem: Option<Problem>,
+}
+
+/// Timers a shell sets for the replica (`Effect::After`) and reports when they fire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    RetrySave,
+    Reconnect,
+}
+
+/// Something that happened, for the replica to take in.
+#[derive(Debug)]
+pub enum Event {
+    /// Local storage was opened: every chunk, oldest first; or why it could not be.
+    Opened(Result<Vec<Chunk>, StorageError>),
+    /// A person's edit.
+    Edit(Edit),
+    /// The write `Effect::Write { write, .. }` finished.
+    Written {
+        write: u64,
+        result: Result<ChunkKey, StorageError>,
+    },
+    /// Another tab says it stored this chunk.
+    Announced(ChunkKey),
+    /// The chunk asked for with `Effect::Read`: none when its tab already folded it away.
+    Read {
+        key: ChunkKey,
+        result: Result<Option<Vec<u8>>, StorageError>,
+    },
+    /// The connection to the relay is open.
+    RelayOpened,
+    /// One message from the relay, as it came.
+    RelayMessage(Vec<u8>),
+    /// The connection to the relay closed (or never opened).
+    RelayClosed,
+    /// The relay cannot be used at all (its address is not one); retrying would not help.
+    RelayBroken(String),
+    /// The network is back: the moment to try the relay, not whenever the backoff ends.
+    Online,
+    Fired(Timer),
+}
+
+/// Something the shell is to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Store `bytes` as a new chunk and, in the same transaction, delete `replaces`; then
+    /// report `Event::Written` with the new chunk's key.
+    Write {
+        write: u64,
+        bytes: Vec<u8>,
+        replaces: Vec<ChunkKey>,
+    },
+    /// Tell the other tabs this chunk is stored.
+    Announce(ChunkKey),
+    /// Read this chunk and report `Event::Read`.
+    Read(ChunkKey),
+    /// Open a connection to the relay; report `RelayOpened`, then each message, then `RelayClosed`.
+    Connect,
+    /// Send these bytes to the relay.
+    Send(Vec<u8>),
+    /// Bring the interface's copy of the register up to date.
+    Patch(RegisterPatch),
+    Status(Status),
+    /// Every edit up to this one (counted from 1 as `Event::Edit`s are written) is in storage.
+    Stored {
+        through_edit: u64,
+    },
+    /// Report `Event::Fired(timer)` after this many milliseconds.
+    After {
+        timer: Timer,
+        ms: u32,
+    },
+}
+
+/// How a replica starts.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub register: DocumentId,
+    /// Whether there is a relay to sync with (the shell knows its address).
+    pub relay: bool,
+    pub viewer: bool,
+    /// This device's peer id on the sync protocol.
+    pub peer: String,
+    /// Whether a device with no stored copy and no relay starts from the sample register.
+    pub sample: bool,
+}
+
+/// A write handed to the shell and not yet reported.
+struct InFlight {
+    write: u64,
+    heads: Vec<ChangeHash>,
+    compacting: bool,
+    through_edit: u64,
+}
+
+struct Relay {
+    connection: ClientConnection,
+    /// A connection is open or being opened.
+    socket: bool,
+    /// Seconds to wait before the next attempt.
+    backoff: u32,
+}
+
+pub struct Replica {
+    config: Config,
+    doc: RegisterDoc,
+    register: Register,
+    /// Storage has been read (or failed to open); edits before that wait in `queued`.
+    opened: bool,
+    queued: Vec<(Edit, Now)>,
+    /// Storage that opened; without it edits live only in memory.
+    storage: bool,
+    /// Why storage failed last, shown until a write goes through.
+    storage_failure: Option<StorageError>,
+    /// Keys of the stored chunks already in `doc`: compaction deletes only these.
+    folded: Vec<ChunkKey>,
+    /// Everything up to these heads is in storage.
+    stored: Vec<ChangeHash>,
+    writing: Option<InFlight>,
+    /// Something changed while a write was in flight: write again when it ends.
+    again: bool,
+    next_write: u64,
+    retrying: bool,
+    /// Edits written to the document so far.
+    edits: u64,
+    relay: Option<Relay>,
+    status: Status,
+    shown: Option<Status>,
+    out: Vec<Effect>,
+}
+
+impl Replica {
+    /// A replica that has read nothing yet; the shell opens storage and reports `Opened`.
+    pub fn new(config: Config) -> Replica {
+        let relay = config.relay.then(|| Relay {
+            connection: ClientConnection::new(config.peer.clone()),
+            socket: false,
+            backoff: 1,
+        });
+        let sync = if config.relay { SyncStatus::Connecting } else { SyncStatus::Local };
+        Replica {
+            config,
+            doc: RegisterDoc::empty(),
+            register: Register::default(),
+            opened: false,
+            queued: Vec::new(),
+            storage: false,
+            storage_failure: None,
+            folded: Vec::new(),
+            stored: Vec::new(),
+            writing: None,
+            again: false,
+            next_write: 0,
+            retrying: false,
+            edits: 0,
+            relay,
+            status: Status { saved: Saved::Loading, sync, unsent: 0, last_sync: None, problem: None },
+            shown: None,
+            out: Vec::new(),
+        }
+    }
+
+    /// A replica over a document the caller already holds (a test device, the load
+    /// generator), with no local storage.
+    pub fn with_doc(config: Config, doc: RegisterDoc, now: Now) -> Replica {
+        let mut replica = Replica::new(config);
+        replica.doc = doc;
+        replica.take(now, Event::Opened(Ok(Vec::new())));
+        replica
+    }
+
+    /// Takes in one event and returns what the shell is to do, in order.
+    pub fn handle(&mut self, now: Now, event: Event) -> Vec<Effect> {
+        self.take(now, event);
+        self.effects()
+    }
+
+    /// The effects queued by the calls since the last `handle` or `effects`.
+    pub fn effects(&mut self) -> Vec<Effect> {
+        if self.shown.as_ref() != Some(&self.status) {
+            self.shown = Some(self.status.clone());
+            self.out.push(Effect::Status(self.status.clone()));
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    fn take(&mut self, now: Now, event: Event) {
+        match event {
+            Event::Opened(chunks) => self.opened(now, chunks),
+            Event::Edit(edit) if !self.opened => self.queued.push((edit, now)),
+            Event::Edit(edit) => self.edit(now, edit),
+            Event::Written { write, result } => self.written(now, write, result),
+            Event::Announced(key) => {
+                if self.storage && !self.folded.contains(&key) {
+                    self.out.push(Effect::Read(key));
+                }
+            }
+            Event::Read { key, result } => match result {
+                Ok(Some(bytes)) => self.take_in_chunk(key, &bytes),
+                // Already folded into a snapshot by the tab that wrote it: it arrives by sync.
+                Ok(None) => {}
+                Err(e) => self.status.problem = Some(Problem::Storage(e)),
+            },
+            Event::RelayOpened => self.relay_opened(),
+            Event::RelayMessage(bytes) => self.relay_message(now, &bytes),
+            Event::RelayClosed => self.relay_closed(),
+            Event::RelayBroken(reason) => {
+                if let Some(relay) = &mut self.relay {
+                    relay.socket = false;
+                }
+                self.status.sync = SyncStatus::Refused(reason);
+            }
+            Event::Online => {
+                if let Some(relay) = &mut self.relay
+                    && !relay.socket
+                {
+                    relay.backoff = 1;
+                    self.connect();
+                }
+            }
+            Event::Fired(Timer::RetrySave) => {
+                self.retrying = false;
+                self.persist();
+            }
+            Event::Fired(Timer::Reconnect) => {
+                if self.relay.as_ref().is_some_and(|r| !r.socket) {
+                    self.connect();
+                }
+            }
+        }
+    }
+
+    /// The register as this replica reads it now.
+    pub fn register(&self) -> &Register {
+        &self.register
+    }
+
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.heads()
+    }
+
+    /// The heads the relay last said it holds.
+    pub fn relay_heads(&self) -> Option<Vec<ChangeHash>> {
+        self.relay.as_ref()?.connection.their_heads(&self.config.register)
+    }
+
+    /// Whether the handshake with the relay is done on the current connection.
+    pub fn joined(&self) -> bool {
+        self.relay.as_ref().is_some_and(|r| r.connection.connected())
+    }
+
+    /// Keys of the stored chunks this replica has folded in.
+    pub fn folded(&self) -> &[ChunkKey] {
+        &self.folded
+    }
+
+    /// Makes a change with the document's own methods (tests, the load generator and the
+    /// restore of a backup), then stores, shows and sends it as any edit.
+    pub fn change<T>(
+        &mut self,
+        now: Now,
+        change: impl FnOnce(&mut RegisterDoc, i64) -> Result<T, DocError>,
+    ) -> Result<T, DocError> {
+        if self.config.viewer {
+            self.status.problem = Some(Problem::ReadOnly);
+            return Err(Invalid(Problem::ReadOnly.to_string()).into());
+        }
+        let before = self.doc.heads();
+        let made = change(&mut self.doc, now.seconds)?;
+        if self.doc.heads() != before {
+            self.edits += 1;
+            self.status.unsent += 1;
+            self.persist();
+            let changed = self.doc.changed_since(&before);
+            self.show(changed, true);
+            self.push();
+        }
+        Ok(made)
+    }
+
+    /// Takes in a register document downloaded earlier: whatever it holds that this copy
+    /// lacks is merged in and stored; nothing here is lost. Returns how many changes were new.
+    pub fn restore_backup(&mut self, now: Now, bytes: &[u8]) -> Result<usize, Problem> {
+        self.change(now, |doc, _| doc.restore_backup(bytes)).map_err(|e| match e {
+            _ if self.config.viewer => Problem::ReadOnly,
+            e => Problem::Refused(e.to_string()),
+        })
+    }
+
+    /// The whole document with its history, as a backup another replica can load.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// One record's changes and its concurrent edits, whatever its kind.
+    pub fn history(&mut self, collection: &str, id: &str) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError> {
+        struct Of<'a>(&'a mut RegisterDoc, &'a str);
+        impl ForKind for Of<'_> {
+            type Output = Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError>;
+            fn run<R: Record>(self) -> Self::Output {
+                Ok((self.0.history::<R>(self.1)?, self.0.conflicts::<R>(self.1)?))
+            }
+        }
+        for_kind(collection, Of(&mut self.doc, id))
+            .unwrap_or_else(|| Err(Invalid(format!("there are no records called {collection}")).into()))
+    }
+
+    /// Fields of one record set at the same time on two devices.
+    pub fn conflicts(&self, collection: &str, id: &str) -> Result<Vec<Conflict>, DocError> {
+        conflicts_of(&self.doc, collection, id)
+    }
+
+    /// The register as it stood at the end of `date`.
+    pub fn as_of(&mut self, date: Date) -> Result<Register, DocError> {
+        self.doc.as_of(date)
+    }
+
+    fn opened(&mut self, now: Now, chunks: Result<Vec<Chunk>, StorageError>) {
+        if self.opened {
+            return;
+        }
+        self.opened = true;
+        match chunks {
+            Ok(chunks) => {
+                self.storage = true;
+                for chunk in chunks {
+                    // An unreadable chunk is left where it is (never folded, so never
+                    // deleted) and the rest still loads; the person is told.
+                    match self.doc.automerge().load_incremental(&chunk.bytes) {
+                        Ok(_) => self.folded.push(chunk.key),
+                        Err(e) => self.status.problem = Some(Problem::Unreadable(e.to_string())),
+                    }
+                }
+                self.stored = self.doc.heads();
+            }
+            Err(e) => {
+                let why = StorageError::Unavailable(Box::new(e));
+                self.storage_failure = Some(why.clone());
+                self.status.problem = Some(Problem::Storage(why));
+            }
+        }
+        if self.config.sample && self.folded.is_empty() && self.relay.is_none() && self.doc.heads().is_empty() {
+            match crate::sample::sample(now.today, now.seconds) {
+                Ok(sample) => self.doc = sample,
+                Err(e) => self.status.problem = Some(Problem::Sample(e.to_string())),
+            }
+        }
+        self.show(Changed::Everything, false);
+        self.status.saved = match &self.storage_failure {
+            Some(why) => Saved::Failed(why.clone()),
+            None => Saved::Saved(None),
+        };
+        self.persist();
+        if self.relay.is_some() {
+            self.connect();
+        }
+        for (edit, at) in std::mem::take(&mut self.queued) {
+            self.edit(at, edit);
+        }
+    }
+
+    fn edit(&mut self, now: Now, edit: Edit) {
+        let record = edit.record().map(|(collection, id)| (collection, id.to_string()));
+        if self.config.viewer {
+            self.status.problem = Some(Problem::ReadOnly);
+            self.put_back(record);
+            return;
+        }
+        let before = self.doc.heads();
+        match self.doc.apply(edit, now.seconds) {
+            Ok(()) => {
+                self.edits += 1;
+                self.status.problem = None;
+                self.status.unsent += 1;
+                // The write to storage goes out before the interface is brought up to date.
+                self.persist();
+                let changed = match record {
+                    Some((collection, id)) => {
+                        Changed::Records { header: false, records: [(collection, id)].into_iter().collect() }
+                    }
+                    None => self.doc.changed_since(&before),
+                };
+                self.show(changed, true);
+                self.push();
+            }
+            Err(e) => {
+                self.status.problem = Some(Problem::Refused(e.to_string()));
+                // The interface already shows the edit: put the record back as it is stored.
+                self.put_back(record);
+            }
+        }
+    }
+
+    fn put_back(&mut self, record: Option<(&'static str, String)>) {
+        if let Some((collection, id)) = record {
+            let mut patch = RegisterPatch::of_record(&self.register, collection, &id);
+            patch.conflicts =
+                vec![(collection.to_string(), id.clone(), self.conflicts(collection, &id).unwrap_or_default())];
+            self.out.push(Effect::Patch(patch));
+        }
+    }
+
+    /// Reads again what changed, for this replica's copy and for the interface: a patch of
+    /// just those records with their concurrent values. A patch goes out even when no record
+    /// changed, since a merge can change a record's history without changing its value.
+    fn show(&mut self, changed: Changed, conflicts: bool) {
+        let patch = match changed {
+            Changed::Everything => match self.doc.register() {
+                Ok(register) => {
+                    self.register = register;
+                    RegisterPatch::whole(&self.register)
+                }
+                Err(e) => {
+                    self.status.problem = Some(Problem::Unshowable(e.to_string()));
+                    return;
+                }
+            },
+            Changed::Records { header, records } => {
+                let changed = Changed::Records { header, records: records.clone() };
+                if let Err(e) = self.doc.refresh(&mut self.register, &changed) {
+                    self.status.problem = Some(Problem::Unshowable(e.to_string()));
+                    return self.show(Changed::Everything, conflicts);
+                }
+                let mut patch = RegisterPatch::default();
+                if header {
+                    let r = &self.register;
+                    patch.header = Some((r.schema_version, r.name.clone(), r.actors.clone()));
+                }
+                for (collection, id) in records {
+                    let one = RegisterPatch::of_record(&self.register, collection, &id);
+                    patch.put.extend(one.put);
+                    patch.removed.extend(one.removed);
+                    if conflicts {
+                        let found = conflicts_of(&self.doc, collection, &id).unwrap_or_default();
+                        patch.conflicts.push((collection.to_string(), id, found));
+                    }
+                }
+                patch
+            }
+        };
+        self.out.push(Effect::Patch(patch));
+    }
+
+    /// Writes whatever storage does not have yet. One write at a time; what changes during a
+    /// write goes in the next, so nothing is lost and nothing is written twice.
+    fn persist(&mut self) {
+        if self.writing.is_some() {
+            self.again = true;
+            return;
+        }
+        let heads = self.doc.heads();
+        if !self.storage {
+            // No storage at all: say so after every edit, never "saved".
+            if let Some(why) = self.storage_failure.clone()
+                && heads != self.stored
+            {
+                self.status.saved = Saved::Failed(why.clone());
+                self.status.problem = Some(Problem::Storage(why));
+            }
+            return;
+        }
+        if heads == self.stored {
+            return;
+        }
+        self.again = false;
+        let compacting = self.folded.len() >= COMPACT_AFTER;
+        let bytes = if compacting { self.doc.save() } else { self.doc.save_after(&self.stored) };
+        self.next_write += 1;
+        let write = self.next_write;
+        self.writing = Some(InFlight { write, heads, compacting, through_edit: self.edits });
+        self.status.saved = Saved::Saving;
+        let replaces = if compacting { self.folded.clone() } else { Vec::new() };
+        self.out.push(Effect::Write { write, bytes, replaces });
+    }
+
+    fn written(&mut self, now: Now, write: u64, result: Result<ChunkKey, StorageError>) {
+        let Some(done) = self.writing.take_if(|w| w.write == write) else { return };
+        match result {
+            Ok(key) => {
+                if done.compacting {
+                    self.folded.clear();
+                }
+                self.folded.push(key);
+                self.stored = done.heads;
+                self.out.push(Effect::Announce(key));
+                self.out.push(Effect::Stored { through_edit: done.through_edit });
+                self.status.saved = Saved::Saved(Some(now.seconds));
+                // A storage failure on show is over now that a write went through.
+                if let Some(failure) = self.storage_failure.take()
+                    && self.status.problem == Some(Problem::Storage(failure))
+                {
+                    self.status.problem = None;
+                }
+            }
+            Err(e) => {
+                self.status.saved = Saved::Failed(e.clone());
+                self.status.problem = Some(Problem::Storage(e.clone()));
+                self.storage_failure = Some(e);
+                // The edits are safe in memory only: keep trying, so they reach storage as
+                // soon as it has room again even if nobody edits anything else. One retry at
+                // a time, however many writes fail meanwhile.
+                if !self.retrying {
+                    self.retrying = true;
+                    self.out.push(Effect::After { timer: Timer::RetrySave, ms: RETRY_SAVE_MS });
+                }
+                return;
+            }
+        }
+        if self.again {
+            self.persist();
+        }
+    }
+
+    /// Another tab's chunk: take it in, so both tabs show the same register.
+    fn take_in_chunk(&mut self, key: ChunkKey, bytes: &[u8]) {
+        if self.folded.contains(&key) {
+            return;
+        }
+        let before = self.doc.heads();
+        let nothing_pending = before == self.stored && self.writing.is_none();
+        if let Err(e) = self.doc.automerge().load_incremental(bytes) {
+            self.status.problem = Some(Problem::OtherTab(e.to_string()));
+            return;
+        }
+        self.folded.push(key);
+        if nothing_pending {
+            // What the chunk brought is stored already: by the tab that wrote it.
+            self.stored = self.doc.heads();
+        }
+        if self.doc.heads() != before {
+            let changed = self.doc.changed_since(&before);
+            self.show(changed, true);
+            // A change of ours merged into the other tab's is written again by the next write.
+            self.persist();
+            self.push();
+        }
+    }
+
+    fn connect(&mut self) {
+        let Some(relay) = &mut self.relay else { return };
+        if matches!(self.status.sync, SyncStatus::Refused(_)) {
+            return;
+        }
+        relay.socket = true;
+        self.status.sync = SyncStatus::Connecting;
+        self.out.push(Effect::Connect);
+    }
+
+    fn relay_opened(&mut self) {
+        let Some(relay) = &mut self.relay else { return };
+        // Automerge's sync state must not outlive the connection it was made on.
+        relay.connection = ClientConnection::new(self.config.peer.clone());
+        let join = relay.connection.join(None);
+        self.out.push(Effect::Send(encode(&join)));
+    }
+
+    fn relay_message(&mut self, now: Now, bytes: &[u8]) {
+        let Some(relay) = &mut self.relay else { return };
+        let incoming = decode(bytes).and_then(|message| relay.connection.accept(message));
+        match incoming {
+            Ok(Incoming::Connected { .. }) => {
+                relay.backoff = 1;
+                self.status.sync = SyncStatus::Connected;
+                self.push();
+            }
+            Ok(Incoming::Sync { document, data }) if document == self.config.register => {
+                let before = self.doc.heads();
+                let reply = relay.connection.apply(document, self.doc.automerge(), &data);
+                match reply {
+                    Ok(reply) => {
+                        if let Some(reply) = reply {
+                            self.out.push(Effect::Send(encode(&reply)));
+                        }
+                        if self.doc.heads() != before {
+                            let changed = self.doc.changed_since(&before);
+                            self.show(changed, true);
+                            self.persist();
+                        }
+                        self.status.last_sync = Some(now.seconds);
+                        self.count_unsent();
+                    }
+                    Err(e) => self.status.problem = Some(Problem::Relay(e.to_string())),
+                }
+            }
+            Ok(Incoming::Sync { .. } | Incoming::Ignored) => {}
+            Ok(Incoming::Unavailable(_)) => self.status.sync = SyncStatus::Unavailable,
+            Ok(Incoming::Refused(reason)) => self.status.sync = SyncStatus::Refused(reason),
+            Err(e) => self.status.problem = Some(Problem::Relay(e.to_string())),
+        }
+    }
+
+    fn relay_closed(&mut self) {
+        let Some(relay) = &mut self.relay else { return };
+        relay.socket = false;
+        relay.connection = ClientConnection::new(self.config.peer.clone());
+        if matches!(self.status.sync, SyncStatus::Refused(_)) {
+            return;
+        }
+        let wait = relay.backoff;
+        relay.backoff = (wait * 2).min(MAX_BACKOFF_S);
+        self.status.sync = SyncStatus::Offline { retry_in: wait };
+        self.out.push(Effect::After { timer: Timer::Reconnect, ms: wait * 1000 });
+    }
+
+    /// Offers local changes to the relay, if joined.
+    fn push(&mut self) {
+        let Some(relay) = &mut self.relay else { return };
+        if let Some(message) = relay.connection.sync(self.config.register, self.doc.automerge()) {
+            self.out.push(Effect::Send(encode(&message)));
+        }
+        self.count_unsent();
+    }
+
+    /// Counts the changes the relay has not confirmed. Until the relay has said which heads
+    /// it holds (offline, or just connected) the count is the last known one plus the edits
+    /// made since, which `edit` adds.
+    fn count_unsent(&mut self) {
+        if let Some(theirs) = self.relay_heads() {
+            self.status.unsent = self.doc.changes_after(&theirs);
+        }
+    }
+}
+
+fn conflicts_of(doc: &RegisterDoc, collection: &str, id: &str) -> Result<Vec<Conflict>, DocError> {
+    struct Of<'a>(&'a RegisterDoc, &'a str);
+    impl ForKind for Of<'_> {
+        type Output = Result<Vec<Conflict>, DocError>;
+        fn run<R: Record>(self) -> Self::Output {
+            self.0.conflicts::<R>(self.1)
+        }
+    }
+    for_kind(collection, Of(doc, id)).unwrap_or_else(|| Ok(Vec::new()))
+}

@@ -1,0 +1,639 @@
+//! The replica natively, with storage, other tabs, the relay and timers simulated in memory:
+//! write coalescing, retries, compaction, tabs' chunks, the relay's confirmations, conflicts
+//! in patches, and a property test over random interleavings of all of it on three replicas.
+#![cfg(not(target_arch = "wasm32"))]
+
+use automerge::AutoCommit;
+use proptest::prelude::*;
+use shared::protocol::{DocumentId, Message, SyncStates, answer_join, decode, encode};
+use shared::replica::*;
+use shared::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+const T0: i64 = 1_795_000_000;
+const ID: DocumentId = DocumentId([7; 16]);
+
+fn now(step: i64) -> Now {
+    Now { seconds: T0 + step, today: Date::ymd(2026, 11, 18).unwrap() }
+}
+
+/// One browser's IndexedDB: chunks by key, shared by its tabs.
+#[derive(Default, Clone, Debug)]
+struct Storage {
+    chunks: BTreeMap<u64, Vec<u8>>,
+    next: u64,
+}
+
+impl Storage {
+    fn load(&self) -> Vec<Chunk> {
+        self.chunks.iter().map(|(k, b)| Chunk { key: ChunkKey(*k), bytes: b.clone() }).collect()
+    }
+
+    /// The register a fresh tab would read from this storage.
+    fn register(&self) -> Register {
+        let mut doc = RegisterDoc::empty();
+        for bytes in self.chunks.values() {
+            doc.automerge().load_incremental(bytes).unwrap();
+        }
+        doc.register().unwrap()
+    }
+}
+
+/// A relay in miniature: one document, a sync state per device, every change offered to
+/// every other joined device.
+struct MiniRelay {
+    doc: AutoCommit,
+    states: HashMap<usize, SyncStates>,
+    inbox: VecDeque<(usize, Vec<u8>)>,
+}
+
+/// A tab or device: the replica and everything its shell has been asked to do and not done.
+struct Shell {
+    replica: Replica,
+    browser: usize,
+    inbox: VecDeque<Event>,
+    writes: VecDeque<(u64, Vec<u8>, Vec<ChunkKey>)>,
+    reads: VecDeque<ChunkKey>,
+    timers: Vec<Timer>,
+    /// Bytes the relay sent this shell on the open connection.
+    from_relay: VecDeque<Vec<u8>>,
+    online: bool,
+    /// A connection asked for and not yet opened.
+    dialling: bool,
+    status: Option<Status>,
+    patches: Vec<RegisterPatch>,
+    /// The page's copy of the register, kept only from patches.
+    page: Register,
+    /// Ids of the records this shell created, in order; per edit, the record it created.
+    created: Vec<String>,
+    edits: Vec<Option<String>>,
+    stored_through: u64,
+}
+
+struct World {
+    storages: Vec<Storage>,
+    shells: Vec<Shell>,
+    relay: MiniRelay,
+    step: i64,
+}
+
+fn config(relay: bool, sample: bool) -> Config {
+    Config { register: ID, relay, viewer: false, peer: format!("peer-{}", rand_id()), sample }
+}
+
+/// Unique peer ids within one test process.
+fn rand_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn origin() -> RegisterDoc {
+    let mut doc = RegisterDoc::new("Replica test", T0).unwrap();
+    doc.create("shared", Risk::titled("Shared risk"), T0).unwrap();
+    doc
+}
+
+impl World {
+    /// `browsers[i]` is the browser of shell i; storage of browser 0 starts with the origin.
+    fn new(browsers: &[usize], relay: bool) -> World {
+        let mut origin = origin();
+        let count = browsers.iter().max().map_or(0, |m| m + 1);
+        let mut storages = vec![Storage::default(); count];
+        storages[0].chunks.insert(0, origin.save());
+        storages[0].next = 1;
+        let shells = browsers
+            .iter()
+            .map(|&browser| Shell {
+                replica: Replica::new(config(relay, false)),
+                browser,
+                inbox: VecDeque::new(),
+                writes: VecDeque::new(),
+                reads: VecDeque::new(),
+                timers: Vec::new(),
+                from_relay: VecDeque::new(),
+                online: true,
+                dialling: false,
+                status: None,
+                patches: Vec::new(),
+                page: Register::default(),
+                created: Vec::new(),
+                edits: Vec::new(),
+                stored_through: 0,
+            })
+            .collect();
+        let relay = MiniRelay { doc: origin.automerge().clone(), states: HashMap::new(), inbox: VecDeque::new() };
+        let mut world = World { storages, shells, relay, step: 0 };
+        for i in 0..world.shells.len() {
+            let chunks = world.storages[world.shells[i].browser].load();
+            world.event(i, Event::Opened(Ok(chunks)));
+        }
+        world
+    }
+
+    /// Feeds one event to shell `i` and carries out what it asks.
+    fn event(&mut self, i: usize, event: Event) {
+        self.step += 1;
+        let effects = self.shells[i].replica.handle(now(self.step), event);
+        self.effects(i, effects);
+    }
+
+    fn effects(&mut self, i: usize, effects: Vec<Effect>) {
+        for effect in effects {
+            let shell = &mut self.shells[i];
+            match effect {
+                Effect::Write { write, bytes, replaces } => shell.writes.push_back((write, bytes, replaces)),
+                Effect::Announce(key) => {
+                    let browser = shell.browser;
+                    for (j, other) in self.shells.iter_mut().enumerate() {
+                        if j != i && other.browser == browser {
+                            other.inbox.push_back(Event::Announced(key));
+                        }
+                    }
+                }
+                Effect::Read(key) => shell.reads.push_back(key),
+                Effect::Connect => shell.dialling = true,
+                Effect::Send(bytes) => {
+                    if shell.online {
+                        self.relay.inbox.push_back((i, bytes));
+                    }
+                }
+                Effect::Patch(patch) => {
+                    shell.patches.push(patch.clone());
+                    patch.apply_to(&mut shell.page);
+                }
+                Effect::Status(status) => shell.status = Some(status),
+                Effect::Stored { through_edit } => {
+                    assert!(through_edit >= shell.stored_through, "stored edits only grow");
+                    shell.stored_through = through_edit;
+                }
+                Effect::After { timer, .. } => shell.timers.push(timer),
+            }
+        }
+    }
+
+    /// Shell `i` edits: creates a record of its own.
+    fn create(&mut self, i: usize) -> String {
+        let id = format!("p-{i}-{}", self.shells[i].created.len());
+        let person = Person { name: format!("Person {id}"), ..Default::default() };
+        self.shells[i].created.push(id.clone());
+        self.shells[i].edits.push(Some(id.clone()));
+        self.event(i, Event::Edit(Edit::Create { id: id.clone(), record: person.any_record() }));
+        id
+    }
+
+    /// Shell `i` sets the shared risk's controls, as its page shows the risk.
+    fn set_controls(&mut self, i: usize, value: &str) {
+        let old = self.shells[i].page.risks["shared"].clone();
+        let new = Risk { controls: value.into(), ..old.clone() };
+        self.shells[i].edits.push(None);
+        self.event(i, Event::Edit(Edit::Update { id: "shared".into(), old: old.any_record(), new: new.any_record() }));
+    }
+
+    /// Finishes shell `i`'s oldest write, or fails it as a full disk would.
+    fn finish_write(&mut self, i: usize, fail: bool) -> bool {
+        let Some((write, bytes, replaces)) = self.shells[i].writes.pop_front() else { return false };
+        let result = if fail {
+            Err(StorageError::Full { what: "save the edit".into() })
+        } else {
+            let storage = &mut self.storages[self.shells[i].browser];
+            let key = storage.next;
+            storage.next += 1;
+            storage.chunks.insert(key, bytes);
+            for old in replaces {
+                storage.chunks.remove(&old.0);
+            }
+            Ok(ChunkKey(key))
+        };
+        self.event(i, Event::Written { write, result });
+        true
+    }
+
+    fn finish_read(&mut self, i: usize) -> bool {
+        let Some(key) = self.shells[i].reads.pop_front() else { return false };
+        let bytes = self.storages[self.shells[i].browser].chunks.get(&key.0).cloned();
+        self.event(i, Event::Read { key, result: Ok(bytes) });
+        true
+    }
+
+    fn next_inbox(&mut self, i: usize) -> bool {
+        let Some(event) = self.shells[i].inbox.pop_front() else { return false };
+        self.event(i, event);
+        true
+    }
+
+    fn fire_timer(&mut self, i: usize) -> bool {
+        if self.shells[i].timers.is_empty() {
+            return false;
+        }
+        let timer = self.shells[i].timers.remove(0);
+        self.event(i, Event::Fired(timer));
+        true
+    }
+
+    fn dial(&mut self, i: usize) -> bool {
+        if !self.shells[i].dialling {
+            return false;
+        }
+        self.shells[i].dialling = false;
+        if self.shells[i].online {
+            self.relay.states.remove(&i);
+            self.event(i, Event::RelayOpened);
+        } else {
+            self.event(i, Event::RelayClosed);
+        }
+        true
+    }
+
+    /// The connection drops: messages on the wire are lost.
+    fn drop_connection(&mut self, i: usize) {
+        self.shells[i].online = false;
+        self.shells[i].from_relay.clear();
+        self.relay.inbox.retain(|(from, _)| *from != i);
+        self.relay.states.remove(&i);
+        self.event(i, Event::RelayClosed);
+    }
+
+    fn from_relay(&mut self, i: usize) -> bool {
+        let Some(bytes) = self.shells[i].from_relay.pop_front() else { return false };
+        self.event(i, Event::RelayMessage(bytes));
+        true
+    }
+
+    /// The relay handles the oldest message it has.
+    fn relay_step(&mut self) -> bool {
+        let Some((from, bytes)) = self.relay.inbox.pop_front() else { return false };
+        let relay = &mut self.relay;
+        match decode(&bytes).unwrap() {
+            join @ Message::Join { .. } => {
+                let (_, reply) = answer_join(join, "relay", None).unwrap();
+                relay.states.insert(from, SyncStates::default());
+                self.shells[from].from_relay.push_back(encode(&reply));
+            }
+            Message::Sync { data, .. } | Message::Request { data, .. } => {
+                let Some(state) = relay.states.get_mut(&from) else { return true };
+                state.receive(ID, &mut relay.doc, &data).unwrap();
+                for (peer, state) in relay.states.iter_mut() {
+                    if let Some(data) = state.generate(ID, &mut relay.doc) {
+                        let message = Message::Sync {
+                            document_id: ID.to_string(),
+                            sender_id: "relay".into(),
+                            target_id: format!("{peer}"),
+                            data,
+                        };
+                        self.shells[*peer].from_relay.push_back(encode(&message));
+                    }
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Runs everything to quiet with nothing failing.
+    fn settle(&mut self) {
+        for i in 0..self.shells.len() {
+            if !self.shells[i].online {
+                self.shells[i].online = true;
+                self.event(i, Event::Online);
+            }
+        }
+        for _ in 0..10_000 {
+            let mut busy = self.relay_step();
+            for i in 0..self.shells.len() {
+                busy |= self.dial(i);
+                busy |= self.finish_write(i, false);
+                busy |= self.finish_read(i);
+                busy |= self.next_inbox(i);
+                busy |= self.from_relay(i);
+                busy |= self.fire_timer(i);
+            }
+            if !busy {
+                return;
+            }
+        }
+        panic!("did not settle");
+    }
+
+    fn status(&self, i: usize) -> &Status {
+        self.shells[i].status.as_ref().expect("a status was shown")
+    }
+}
+
+#[test]
+fn opening_shows_the_stored_register_and_edits_wait_for_it() {
+    let mut replica = Replica::new(config(false, false));
+    let edit =
+        Edit::Create { id: "early".into(), record: Person { name: "Early".into(), ..Default::default() }.any_record() };
+    let effects = replica.handle(now(0), Event::Edit(edit));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Write { .. })), "nothing is written before storage is read");
+    let mut stored = origin();
+    let effects = replica.handle(now(1), Event::Opened(Ok(vec![Chunk { key: ChunkKey(1), bytes: stored.save() }])));
+    let Some(Effect::Patch(first)) = effects.iter().find(|e| matches!(e, Effect::Patch(_))) else { panic!() };
+    assert!(first.whole && first.put.iter().any(|(id, _)| id == "shared"));
+    assert!(replica.register().people.contains_key("early"), "the early edit was applied after loading");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Write { .. })));
+    assert_eq!(replica.status().saved, Saved::Saving);
+}
+
+#[test]
+fn a_register_with_no_copy_and_no_relay_starts_from_the_sample_only_when_asked() {
+    let mut sample = Replica::new(config(false, true));
+    sample.handle(now(0), Event::Opened(Ok(Vec::new())));
+    assert!(sample.register().risks.len() >= 8);
+    let mut empty = Replica::new(config(false, false));
+    empty.handle(now(0), Event::Opened(Ok(Vec::new())));
+    assert!(empty.register().risks.is_empty());
+}
+
+#[test]
+fn edits_during_a_write_go_together_in_the_next_and_nothing_is_written_twice() {
+    let mut w = World::new(&[0], false);
+    w.settle();
+    w.create(0);
+    assert_eq!(w.shells[0].writes.len(), 1);
+    w.create(0);
+    w.create(0);
+    assert_eq!(w.shells[0].writes.len(), 1, "one write at a time");
+    assert!(w.finish_write(0, false));
+    assert_eq!(w.shells[0].writes.len(), 1, "the two edits made meanwhile go in one write");
+    assert_eq!(w.shells[0].stored_through, 1);
+    assert!(w.finish_write(0, false));
+    assert!(w.shells[0].writes.is_empty());
+    assert_eq!(w.shells[0].stored_through, 3);
+    assert!(matches!(w.status(0).saved, Saved::Saved(Some(_))));
+    // Every change is stored exactly once: the chunks hold no change twice.
+    let mut hashes = Vec::new();
+    for bytes in w.storages[0].chunks.values() {
+        let mut doc = AutoCommit::new();
+        doc.load_incremental(bytes).unwrap();
+        hashes.extend(doc.get_changes(&[]).iter().map(|c| c.hash()));
+    }
+    let unique: BTreeSet<_> = hashes.iter().collect();
+    assert_eq!(unique.len(), hashes.len());
+    assert_eq!(w.storages[0].register().people.len(), 3);
+}
+
+#[test]
+fn a_failed_write_is_shown_retried_by_one_timer_and_cleared_when_it_goes_through() {
+    let mut w = World::new(&[0], false);
+    w.settle();
+    w.create(0);
+    w.finish_write(0, true);
+    let status = w.status(0).clone();
+    assert!(matches!(status.saved, Saved::Failed(StorageError::Full { .. })));
+    assert!(status.problem.unwrap().to_string().contains("storage for the register is full"));
+    w.create(0);
+    w.finish_write(0, true);
+    assert_eq!(w.shells[0].timers, vec![Timer::RetrySave], "one retry timer however many writes fail");
+    assert!(w.shells[0].writes.is_empty(), "nothing is written until the timer fires");
+    w.fire_timer(0);
+    w.finish_write(0, false);
+    assert!(matches!(w.status(0).saved, Saved::Saved(Some(_))));
+    assert_eq!(w.status(0).problem, None, "the failure is no longer shown");
+    assert_eq!(w.storages[0].register().people.len(), 2);
+    assert_eq!(w.shells[0].stored_through, 2);
+}
+
+#[test]
+fn with_no_storage_the_status_never_says_saved() {
+    let mut replica = Replica::new(config(false, false));
+    let failure = StorageError::Failed { what: "open the register".into(), detail: "blocked".into() };
+    replica.handle(now(0), Event::Opened(Err(failure)));
+    let edit = Edit::Create { id: "x".into(), record: Person { name: "X".into(), ..Default::default() }.any_record() };
+    let effects = replica.handle(now(1), Event::Edit(edit));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Write { .. })));
+    assert!(matches!(replica.status().saved, Saved::Failed(StorageError::Unavailable(_))));
+    assert!(replica.status().problem.as_ref().unwrap().to_string().contains("kept only while this tab stays open"));
+}
+
+#[test]
+fn compaction_deletes_only_the_chunks_this_tab_has_folded_in() {
+    let mut w = World::new(&[0, 0], false);
+    w.settle();
+    // The origin's chunk and these: the next write folds them all.
+    for _ in 0..COMPACT_AFTER - 1 {
+        w.create(0);
+        w.finish_write(0, false);
+    }
+    // The other tab writes a chunk tab 0 has not heard of yet.
+    w.create(1);
+    w.finish_write(1, false);
+    let unseen = *w.storages[0].chunks.keys().last().unwrap();
+    w.shells[0].inbox.clear();
+    w.create(0);
+    let (_, _, replaces) = w.shells[0].writes.front().cloned().unwrap();
+    assert!(!replaces.is_empty(), "the write compacts");
+    assert!(!replaces.contains(&ChunkKey(unseen)), "a chunk this tab never read is kept");
+    w.finish_write(0, false);
+    assert!(w.storages[0].chunks.contains_key(&unseen));
+    let stored = w.storages[0].register();
+    assert_eq!(stored.people.len(), COMPACT_AFTER + 1);
+}
+
+#[test]
+fn another_tabs_chunk_is_read_and_shown_record_by_record() {
+    let mut w = World::new(&[0, 0], false);
+    w.settle();
+    let id = w.create(0);
+    w.finish_write(0, false);
+    assert_eq!(w.shells[1].inbox.len(), 1, "the other tab is told");
+    let patches = w.shells[1].patches.len();
+    w.next_inbox(1);
+    w.finish_read(1);
+    let patch = &w.shells[1].patches[patches];
+    assert!(!patch.whole);
+    assert_eq!(patch.put.len(), 1, "only the new record crosses to the page");
+    assert!(w.shells[1].page.people.contains_key(&id));
+    // Tab 1 has nothing to write: what it read is stored already.
+    assert!(w.shells[1].writes.is_empty());
+    assert_eq!(w.shells[1].replica.folded().len(), 2);
+}
+
+#[test]
+fn an_unreadable_chunk_is_reported_the_rest_loads_and_new_edits_are_stored() {
+    let mut stored = origin();
+    let mut replica = Replica::new(config(false, false));
+    let chunks =
+        vec![Chunk { key: ChunkKey(1), bytes: b"junkjunk".to_vec() }, Chunk { key: ChunkKey(2), bytes: stored.save() }];
+    replica.handle(now(0), Event::Opened(Ok(chunks)));
+    assert!(replica.register().risks.contains_key("shared"));
+    assert!(matches!(replica.status().problem, Some(Problem::Unreadable(_))));
+    assert_eq!(replica.folded(), &[ChunkKey(2)], "the junk chunk is never folded, so never deleted");
+    let edit = Edit::Create { id: "x".into(), record: Person { name: "X".into(), ..Default::default() }.any_record() };
+    let effects = replica.handle(now(1), Event::Edit(edit));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Write { .. })));
+}
+
+#[test]
+fn the_relay_confirms_edits_and_the_unsent_count_follows() {
+    let mut w = World::new(&[0, 1], true);
+    w.settle();
+    assert_eq!(w.status(0).sync, SyncStatus::Connected);
+    assert_eq!(w.shells[1].page.risks.len(), 1, "the second device received the register");
+    w.drop_connection(0);
+    assert!(matches!(w.status(0).sync, SyncStatus::Offline { retry_in: 1 }));
+    w.create(0);
+    w.create(0);
+    assert_eq!(w.status(0).unsent, 2);
+    w.settle();
+    assert_eq!(w.status(0).sync, SyncStatus::Connected);
+    assert_eq!(w.status(0).unsent, 0);
+    assert!(w.status(0).last_sync.is_some());
+    assert_eq!(w.shells[1].page.people.len(), 2);
+    assert_eq!(w.shells[0].replica.relay_heads(), Some(w.shells[0].replica.heads()));
+}
+
+#[test]
+fn reconnecting_backs_off_and_coming_online_tries_at_once() {
+    let mut w = World::new(&[0], true);
+    w.settle();
+    w.drop_connection(0);
+    w.fire_timer(0);
+    w.dial(0); // still offline: fails
+    assert!(matches!(w.status(0).sync, SyncStatus::Offline { retry_in: 2 }));
+    w.fire_timer(0);
+    w.dial(0);
+    assert!(matches!(w.status(0).sync, SyncStatus::Offline { retry_in: 4 }));
+    w.shells[0].online = true;
+    w.event(0, Event::Online);
+    assert!(w.shells[0].dialling, "back online: dial now");
+    w.settle();
+    assert_eq!(w.status(0).sync, SyncStatus::Connected);
+}
+
+#[test]
+fn concurrent_values_travel_with_the_patch_of_the_record() {
+    let mut w = World::new(&[0, 1], true);
+    w.settle();
+    w.drop_connection(0);
+    w.drop_connection(1);
+    w.set_controls(0, "Failover runbook");
+    w.set_controls(1, "Second region");
+    let before = w.shells[0].patches.len();
+    w.settle();
+    let carried: Vec<_> = w.shells[0].patches[before..]
+        .iter()
+        .flat_map(|p| p.conflicts.iter())
+        .filter(|(c, id, found)| c == "risks" && id == "shared" && !found.is_empty())
+        .collect();
+    let (_, _, found) = carried.last().expect("the merge's patch carries the record's concurrent values");
+    assert_eq!(found[0].field, "controls");
+    assert_eq!(found[0].values.len(), 2);
+    assert_eq!(w.shells[0].page.risks["shared"].controls, w.shells[1].page.risks["shared"].controls);
+}
+
+#[test]
+fn a_refused_edit_writes_nothing_and_puts_the_record_back() {
+    let mut w = World::new(&[0], false);
+    w.settle();
+    let old = w.shells[0].page.risks["shared"].clone();
+    let blank = Risk { title: "  ".into(), ..old.clone() };
+    w.event(
+        0,
+        Event::Edit(Edit::Update { id: "shared".into(), old: old.clone().any_record(), new: blank.any_record() }),
+    );
+    assert!(w.shells[0].writes.is_empty());
+    assert!(matches!(&w.status(0).problem, Some(Problem::Refused(why)) if why.contains("needs a title")));
+    let last = w.shells[0].patches.last().unwrap();
+    assert!(last.put.iter().any(|(id, r)| id == "shared" && *r == *old.clone().any_record()));
+}
+
+#[test]
+fn a_viewer_cannot_change_the_register() {
+    let mut replica = Replica::new(Config { viewer: true, ..config(false, false) });
+    replica.handle(now(0), Event::Opened(Ok(vec![Chunk { key: ChunkKey(1), bytes: origin().save() }])));
+    let edit = Edit::Archive { collection: "risks".into(), id: "shared".into(), archived: true };
+    let effects = replica.handle(now(1), Event::Edit(edit));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Write { .. } | Effect::Send(_))));
+    assert_eq!(replica.status().problem, Some(Problem::ReadOnly));
+    assert!(!replica.register().risks["shared"].archived);
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Create(usize),
+    Controls(usize),
+    Write(usize, bool),
+    Read(usize),
+    Inbox(usize),
+    Timer(usize),
+    Dial(usize),
+    FromRelay(usize),
+    Relay,
+    Drop(usize),
+    Online(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let shell = 0..3usize;
+    prop_oneof![
+        3 => shell.clone().prop_map(Op::Create),
+        2 => shell.clone().prop_map(Op::Controls),
+        4 => (shell.clone(), prop::bool::weighted(0.25)).prop_map(|(s, f)| Op::Write(s, f)),
+        2 => shell.clone().prop_map(Op::Read),
+        2 => shell.clone().prop_map(Op::Inbox),
+        1 => shell.clone().prop_map(Op::Timer),
+        2 => shell.clone().prop_map(Op::Dial),
+        4 => shell.clone().prop_map(Op::FromRelay),
+        4 => Just(Op::Relay),
+        1 => shell.clone().prop_map(Op::Drop),
+        1 => shell.prop_map(Op::Online),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 120, ..ProptestConfig::default() })]
+
+    /// Two tabs of one browser and a second device, through random interleavings of edits,
+    /// writes (some failing), tab chunks, relay messages, dropped connections and timers:
+    /// once the faults stop they all show the same register, and every edit a replica
+    /// reported stored is in its browser's storage.
+    #[test]
+    fn three_replicas_converge_and_keep_every_stored_edit(ops in prop::collection::vec(op(), 1..120)) {
+        let mut w = World::new(&[0, 0, 1], true);
+        let mut n = 0;
+        for op in ops {
+            n += 1;
+            match op {
+                // A device that has not received the register yet has nothing to edit.
+                Op::Create(i) | Op::Controls(i) if !w.shells[i].page.risks.contains_key("shared") => {}
+                Op::Create(i) => { w.create(i); }
+                Op::Controls(i) => w.set_controls(i, &format!("controls {n}")),
+                Op::Write(i, fail) => { w.finish_write(i, fail); }
+                Op::Read(i) => { w.finish_read(i); }
+                Op::Inbox(i) => { w.next_inbox(i); }
+                Op::Timer(i) => { w.fire_timer(i); }
+                Op::Dial(i) => { w.dial(i); }
+                Op::FromRelay(i) => { w.from_relay(i); }
+                Op::Relay => { w.relay_step(); }
+                Op::Drop(i) => if w.shells[i].online { w.drop_connection(i) },
+                Op::Online(i) => if !w.shells[i].online {
+                    w.shells[i].online = true;
+                    w.event(i, Event::Online);
+                },
+            }
+            // Whatever a replica said is stored is in its browser's storage, now.
+            for shell in &w.shells {
+                let stored = w.storages[shell.browser].register();
+                for id in shell.edits.iter().take(shell.stored_through as usize).flatten() {
+                    prop_assert!(stored.people.contains_key(id), "{} was reported stored", id);
+                }
+            }
+        }
+        w.settle();
+        let heads: Vec<_> = w.shells.iter_mut().map(|s| s.replica.heads()).collect();
+        prop_assert_eq!(&heads[0], &heads[1]);
+        prop_assert_eq!(&heads[0], &heads[2]);
+        for shell in &w.shells {
+            prop_assert_eq!(&shell.page, shell.replica.register(), "the page's copy, from patches alone, is the register");
+            prop_assert_eq!(shell.status.as_ref().unwrap().unsent, 0);
+            for s in &w.shells {
+                for id in &s.created {
+                    prop_assert!(shell.page.people.contains_key(id));
+                }
+            }
+            prop_assert_eq!(&w.storages[shell.browser].register(), shell.replica.register());
+        }
+    }
+}
