@@ -1,11 +1,9 @@
-//! The messages between the page and the register worker, and their encoding (postcard: a
-//! compact binary form of the serde types both sides share, sent as a byte array). Both
-//! sides are built from this one file, so they cannot disagree about the format.
+//! What the page and the register worker say to each other, and its encoding (postcard: a
+//! compact binary form of serde types, sent as a byte array). Both sides are built from this
+//! one file and it imports neither, so they cannot disagree about the format.
 
-use crate::doc::Saved;
-use crate::exports::{File, Kind};
-use crate::sync::SyncStatus;
 use serde::{Deserialize, Serialize};
+use shared::replica::{Problem, Status};
 use shared::{Conflict, Date, Edit, HistoryEntry, Register, RegisterPatch};
 
 /// From the page to the worker.
@@ -27,7 +25,7 @@ pub enum Question {
     History { collection: String, id: String },
     /// The register as it stood at the end of a day.
     AsOf(Date),
-    /// The whole document with its history (a backup, or for the exports).
+    /// The whole document with its history (a backup).
     Document,
     /// Merge a backup in.
     Restore(Vec<u8>),
@@ -40,12 +38,12 @@ pub enum Question {
 pub enum ToPage {
     /// The worker is listening; messages sent before this were lost.
     Ready,
+    /// The register changed: only the records that did, with their concurrent values.
     Patch(RegisterPatch),
-    Saved(Saved),
-    Sync(SyncStatus),
-    Unsent(usize),
-    LastSync(Option<i64>),
-    Error(Option<String>),
+    /// Saving, syncing and the problem on show.
+    Status(Status),
+    /// The worker could not do what the page asked.
+    Failed(WorkerError),
     /// An edit reached IndexedDB this many milliseconds after it was made.
     Measured(f64),
     Answer {
@@ -54,14 +52,53 @@ pub enum ToPage {
     },
 }
 
+/// Why the worker could not take a message in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum WorkerError {
+    #[error("The register worker could not read a message from the page: {0}")]
+    Unreadable(String),
+    #[error("{0} is not a register id")]
+    NotARegister(String),
+    #[error("The register is not open yet.")]
+    NotOpen,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Answer {
-    Conflicts(Vec<Conflict>),
+    Conflicts(Result<Vec<Conflict>, String>),
     History(Result<(Vec<HistoryEntry>, Vec<Conflict>), String>),
     AsOf(Result<Box<Register>, String>),
     Document(Vec<u8>),
-    Restored(Result<usize, String>),
+    Restored(Result<usize, Problem>),
     Export(Result<File, String>),
+    /// The register is not open yet.
+    NotOpen,
+}
+
+/// A download to make.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    /// The workbook, a sheet per section.
+    Workbook,
+    /// The whole register as JSON.
+    Json,
+    /// One section's table as CSV, by its section name.
+    Section(String),
+    /// Every due and overdue obligation as an iCalendar file.
+    Calendar,
+}
+
+/// A file ready to offer as a download.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct File {
+    pub name: String,
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A section's name as a file name: "Supplier reviews" becomes "supplier-reviews".
+pub fn file_stem(section: &str) -> String {
+    section.to_lowercase().replace(' ', "-")
 }
 
 /// The message as bytes for `postMessage`.

@@ -2,8 +2,8 @@
 //! which fields were edited at the same time on two devices); and the whole register as it
 //! stood on a chosen date.
 
-use crate::doc::Store;
 use crate::fields;
+use crate::page::store::Store;
 use crate::records::headings;
 use leptos::prelude::*;
 use shared::Action;
@@ -34,7 +34,7 @@ fn every_record(register: &Register) -> Vec<(Option<(&'static str, String)>, Str
 }
 
 fn when(time: i64) -> String {
-    crate::doc::local_time(time, false)
+    crate::clock::local_time(time, false)
 }
 
 #[component]

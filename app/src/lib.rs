@@ -1,29 +1,30 @@
-//! The Continuity Register browser app: Leptos components over the shared register model.
-//! Views read the register from the document module's signal and ask it for every change.
+//! The Continuity Register browser app, laid out by where code runs: `page` (the store the
+//! views read and the settings), `worker` (the register worker's shell around
+//! `shared::replica`), `bridge` (what the two say to each other), `clock`, and the views:
+//! the shell, navigation, status, findings, calendar and export here, the sections in their
+//! own files.
 
 pub mod bridge;
-pub mod doc;
+pub mod clock;
 pub mod download;
-pub mod engine;
-pub mod exports;
 pub mod fields;
 pub mod history;
-pub mod local;
+pub mod page;
 pub mod records;
 pub mod risks;
 pub mod sections;
-pub mod settings;
-pub mod sync;
+pub mod worker;
 
-use doc::{Saved, Store, today};
-use exports::Kind;
+use bridge::Kind;
+use clock::today;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use page::store::Store;
 use records::{Focus, headings};
 use shared::calendar::obligations;
 use shared::export::tables;
+use shared::replica::{Saved, SyncStatus};
 use shared::{Severity, findings};
-use sync::SyncStatus;
 
 /// The sections of the app, in the order of the navigation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,13 +111,13 @@ fn open_record(collection: &'static str, id: String) {
 /// invite set one up, is contacted after that.
 #[component]
 pub fn App() -> impl IntoView {
-    let (settings, problem) = settings::load();
+    let (settings, problem) = page::settings::load();
     let store = Store::new(&settings);
     store.error.set(problem);
     provide_context(store);
     store.open(settings);
     spawn_local(async {
-        if local::ask_for_persistence().await == Some(false) {
+        if page::store::ask_for_persistence().await == Some(false) {
             leptos::logging::log!("the browser may evict this register under storage pressure");
         }
     });
@@ -147,7 +148,7 @@ pub fn App() -> impl IntoView {
                 .collect_view()}
         </nav>
         <main>
-            {move || store.error.get().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
+            {move || store.message().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
             {move || match section.get() {
                 Section::Risks => view! { <risks::Risks /> }.into_any(),
                 Section::Suppliers => view! { <sections::Suppliers /> }.into_any(),
@@ -176,7 +177,7 @@ pub fn register_service_worker() {
 #[component]
 fn Status() -> impl IntoView {
     let store = expect_context::<Store>();
-    let time = |at: i64| doc::local_time(at, true);
+    let time = |at: i64| clock::local_time(at, true);
     let saved = move || match store.saved.get() {
         Saved::Loading => "Opening the register…".to_string(),
         Saved::Saving => "Saving…".to_string(),
@@ -370,7 +371,7 @@ fn Export() -> impl IntoView {
                 let save = move |_| prepare(store, busy, Kind::Section(name.to_string()));
                 view! {
                     <li>
-                        <button data-testid=format!("export-csv-{}", exports::file_stem(name)) on:click=save disabled=busy>
+                        <button data-testid=format!("export-csv-{}", bridge::file_stem(name)) on:click=save disabled=busy>
                             {format!("{name} (CSV, {rows} rows)")}
                         </button>
                     </li>

@@ -2,7 +2,7 @@
 //! changed field by field), a table of a kind of record that opens the editor, and the
 //! "focus" that lets a finding or a calendar entry open the record it is about.
 
-use crate::doc::Store;
+use crate::page::store::Store;
 use leptos::prelude::*;
 use shared::refs::references;
 use shared::{Edit, Record, Register};
@@ -67,17 +67,10 @@ impl<R: Record> Editing<R> {
         self.store.register.with(|r| references::<R>(r).get(&id).cloned().unwrap_or_default())
     }
 
-    /// Fields edited at the same time on two devices, with every value: asked of the register
-    /// worker again whenever the record changes.
-    pub fn conflicts(&self) -> LocalResource<Vec<shared::Conflict>> {
-        let (store, id) = (self.store, self.id);
-        let this = *self;
-        LocalResource::new(move || {
-            this.get();
-            store.revision.track();
-            let id = id.get_value();
-            async move { store.conflicts(R::COLLECTION, &id).await }
-        })
+    /// Fields edited at the same time on two devices, with every value (tracked: the
+    /// worker's patch of the record carries them).
+    pub fn conflicts(&self) -> Vec<shared::Conflict> {
+        self.store.conflicts_of(R::COLLECTION, &self.id.get_value())
     }
 }
 
@@ -216,7 +209,6 @@ pub fn editor_frame<R: Record>(
     let toggle = move |_| {
         store.apply(Edit::Archive { collection: R::COLLECTION.into(), id: r.id(), archived: !archived() });
     };
-    let conflicts = r.conflicts();
     let heading = format!("{slug}-editor-heading");
     let labelled_by = heading.clone();
     // Keyboard users land in the editor when it opens (it sits below a table that may be
@@ -243,7 +235,7 @@ pub fn editor_frame<R: Record>(
     view! {
         <section class="editor" data-testid=format!("{slug}-editor") aria-labelledby=labelled_by on:keydown=escape>
             <h3 id=heading node_ref=title tabindex="-1">{move || format!("{} {}", r.reference(), r.get().title())}</h3>
-            {move || conflicts.get().map(|found| conflicts_notice(&format!("{slug}-conflicts"), found))}
+            {move || conflicts_notice(&format!("{slug}-conflicts"), r.conflicts())}
             <fieldset disabled=move || store.viewer.get()>
                 <legend>{R::LABEL}</legend>
                 {body}

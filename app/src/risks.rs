@@ -1,8 +1,9 @@
 //! The Risks view: the register as a sortable, filterable table, the 5x5 heat map of
 //! inherent against residual positions, and an editor for every field of a risk.
 
-use crate::doc::{Store, today};
+use crate::clock::today;
 use crate::fields;
+use crate::page::store::Store;
 use crate::records::{Editing, Pager, editor_frame, linkable, options, page_of, people};
 use leptos::prelude::*;
 use shared::derive::score;

@@ -2,8 +2,9 @@
 //! roles, deputies, runbooks and break-glass accounts; exercises and actions; insurance and
 //! switching costs; plans. Each is a `RecordTable` with an editor built from `fields`.
 
-use crate::doc::{Store, today};
+use crate::clock::today;
 use crate::fields;
+use crate::page::store::Store;
 use crate::records::{Editing, RecordTable, column, headings, linkable, name, options, people};
 use leptos::prelude::*;
 use shared::Action;

@@ -1,14 +1,19 @@
-//! Browser tests (headless Chromium via wasm-bindgen-test): the engine (what runs in the
-//! register worker) starts from the sample, an edit reaches IndexedDB before it is called
+//! Browser tests (headless Chromium via wasm-bindgen-test): the register worker's shell
+//! starts from the sample, an edit reaches IndexedDB before it is called
 //! saved and survives a reload, two tabs' writes to one database never destroy each other,
 //! messages between page and worker survive the trip, and every export is made in wasm,
 //! where there is no system clock. The interface itself is tested end to end.
 #![cfg(target_arch = "wasm32")]
 
-use continuity_app::doc::Saved;
-use continuity_app::engine::Engine;
+use continuity_app::bridge::{ToPage, ToWorker};
+use continuity_app::page::settings::Settings;
+use continuity_app::page::store::Store;
+use continuity_app::worker;
 use leptos::prelude::*;
+use shared::protocol::DocumentId;
+use shared::replica::Saved;
 use shared::{Edit, Record, Severity};
+use std::rc::Rc;
 use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -31,48 +36,59 @@ async fn until(what: &str, done: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// A register of its own for each test: a fresh id, no relay. The engine's tasks need the
-/// executor that the register worker starts.
-fn local_settings() -> continuity_app::doc::Settings {
-    let _ = any_spawner::Executor::init_wasm_bindgen();
+/// A register of its own for each test: a fresh id, no relay.
+fn fresh_register() -> DocumentId {
     let mut id = [0u8; 16];
     for byte in id.iter_mut() {
         *byte = (js_sys::Math::random() * 256.0) as u8;
     }
-    continuity_app::doc::Settings { register: shared::protocol::DocumentId(id), relay: None, viewer: false }
+    DocumentId(id)
 }
 
-async fn saved(engine: &Engine) {
-    until("the edit to be saved", || matches!(engine.saved.get_untracked(), Saved::Saved(Some(_)))).await;
+/// The worker's shell running in the test's page, talking straight to a page store: what
+/// the register worker and the page do, without the worker boundary in between.
+fn open(register: DocumentId) -> Store {
+    let settings = Settings { register, relay: None, viewer: false };
+    let store = Store::new(&settings);
+    worker::open(register, None, false, Rc::new(move |message: ToPage| store.take(message)));
+    store
 }
 
-/// The engine is what runs in the register worker; here it runs in the test's page.
+fn apply(store: Store, edit: Edit) {
+    worker::take(ToWorker::Apply(edit), Rc::new(move |message: ToPage| store.take(message)));
+}
+
+async fn saved(store: Store) {
+    until("the edit to be saved", || matches!(store.saved.get_untracked(), Saved::Saved(Some(_)))).await;
+}
+
 #[wasm_bindgen_test]
-async fn the_engine_starts_a_register_of_its_own_from_the_sample() {
-    let settings = local_settings();
-    let engine = Engine::new(&settings);
-    engine.open(settings).await;
-    let register = engine.register.get_untracked();
-    assert!(register.risks.len() >= 8, "{}", register.risks.len());
-    let today = continuity_app::doc::today();
+async fn the_worker_starts_a_register_of_its_own_from_the_sample() {
+    let store = open(fresh_register());
+    until("the register to open", || store.register.get_untracked().risks.len() >= 8).await;
+    let register = store.register.get_untracked();
+    let today = continuity_app::clock::today();
     assert!(
         shared::findings(&register, today).iter().all(|f| f.severity != Severity::Error),
         "the sample has no errors"
     );
     assert!(shared::calendar::obligations(&register, today).len() > 10);
+    // The sample is written to IndexedDB before it is called saved.
+    saved(store).await;
 }
 
 #[wasm_bindgen_test]
 async fn an_edit_is_stored_before_it_is_called_saved_and_survives_a_reload() {
-    let settings = local_settings();
-    let engine = Engine::new(&settings);
-    engine.open(settings.clone()).await;
+    let register = fresh_register();
+    let store = open(register);
+    saved(store).await;
     let risk = shared::Risk { category: "Supplier".into(), ..shared::Risk::titled("Payroll bureau outage") };
-    assert!(engine.apply(Edit::Create { id: "payroll".into(), record: risk.clone().any_record() }));
-    saved(&engine).await;
+    apply(store, Edit::Create { id: "payroll".into(), record: risk.clone().any_record() });
+    assert_eq!(store.saved.get_untracked(), Saved::Saving, "not saved until IndexedDB says so");
+    saved(store).await;
 
     // Saved means in IndexedDB: read the database directly, as a fresh page would.
-    let local = continuity_app::local::Local::open(&settings.register.to_string()).await.unwrap();
+    let local = continuity_app::worker::local::Local::open(&register.to_string()).await.unwrap();
     let mut doc = shared::RegisterDoc::empty();
     for chunk in local.load().await.unwrap() {
         doc.automerge().load_incremental(&chunk.bytes).unwrap();
@@ -80,16 +96,17 @@ async fn an_edit_is_stored_before_it_is_called_saved_and_survives_a_reload() {
     let stored = doc.register().unwrap();
     assert!(stored.risks.values().any(|r| r.title == "Payroll bureau outage" && r.category == "Supplier"));
 
-    // A reload: a new engine over the same storage has the edit.
-    let again = Engine::new(&settings);
-    again.open(settings).await;
+    // A reload: a new worker over the same storage has the edit.
+    let again = open(register);
+    until("the reloaded register", || again.register.get_untracked().risks.contains_key("payroll")).await;
     let shown = again.register.get_untracked().risks["payroll"].clone();
     assert_eq!(shown.category, "Supplier");
 
     // Bad input is refused with a message and nothing is written.
     let blank = shared::Risk { title: "   ".into(), ..shown.clone() };
-    assert!(!again.apply(Edit::Update { id: "payroll".into(), old: shown.any_record(), new: blank.any_record() }));
-    assert!(again.error.get_untracked().unwrap_or_default().contains("needs a title"));
+    apply(again, Edit::Update { id: "payroll".into(), old: shown.any_record(), new: blank.any_record() });
+    until("the refusal", || again.problem.get_untracked().is_some()).await;
+    assert!(again.problem.get_untracked().unwrap().to_string().contains("needs a title"));
     assert_eq!(again.register.get_untracked().risks["payroll"].title, "Payroll bureau outage");
 }
 
@@ -115,7 +132,7 @@ fn messages_between_the_page_and_the_worker_survive_the_trip() {
 /// snapshot. The other tab's chunk, which it had not seen, survives.
 #[wasm_bindgen_test]
 async fn two_tabs_never_destroy_each_others_writes() {
-    use continuity_app::local::Local;
+    use continuity_app::worker::local::Local;
     let name = format!("tabs-{}", js_sys::Math::random());
     let (a, b) = (Local::open(&name).await.unwrap(), Local::open(&name).await.unwrap());
     let mut doc_a = shared::RegisterDoc::new("Tabs", 1_795_000_000).unwrap();
@@ -140,9 +157,9 @@ async fn two_tabs_never_destroy_each_others_writes() {
 
 #[wasm_bindgen_test]
 fn exports_and_calendar_work_in_wasm() {
-    use continuity_app::bridge::{Question, ToWorker, decode, encode};
-    use continuity_app::exports::{Kind, make};
-    let today = continuity_app::doc::today();
+    use continuity_app::bridge::{Kind, Question, ToWorker, decode, encode};
+    use continuity_app::worker::exports::make;
+    let today = continuity_app::clock::today();
     let register = shared::sample::sample(today, 1_795_000_000).unwrap().register().unwrap();
     assert!(shared::findings(&register, today).iter().all(|f| f.severity != Severity::Error));
     // Each request goes through the message the page sends to the register worker.
@@ -164,7 +181,7 @@ fn exports_and_calendar_work_in_wasm() {
     assert!(json.contains(&register.name));
     let risks = made(Kind::Section("Risks".into()));
     assert_eq!(risks.name, "risks.csv");
-    assert_eq!(continuity_app::exports::file_stem("Break-glass accounts"), "break-glass-accounts");
+    assert_eq!(continuity_app::bridge::file_stem("Break-glass accounts"), "break-glass-accounts");
     assert!(String::from_utf8(risks.bytes).unwrap().lines().count() > 1);
     let calendar = made(Kind::Calendar);
     let text = String::from_utf8(calendar.bytes).unwrap();
@@ -192,7 +209,7 @@ fn long_tables_are_shown_a_page_at_a_time() {
 
 #[wasm_bindgen_test]
 fn times_are_shown_on_the_persons_own_clock_in_uk_style() {
-    use continuity_app::doc::local_time;
+    use continuity_app::clock::local_time;
     // 18 Nov 2026 11:06:40 UTC; the test browser's clock may be in any zone, so only the
     // offset it reports is allowed to move the hour.
     let at = 1_795_000_000;

@@ -385,6 +385,11 @@ impl Replica {
         self.relay.as_ref().is_some_and(|r| r.connection.connected())
     }
 
+    /// How many edits have been written to the document (`Effect::Stored` counts the same way).
+    pub fn edits(&self) -> u64 {
+        self.edits
+    }
+
     /// Keys of the stored chunks this replica has folded in.
     pub fn folded(&self) -> &[ChunkKey] {
         &self.folded

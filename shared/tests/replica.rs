@@ -254,7 +254,7 @@ impl World {
         self.event(i, Event::RelayClosed);
     }
 
-    fn from_relay(&mut self, i: usize) -> bool {
+    fn deliver_from_relay(&mut self, i: usize) -> bool {
         let Some(bytes) = self.shells[i].from_relay.pop_front() else { return false };
         self.event(i, Event::RelayMessage(bytes));
         true
@@ -305,7 +305,7 @@ impl World {
                 busy |= self.finish_write(i, false);
                 busy |= self.finish_read(i);
                 busy |= self.next_inbox(i);
-                busy |= self.from_relay(i);
+                busy |= self.deliver_from_relay(i);
                 busy |= self.fire_timer(i);
             }
             if !busy {
@@ -605,7 +605,7 @@ proptest! {
                 Op::Inbox(i) => { w.next_inbox(i); }
                 Op::Timer(i) => { w.fire_timer(i); }
                 Op::Dial(i) => { w.dial(i); }
-                Op::FromRelay(i) => { w.from_relay(i); }
+                Op::FromRelay(i) => { w.deliver_from_relay(i); }
                 Op::Relay => { w.relay_step(); }
                 Op::Drop(i) => if w.shells[i].online { w.drop_connection(i) },
                 Op::Online(i) => if !w.shells[i].online {

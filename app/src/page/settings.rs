@@ -2,8 +2,17 @@
 //! link (`#join?register=automerge:…&token=…&role=viewer`) when one is opened, and kept in
 //! the browser's localStorage after that.
 
-use crate::doc::Settings;
 use shared::protocol::DocumentId;
+
+/// Which register this browser works on and how it reaches the relay, as stored in the
+/// browser (set by opening an invite link).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub register: DocumentId,
+    /// `ws://host/sync?token=…`, or none to work locally only.
+    pub relay: Option<String>,
+    pub viewer: bool,
+}
 
 const REGISTER: &str = "continuity.register";
 const TOKEN: &str = "continuity.token";

@@ -2,29 +2,8 @@
 //! already holds: the writers (the XLSX zip and deflate code above all) stay out of the
 //! page's wasm, and nothing is saved, copied and read again to make a file.
 
-use serde::{Deserialize, Serialize};
+use crate::bridge::{File, Kind, file_stem};
 use shared::{Date, Register};
-
-/// What to make.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Kind {
-    /// The workbook, a sheet per section.
-    Workbook,
-    /// The whole register as JSON.
-    Json,
-    /// One section's table as CSV, by its section name.
-    Section(String),
-    /// Every due and overdue obligation as an iCalendar file.
-    Calendar,
-}
-
-/// A file ready to offer as a download.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct File {
-    pub name: String,
-    pub mime: String,
-    pub bytes: Vec<u8>,
-}
 
 /// Makes the file `kind` asks for from `register` on `today`; `generated` (seconds since the
 /// Unix epoch) is stamped into the workbook and the calendar.
@@ -53,9 +32,4 @@ pub fn make(register: &Register, kind: &Kind, today: Date, generated: i64) -> Re
         ),
     };
     Ok(File { name, mime: mime.to_string(), bytes })
-}
-
-/// A section's name as a file name: "Supplier reviews" becomes "supplier-reviews".
-pub fn file_stem(section: &str) -> String {
-    section.to_lowercase().replace(' ', "-")
 }

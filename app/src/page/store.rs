@@ -1,13 +1,14 @@
-//! The page's side of the register: the hydrated register and the state the views show, kept
-//! up to date by the register worker (`engine.rs` runs there), and the one way views change
-//! the register: `Store::apply` with an `Edit`. The browser clock is read here.
+//! The page's side of the register: its copy of the register and of what the worker says
+//! about saving and syncing, kept up to date from the worker's messages, and the one way
+//! views change the register: `Store::apply` with an `Edit`. Questions (history, the past,
+//! a backup, a download) are asked of the worker by message.
 
-use crate::bridge::{Answer, Question, ToPage, ToWorker, decode, encode};
-use crate::exports::{File, Kind};
-use crate::sync::SyncStatus;
+use crate::bridge::{Answer, File, Kind, Question, ToPage, ToWorker, decode, encode};
+use crate::clock::{now, today};
+use crate::page::settings::Settings;
 use leptos::prelude::*;
-use shared::protocol::DocumentId;
-use shared::{Conflict, Date, Edit, HistoryEntry, Register, RegisterPatch};
+use shared::replica::{Problem, Saved, SyncStatus};
+use shared::{Conflict, Date, Edit, HistoryEntry, Id, Register, RegisterPatch};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,54 +17,6 @@ use wasm_bindgen::prelude::*;
 
 /// Where Trunk puts the register worker's loader (workers keep their binary's name).
 const WORKER_SCRIPT: &str = "/register-worker_loader.js";
-
-/// Today in the UK, from the browser's clock: the app reads the clock, `shared` never does.
-pub fn today() -> Date {
-    let now = js_sys::Date::new_0();
-    // Europe/London and UTC differ by at most an hour; the browser's own zone is the user's.
-    Date::ymd(now.get_full_year() as i32, now.get_month() + 1, now.get_date()).expect("the browser gives a real date")
-}
-
-/// A moment as the person's own clock shows it (British Summer Time in summer, not UTC):
-/// "24 Nov 2026 14:03", or with `seconds` just "14:03:09".
-pub fn local_time(at: i64, seconds: bool) -> String {
-    let t = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0));
-    if seconds {
-        return format!("{:02}:{:02}:{:02}", t.get_hours(), t.get_minutes(), t.get_seconds());
-    }
-    let day = Date::ymd(t.get_full_year() as i32, t.get_month() + 1, t.get_date());
-    let day = day.map(|d| d.to_string()).unwrap_or_default();
-    format!("{day} {:02}:{:02}", t.get_hours(), t.get_minutes())
-}
-
-/// Seconds since the Unix epoch, for the time of each edit.
-pub fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0) as i64
-}
-
-/// Where the copy in this browser stands.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum Saved {
-    /// Reading the register from IndexedDB.
-    Loading,
-    /// Every edit is in IndexedDB, the last at this time.
-    Saved(Option<i64>),
-    /// An edit is being written.
-    Saving,
-    /// The last write failed (why, in words); the edits are still in memory and the write
-    /// is tried again.
-    Failed(String),
-}
-
-/// Which register this browser works on and how it reaches the relay, as stored in the
-/// browser (set by opening an invite link).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    pub register: DocumentId,
-    /// `ws://host/sync?token=…`, or none to work locally only.
-    pub relay: Option<String>,
-    pub viewer: bool,
-}
 
 /// The page's connection to the register worker.
 struct Link {
@@ -77,6 +30,14 @@ struct Link {
     next: u32,
 }
 
+/// Sends bytes to the worker; a failure here means the worker is gone, which its `onerror`
+/// already tells the person.
+fn send(worker: &web_sys::Worker, bytes: &js_sys::Uint8Array) {
+    if let Err(e) = worker.post_message(bytes) {
+        web_sys::console::error_2(&"could not reach the register worker".into(), &e);
+    }
+}
+
 thread_local! {
     static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
 }
@@ -86,7 +47,7 @@ fn post(message: &ToWorker) {
     LINK.with(|link| {
         if let Some(link) = link.borrow_mut().as_mut() {
             if link.ready {
-                let _ = link.worker.post_message(&bytes);
+                send(&link.worker, &bytes);
             } else {
                 link.queued.push(bytes);
             }
@@ -94,13 +55,18 @@ fn post(message: &ToWorker) {
     });
 }
 
-/// What the views show: the register and where this browser's copy stands. The engine
-/// keeps these in the worker and the page's `Store` mirrors them.
+/// What the views show: the register and where this browser's copy stands, as the register
+/// worker last said.
 #[derive(Clone, Copy)]
-pub struct Shown {
+pub struct Store {
     /// Shared, so a view reading it copies a pointer, not a register of thousands of records.
     pub register: RwSignal<Arc<Register>>,
-    /// Why the last action failed, in words for the person who tried it.
+    /// Fields edited at the same time on two devices, per (collection, id), as the worker's
+    /// patches carry them; a record not here has not been asked about yet.
+    pub conflicts: RwSignal<HashMap<(String, Id), Vec<Conflict>>>,
+    /// What the worker reports going wrong (storage, sync, a refused edit).
+    pub problem: RwSignal<Option<Problem>>,
+    /// What this page itself could not take (a value, a file, an invite link), in words.
     pub error: RwSignal<Option<String>>,
     pub saved: RwSignal<Saved>,
     pub sync: RwSignal<SyncStatus>,
@@ -108,41 +74,30 @@ pub struct Shown {
     pub unsent: RwSignal<usize>,
     pub last_sync: RwSignal<Option<i64>>,
     pub viewer: RwSignal<bool>,
+    /// Counts the worker's patches: what is asked of the document itself (a record's
+    /// history) is asked again when this moves.
+    pub revision: RwSignal<u64>,
 }
 
-impl Shown {
-    pub fn new(settings: &Settings) -> Shown {
-        Shown {
+impl Store {
+    pub fn new(settings: &Settings) -> Store {
+        Store {
             register: RwSignal::new(Arc::new(Register::default())),
+            conflicts: RwSignal::new(HashMap::new()),
+            problem: RwSignal::new(None),
             error: RwSignal::new(None),
             saved: RwSignal::new(Saved::Loading),
             sync: RwSignal::new(if settings.relay.is_some() { SyncStatus::Connecting } else { SyncStatus::Local }),
             unsent: RwSignal::new(0),
             last_sync: RwSignal::new(None),
             viewer: RwSignal::new(settings.viewer),
+            revision: RwSignal::new(0),
         }
     }
-}
 
-/// The register as the views see it, and what the worker says about saving and syncing.
-#[derive(Clone, Copy)]
-pub struct Store {
-    shown: Shown,
-    /// Counts the worker's reads of the document: what is asked of the document itself
-    /// (concurrent values, history) is asked again when this moves.
-    pub revision: RwSignal<u64>,
-}
-
-impl std::ops::Deref for Store {
-    type Target = Shown;
-    fn deref(&self) -> &Shown {
-        &self.shown
-    }
-}
-
-impl Store {
-    pub fn new(settings: &Settings) -> Store {
-        Store { shown: Shown::new(settings), revision: RwSignal::new(0) }
+    /// The message on show: what the person just did on this page, else the worker's problem.
+    pub fn message(&self) -> Option<String> {
+        self.error.get().or_else(|| self.problem.get().map(|p| p.to_string()))
     }
 
     /// Starts the register worker, which loads the register from IndexedDB before any
@@ -181,27 +136,53 @@ impl Store {
         });
     }
 
-    fn take(&self, message: ToPage) {
+    /// Takes in one message from the worker (the browser tests feed these directly).
+    pub fn take(&self, message: ToPage) {
         match message {
             ToPage::Ready => LINK.with(|link| {
                 if let Some(link) = link.borrow_mut().as_mut() {
                     link.ready = true;
                     for bytes in link.queued.drain(..) {
-                        let _ = link.worker.post_message(&bytes);
+                        send(&link.worker, &bytes);
                     }
                 }
             }),
-            ToPage::Patch(patch) => {
+            ToPage::Patch(mut patch) => {
+                let conflicts = std::mem::take(&mut patch.conflicts);
+                if patch.whole {
+                    self.conflicts.update(HashMap::clear);
+                }
+                if !conflicts.is_empty() {
+                    self.conflicts.update(|known| {
+                        for (collection, id, found) in conflicts {
+                            known.insert((collection, id), found);
+                        }
+                    });
+                }
                 if !patch.is_empty() {
                     self.register.update(|r| patch.apply_to(Arc::make_mut(r)));
                 }
                 self.revision.update(|n| *n += 1);
             }
-            ToPage::Saved(saved) => self.saved.set(saved),
-            ToPage::Sync(sync) => self.sync.set(sync),
-            ToPage::Unsent(n) => self.unsent.set(n),
-            ToPage::LastSync(at) => self.last_sync.set(at),
-            ToPage::Error(e) => self.error.set(e),
+            ToPage::Status(status) => {
+                // Each signal is set only when its value moved, so views showing one part of
+                // the status are not drawn again for another.
+                fn set<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: T) {
+                    if signal.with_untracked(|v| *v != value) {
+                        signal.set(value);
+                    }
+                }
+                if status.problem.is_some() && self.problem.with_untracked(|p| *p != status.problem) {
+                    // A new problem from the worker is more recent than the page's own message.
+                    self.error.set(None);
+                }
+                set(self.problem, status.problem);
+                set(self.saved, status.saved);
+                set(self.sync, status.sync);
+                set(self.unsent, status.unsent);
+                set(self.last_sync, status.last_sync);
+            }
+            ToPage::Failed(e) => self.error.set(Some(e.to_string())),
             ToPage::Measured(ms) => measured(ms),
             ToPage::Answer { id, answer } => {
                 let sender = LINK.with(|link| link.borrow_mut().as_mut().and_then(|l| l.waiting.remove(&id)));
@@ -252,12 +233,25 @@ impl Store {
         receiver.await.ok()
     }
 
-    /// Fields of one record edited at the same time on two devices, with every value.
-    pub async fn conflicts(&self, collection: &str, id: &str) -> Vec<Conflict> {
-        match self.ask(Question::Conflicts { collection: collection.into(), id: id.into() }).await {
-            Some(Answer::Conflicts(found)) => found,
-            _ => Vec::new(),
+    /// Fields of one record edited at the same time on two devices, with every value
+    /// (tracked). The worker's patches keep them up to date; a record nobody has opened since
+    /// the register was loaded is asked about once.
+    pub fn conflicts_of(&self, collection: &'static str, id: &str) -> Vec<Conflict> {
+        let key = (collection.to_string(), id.to_string());
+        if let Some(found) = self.conflicts.with(|known| known.get(&key).cloned()) {
+            return found;
         }
+        let store = *self;
+        leptos::task::spawn_local(async move {
+            let question = Question::Conflicts { collection: key.0.clone(), id: key.1.clone() };
+            if let Some(Answer::Conflicts(Ok(found))) = store.ask(question).await {
+                // A patch that arrived meanwhile is newer than this answer.
+                store.conflicts.update(|known| {
+                    known.entry(key).or_insert(found);
+                });
+            }
+        });
+        Vec::new()
     }
 
     /// One record's changes (who, when, what) and its concurrent edits.
@@ -298,10 +292,18 @@ impl Store {
             return Err("You can read this register but not change it.".into());
         }
         match self.ask(Question::Restore(bytes)).await {
-            Some(Answer::Restored(result)) => result,
+            Some(Answer::Restored(result)) => result.map_err(|p| p.to_string()),
             _ => Err("the register's worker did not answer".into()),
         }
     }
+}
+
+/// Asks the browser not to evict the register under storage pressure. The answer is only
+/// advice to show; the app works either way.
+pub async fn ask_for_persistence() -> Option<bool> {
+    let storage = web_sys::window()?.navigator().storage();
+    let promise = storage.persist().ok()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok()?.as_bool()
 }
 
 /// Records the worker's figure for an edit reaching IndexedDB as a User Timing measure named
