@@ -52,7 +52,7 @@ async fn acknowledged_changes_survive_sigkill() {
     let first_url = url.lock().unwrap().clone();
     origin.connect(&first_url).await.unwrap();
     origin.settle(Duration::from_millis(200)).await.unwrap();
-    let base = origin.doc.save();
+    let base = origin.save();
 
     // Every set of heads any client saw the relay acknowledge.
     let acknowledged: Arc<Mutex<Vec<Vec<ChangeHash>>>> = Arc::default();
@@ -76,7 +76,7 @@ async fn acknowledged_changes_survive_sigkill() {
                         break;
                     }
                     n += 1;
-                    client.doc.create(&format!("d{device}-{n}"), risk(format!("edit {n}")), T0 + n).unwrap();
+                    client.change(|d| d.create(&format!("d{device}-{n}"), risk(format!("edit {n}")), T0 + n)).unwrap();
                     let alive = client.push().await.is_ok() && client.settle(Duration::from_millis(15)).await.is_ok();
                     if let Some(heads) = client.relay_heads() {
                         acknowledged.lock().unwrap().push(heads);
@@ -115,9 +115,10 @@ async fn acknowledged_changes_survive_sigkill() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() > ROUNDS, "the clients made progress between kills");
     let mut checked = 0;
+    let mut held = automerge::AutoCommit::load(&fresh.save()).unwrap();
     for heads in &acknowledged {
         for hash in heads {
-            assert!(fresh.doc.automerge().get_change_by_hash(hash).is_some(), "acknowledged change {hash} was lost");
+            assert!(held.get_change_by_hash(hash).is_some(), "acknowledged change {hash} was lost");
             checked += 1;
         }
     }
@@ -131,9 +132,9 @@ async fn acknowledged_changes_survive_sigkill() {
             c.settle(Duration::from_millis(150)).await.unwrap();
         }
     }
-    let heads = clients[0].doc.heads();
+    let heads = clients[0].heads();
     for c in clients.iter_mut() {
-        assert_eq!(c.doc.heads(), heads);
+        assert_eq!(c.heads(), heads);
     }
     let total: usize = clients[..CLIENTS].iter().map(|c| c.register().risks.len()).max().unwrap();
     assert!(total > 0);

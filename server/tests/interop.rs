@@ -62,7 +62,7 @@ async fn javascript_clients_sync_through_our_relay() {
     let mut rust = Client::joining(id);
     rust.connect(&relay.url(&relay.member("Rust client", "viewer", &[id]))).await.unwrap();
     rust.settle(QUIET).await.unwrap();
-    let doc = rust.doc.automerge();
+    let doc = automerge::AutoCommit::load(&rust.save()).unwrap();
     // JavaScript Automerge stores strings as text objects.
     let (_, title) = doc.get(automerge::ROOT, "title").unwrap().unwrap();
     assert_eq!(doc.text(&title).unwrap(), "Created in JavaScript");
@@ -88,26 +88,26 @@ async fn our_client_syncs_through_the_reference_sync_server() {
 
     let id = new_document_id();
     let mut a = Client::creating(id, "Through the reference server");
-    a.doc.create("p1", shared::Person { name: "Amara Okafor".into(), ..Default::default() }, T0).unwrap();
+    a.change(|d| d.create("p1", shared::Person { name: "Amara Okafor".into(), ..Default::default() }, T0)).unwrap();
     a.connect(&url).await.unwrap();
     a.settle(QUIET).await.unwrap();
 
     let mut b = Client::joining(id);
     b.connect(&url).await.unwrap();
     b.settle(QUIET).await.unwrap();
-    assert_eq!(b.doc.heads(), a.doc.heads());
+    assert_eq!(b.heads(), a.heads());
     assert_eq!(b.register().people["p1"].name, "Amara Okafor");
 
     // Concurrent edits from both Rust clients meet through the JavaScript server.
-    a.doc.update::<shared::Person>("p1", T0 + 1, |p| p.job_title = "Director".into()).unwrap();
-    b.doc.update::<shared::Person>("p1", T0 + 1, |p| p.email = "amara@brightwater.example".into()).unwrap();
+    a.change(|d| d.update::<shared::Person>("p1", T0 + 1, |p| p.job_title = "Director".into())).unwrap();
+    b.change(|d| d.update::<shared::Person>("p1", T0 + 1, |p| p.email = "amara@brightwater.example".into())).unwrap();
     a.push().await.unwrap();
     b.push().await.unwrap();
     for _ in 0..3 {
         a.settle(QUIET).await.unwrap();
         b.settle(QUIET).await.unwrap();
     }
-    assert_eq!(a.doc.heads(), b.doc.heads());
+    assert_eq!(a.heads(), b.heads());
     let person = &a.register().people["p1"];
     assert_eq!((person.job_title.as_str(), person.email.as_str()), ("Director", "amara@brightwater.example"));
 

@@ -147,7 +147,7 @@ async fn bad_input_closes_only_the_connection_that_sent_it() {
     assert!(error.unwrap_or_default().contains("more than 50 messages in a second"));
 
     // The good client never noticed, and the relay still answers new ones.
-    good.doc.create("p1", shared::Person { name: "Still here".into(), ..Default::default() }, T0).unwrap();
+    good.change(|d| d.create("p1", shared::Person { name: "Still here".into(), ..Default::default() }, T0)).unwrap();
     good.push().await.unwrap();
     good.settle(QUIET).await.unwrap();
     let mut late = Client::joining(id);

@@ -16,24 +16,26 @@ async fn relay_with_register() -> (tempfile::TempDir, Relay, protocol::DocumentI
     let id = new_document_id();
     let mut editor = Client::creating(id, "Confidential register");
     editor
-        .doc
-        .create(
-            "r1",
-            Risk {
-                title: "Secret risk".into(),
-                inherent_likelihood: 1,
-                inherent_impact: 1,
-                residual_likelihood: 1,
-                residual_impact: 1,
-                target_score: 1,
-                ..Default::default()
-            },
-            T0,
-        )
+        .change(|d| {
+            d.create(
+                "r1",
+                Risk {
+                    title: "Secret risk".into(),
+                    inherent_likelihood: 1,
+                    inherent_impact: 1,
+                    residual_likelihood: 1,
+                    residual_impact: 1,
+                    target_score: 1,
+                    ..Default::default()
+                },
+                T0,
+            )
+        })
         .unwrap();
     editor.connect(&relay.url(&relay.member("Editor", "editor", &[id]))).await.unwrap();
     editor.settle(QUIET).await.unwrap();
-    let doc = editor.doc.fork();
+    // A second device of the same register: a copy that edits as another actor.
+    let doc = RegisterDoc::load(&editor.save()).unwrap();
     (dir, relay, id, doc)
 }
 
@@ -96,7 +98,7 @@ async fn a_viewer_reads_but_cannot_change_anything() {
     viewer.settle(QUIET).await.unwrap();
     assert_eq!(viewer.register().risks["r1"].title, "Secret risk", "a viewer can read");
 
-    viewer.doc.update::<Risk>("r1", T0 + 1, |r| r.title = "Changed by a viewer".into()).unwrap();
+    viewer.change(|d| d.update::<Risk>("r1", T0 + 1, |r| r.title = "Changed by a viewer".into())).unwrap();
     viewer.push().await.unwrap();
     let result = viewer.settle(QUIET).await;
     assert!(result.is_err(), "the connection is closed");

@@ -28,7 +28,7 @@ async fn two_clients_editing_concurrently_converge() {
     let url = relay.url(&relay.member("Amara", "editor", &[id]));
 
     let mut a = Client::creating(id, "Shared register");
-    a.doc.create("r1", risk("Regional outage"), T0).unwrap();
+    a.change(|d| d.create("r1", risk("Regional outage"), T0)).unwrap();
     a.connect(&url).await.unwrap();
     a.settle(QUIET).await.unwrap();
 
@@ -40,10 +40,10 @@ async fn two_clients_editing_concurrently_converge() {
 
     // Both edit the same record, different fields, at the same time; then more records.
     for n in 0..10 {
-        a.doc.update::<Risk>("r1", T0 + n, |r| r.controls = format!("a{n}")).unwrap();
-        b.doc.update::<Risk>("r1", T0 + n, |r| r.description = format!("b{n}")).unwrap();
-        a.doc.create(&format!("a-{n}"), risk("from a"), T0 + n).unwrap();
-        b.doc.create(&format!("b-{n}"), risk("from b"), T0 + n).unwrap();
+        a.change(|d| d.update::<Risk>("r1", T0 + n, |r| r.controls = format!("a{n}"))).unwrap();
+        b.change(|d| d.update::<Risk>("r1", T0 + n, |r| r.description = format!("b{n}"))).unwrap();
+        a.change(|d| d.create(&format!("a-{n}"), risk("from a"), T0 + n)).unwrap();
+        b.change(|d| d.create(&format!("b-{n}"), risk("from b"), T0 + n)).unwrap();
         a.push().await.unwrap();
         b.push().await.unwrap();
     }
@@ -51,7 +51,7 @@ async fn two_clients_editing_concurrently_converge() {
         a.settle(QUIET).await.unwrap();
         b.settle(QUIET).await.unwrap();
     }
-    assert_eq!(a.doc.heads(), b.doc.heads());
+    assert_eq!(a.heads(), b.heads());
     let register = a.register();
     assert_eq!(register, b.register());
     assert_eq!(register.risks["r1"].controls, "a9");
@@ -78,7 +78,7 @@ async fn ten_clients_converge_to_identical_heads() {
             client.settle(QUIET).await.unwrap();
             for n in 0..10 {
                 let rid = format!("d{device}-{n}");
-                client.doc.create(&rid, risk(&rid), T0 + n).unwrap();
+                client.change(|d| d.create(&rid, risk(&rid), T0 + n)).unwrap();
                 client.push().await.unwrap();
                 client.settle(Duration::from_millis(20)).await.unwrap();
             }
@@ -97,9 +97,9 @@ async fn ten_clients_converge_to_identical_heads() {
             c.settle(QUIET).await.unwrap();
         }
     }
-    let heads = clients[0].doc.heads();
+    let heads = clients[0].heads();
     for c in clients.iter_mut() {
-        assert_eq!(c.doc.heads(), heads);
+        assert_eq!(c.heads(), heads);
     }
     assert_eq!(clients[0].register().risks.len(), 100);
 }
@@ -125,19 +125,19 @@ async fn what_the_relay_acknowledged_survives_a_restart() {
     let mut a = Client::creating(id, "Durable");
     a.connect(&relay.url(&token)).await.unwrap();
     for n in 0..100 {
-        a.doc.create(&format!("r{n}"), risk("kept"), T0 + n).unwrap();
+        a.change(|d| d.create(&format!("r{n}"), risk("kept"), T0 + n)).unwrap();
         a.push().await.unwrap();
         a.settle(Duration::from_millis(5)).await.unwrap();
     }
     a.settle(QUIET).await.unwrap();
-    assert_eq!(a.relay_heads(), Some(a.doc.heads()), "the relay acknowledged everything");
+    assert_eq!(a.relay_heads(), Some(a.heads()), "the relay acknowledged everything");
     relay.kill();
 
     let relay = Relay::start(dir.path(), &data);
     let mut b = Client::joining(id);
     b.connect(&relay.url(&token)).await.unwrap();
     b.settle(QUIET).await.unwrap();
-    assert_eq!(b.doc.heads(), a.doc.heads());
+    assert_eq!(b.heads(), a.heads());
     assert_eq!(b.register().risks.len(), 100);
 }
 

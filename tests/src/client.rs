@@ -1,9 +1,12 @@
-//! A Rust sync client driving `shared::protocol` over a real WebSocket: what the relay's
-//! tests and the load generator use to play a device.
+//! A Rust device: `shared::replica::Replica` (the same replica the browser's register worker
+//! runs) over a real WebSocket, with a storage that takes every write at once. The relay's
+//! tests and the load generator use it to play a device.
 
 use futures_util::{SinkExt, StreamExt};
-use shared::protocol::{ClientConnection, DocumentId, Incoming, Message, decode, encode};
-use shared::{Register, RegisterDoc};
+use shared::protocol::DocumentId;
+use shared::replica::{ChunkKey, Config, Effect, Event, Now, Replica, SyncStatus};
+use shared::{Date, DocError, Register, RegisterDoc};
+use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as Frame;
@@ -14,13 +17,23 @@ pub const T0: i64 = 1_795_000_000;
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// The moment a test device says everything happens at.
+fn moment() -> Now {
+    Now { seconds: T0, today: Date::ymd(2026, 11, 17).expect("a real date") }
+}
+
 /// A device syncing one register through the relay.
 pub struct Client {
-    pub doc: RegisterDoc,
+    replica: Replica,
     pub id: DocumentId,
-    connection: ClientConnection,
     socket: Option<Socket>,
+    /// Bytes the replica asked to send and not yet sent.
+    outbox: VecDeque<Vec<u8>>,
+    /// Chunks "stored" so far: the device's storage takes every write at once.
+    chunks: u64,
     pub refused: Option<String>,
+    /// The last message handled was the relay's refusal.
+    just_refused: bool,
     pub unavailable: bool,
 }
 
@@ -37,35 +50,103 @@ impl Client {
 
     pub fn with_doc(id: DocumentId, doc: RegisterDoc) -> Client {
         let peer = format!("test-{}", uuid::Uuid::new_v4());
-        Client { doc, id, connection: ClientConnection::new(peer), socket: None, refused: None, unavailable: false }
+        let config = Config { register: id, relay: true, viewer: false, peer, sample: false };
+        let mut client = Client {
+            replica: Replica::with_doc(config, doc, moment()),
+            id,
+            socket: None,
+            outbox: VecDeque::new(),
+            chunks: 0,
+            refused: None,
+            just_refused: false,
+            unavailable: false,
+        };
+        client.carry_out();
+        // Opening asks to connect; this device connects when `connect` is called, so the
+        // replica hears of the first (failed) attempt and waits for the next.
+        client.feed(Event::RelayClosed);
+        client
+    }
+
+    fn feed(&mut self, event: Event) {
+        let effects = self.replica.handle(moment(), event);
+        self.run(effects);
+    }
+
+    fn carry_out(&mut self) {
+        let effects = self.replica.effects();
+        self.run(effects);
+    }
+
+    fn run(&mut self, effects: Vec<Effect>) {
+        let mut queue: VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::Send(bytes) => self.outbox.push_back(bytes),
+                Effect::Write { write, .. } => {
+                    self.chunks += 1;
+                    let result = Ok(ChunkKey(self.chunks));
+                    queue.extend(self.replica.handle(moment(), Event::Written { write, result }));
+                }
+                Effect::Status(status) => {
+                    match status.sync {
+                        SyncStatus::Refused(reason) => {
+                            self.refused = Some(reason);
+                            self.just_refused = true;
+                        }
+                        SyncStatus::Unavailable => self.unavailable = true,
+                        _ => {}
+                    }
+                    // TRACE_SYNC=1 prints what a test device's replica reports, for debugging a test.
+                    if std::env::var_os("TRACE_SYNC").is_some() && status.problem.is_some() {
+                        eprintln!("{:?}", status.problem);
+                    }
+                }
+                // One device, one tab: no other tabs to tell, no timers (tests reconnect by hand).
+                Effect::Announce(_)
+                | Effect::Read(_)
+                | Effect::Connect
+                | Effect::Patch(_)
+                | Effect::Stored { .. }
+                | Effect::After { .. } => {}
+            }
+        }
     }
 
     /// Connects, joins and opens the register. Sync state starts afresh on every connection.
     pub async fn connect(&mut self, url: &str) -> Result<(), String> {
         let (socket, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
         self.socket = Some(socket);
-        self.connection = ClientConnection::new(self.connection.peer_id().to_string());
-        let join = self.connection.join(None);
-        self.send(join).await?;
-        while !self.connection.connected() {
+        self.outbox.clear();
+        self.feed(Event::Fired(shared::replica::Timer::Reconnect));
+        self.feed(Event::RelayOpened);
+        self.flush().await?;
+        while !self.replica.joined() {
             if !self.receive_one(Duration::from_secs(5)).await? {
                 return Err("no answer to join".into());
             }
         }
-        self.push().await
+        self.flush().await
     }
 
-    async fn send(&mut self, message: Message) -> Result<(), String> {
+    async fn flush(&mut self) -> Result<(), String> {
         let socket = self.socket.as_mut().ok_or("not connected")?;
-        socket.send(Frame::Binary(encode(&message).into())).await.map_err(|e| e.to_string())
+        while let Some(bytes) = self.outbox.pop_front() {
+            socket.send(Frame::Binary(bytes.into())).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Changes the register with the document's own methods, as an edit on this device.
+    pub fn change<T>(&mut self, change: impl FnOnce(&mut RegisterDoc) -> Result<T, DocError>) -> Result<T, DocError> {
+        let made = self.replica.change(moment(), |doc, _| change(doc));
+        self.carry_out();
+        made
     }
 
     /// Sends whatever local changes the relay has not had.
     pub async fn push(&mut self) -> Result<(), String> {
-        if let Some(message) = self.connection.sync(self.id, self.doc.automerge()) {
-            self.send(message).await?;
-        }
-        Ok(())
+        self.flush().await
     }
 
     /// Handles one message; false when none came within `wait`.
@@ -73,28 +154,24 @@ impl Client {
         let socket = self.socket.as_mut().ok_or("not connected")?;
         let frame = match tokio::time::timeout(wait, socket.next()).await {
             Err(_) => return Ok(false),
-            Ok(None) => return Err("connection closed".into()),
+            Ok(None) => {
+                self.socket = None;
+                self.feed(Event::RelayClosed);
+                return Err("connection closed".into());
+            }
             Ok(Some(frame)) => frame.map_err(|e| e.to_string())?,
         };
         let Frame::Binary(bytes) = frame else { return Ok(true) };
-        let message = decode(&bytes).map_err(|e| e.to_string())?;
         // TRACE_SYNC=1 prints every message a test client receives, for debugging a test.
-        if std::env::var_os("TRACE_SYNC").is_some() {
-            eprintln!("{} <- {}", self.connection.peer_id(), message.kind());
+        if std::env::var_os("TRACE_SYNC").is_some()
+            && let Ok(message) = shared::protocol::decode(&bytes)
+        {
+            eprintln!("{} <- {}", self.id, message.kind());
         }
-        match self.connection.accept(message).map_err(|e| e.to_string())? {
-            Incoming::Sync { document, data } => {
-                let reply = self.connection.apply(document, self.doc.automerge(), &data).map_err(|e| e.to_string())?;
-                if let Some(reply) = reply {
-                    self.send(reply).await?;
-                }
-            }
-            Incoming::Refused(reason) => {
-                self.refused = Some(reason.clone());
-                return Err(format!("refused: {reason}"));
-            }
-            Incoming::Unavailable(_) => self.unavailable = true,
-            Incoming::Connected { .. } | Incoming::Ignored => {}
+        self.feed(Event::RelayMessage(bytes.to_vec()));
+        self.flush().await?;
+        if std::mem::take(&mut self.just_refused) {
+            return Err(format!("refused: {}", self.refused.clone().unwrap_or_default()));
         }
         Ok(true)
     }
@@ -107,16 +184,27 @@ impl Client {
 
     /// The heads the relay last said it has, as this client's sync state records them.
     pub fn relay_heads(&self) -> Option<Vec<automerge::ChangeHash>> {
-        self.connection.their_heads(&self.id)
+        self.replica.relay_heads()
     }
 
-    pub fn register(&self) -> Register {
-        self.doc.register().unwrap()
+    pub fn heads(&mut self) -> Vec<automerge::ChangeHash> {
+        self.replica.heads()
+    }
+
+    /// The register as this device reads it, kept up to date record by record.
+    pub fn register(&self) -> &Register {
+        self.replica.register()
+    }
+
+    /// The whole document with its history, for a test to load and inspect.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.replica.save()
     }
 
     pub async fn close(&mut self) {
         if let Some(mut socket) = self.socket.take() {
             let _ = socket.close(None).await;
+            self.feed(Event::RelayClosed);
         }
     }
 }

@@ -111,7 +111,7 @@ async fn client(url: String, doc: RegisterDoc, id: DocumentId, me: usize, plan: 
     while started.elapsed() < run_for {
         if Instant::now() >= next_edit {
             let sent = base.elapsed().as_micros().to_string();
-            client.doc.update::<Risk>(&mine, T0, |r| r.controls = sent).map_err(anyhow::Error::msg)?;
+            client.change(|d| d.update::<Risk>(&mine, T0, |r| r.controls = sent)).map_err(anyhow::Error::msg)?;
             client.push().await.map_err(anyhow::Error::msg)?;
             outcome.edits += 1;
             next_edit += interval;
@@ -121,12 +121,12 @@ async fn client(url: String, doc: RegisterDoc, id: DocumentId, me: usize, plan: 
             let now = base.elapsed().as_micros() as u64;
             for other in (0..clients).filter(|c| *c != me) {
                 let key = format!("c{other}");
-                let Some(r) = client.doc.get::<Risk>(&key).map_err(anyhow::Error::msg)? else { continue };
+                let Some(r) = client.register().risks.get(&key) else { continue };
                 if seen.get(&key) != Some(&r.controls) {
                     if let Ok(sent) = r.controls.parse::<u64>() {
                         outcome.latencies_us.push(now.saturating_sub(sent));
                     }
-                    seen.insert(key, r.controls);
+                    seen.insert(key, r.controls.clone());
                 }
             }
         }
@@ -157,7 +157,7 @@ async fn main() -> Result<()> {
             client.connect(&url).await.map_err(anyhow::Error::msg)?;
             client.settle(Duration::from_secs(2)).await.map_err(anyhow::Error::msg)?;
             let stored = client.relay_heads().unwrap_or_default();
-            anyhow::ensure!(stored == client.doc.heads(), "the server did not confirm the whole register");
+            anyhow::ensure!(stored == client.heads(), "the server did not confirm the whole register");
             client.close().await;
             println!("stored {records} records under {}", register.url());
         }
