@@ -76,6 +76,7 @@ fn test(root: &Path) -> Result<()> {
     // The release build: what `cargo xtask run` serves and what the end-to-end tests drive,
     // in headless Chromium against the relay binary the native tests built.
     cmd("trunk", &["build", "--release"])?;
+    check_page_has_no_automerge(&root.join("dist"))?;
     let target = target_dir(root);
     let screenshots = target.join("e2e-screenshots");
     let status = Command::new("node")
@@ -303,6 +304,39 @@ fn check_trunk_toml(root: &Path, bindgen: &str) -> Result<()> {
     if !trunk.contains(&format!("wasm_bindgen = \"{bindgen}\"")) {
         bail!("Trunk.toml must say wasm_bindgen = \"{bindgen}\" to match Cargo.lock");
     }
+    Ok(())
+}
+
+/// The page's wasm must carry no Automerge: the document lives in the register worker. Both
+/// crates are in one cargo package, so only this check keeps it so. Panic locations name the
+/// source files they come from (`automerge-0.12.0/src/…`), so the crate's code leaves its
+/// name in any wasm it is linked into; the worker's wasm must show it, or the check is blind.
+fn check_page_has_no_automerge(dist: &Path) -> Result<()> {
+    let mut page = None;
+    let mut worker = None;
+    for entry in std::fs::read_dir(dist)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if name.starts_with("continuity-app-") && name.ends_with("_bg.wasm") {
+            page = Some(path);
+        } else if name == "register-worker_bg.wasm" {
+            worker = Some(path);
+        }
+    }
+    let (Some(page), Some(worker)) = (page, worker) else {
+        bail!("{} lacks the page's or the worker's wasm", dist.display())
+    };
+    let names_automerge = |path: &Path| -> Result<bool> {
+        let bytes = std::fs::read(path)?;
+        Ok(bytes.windows(11).any(|w| w.starts_with(b"automerge-") && w[10].is_ascii_digit()))
+    };
+    if !names_automerge(&worker)? {
+        bail!("the check for Automerge in the page is blind: the worker's wasm does not name it either");
+    }
+    if names_automerge(&page)? {
+        bail!("the page's wasm ({}) carries Automerge: only the register worker may hold the document", page.display());
+    }
+    eprintln!("the page's wasm carries no Automerge");
     Ok(())
 }
 
