@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared::replica::{Problem, Status};
-use shared::{Conflict, Date, Edit, HistoryEntry, Register, RegisterPatch};
+use shared::{Conflict, Date, Edit, HistoryEntry, Kind, Register, RegisterPatch};
 
 /// From the page to the worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -20,9 +20,9 @@ pub enum ToWorker {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Question {
     /// Fields of one record edited at the same time on two devices.
-    Conflicts { collection: String, id: String },
+    Conflicts { kind: Kind, id: String },
     /// One record's changes, and its concurrent edits.
-    History { collection: String, id: String },
+    History { kind: Kind, id: String },
     /// The register as it stood at the end of a day.
     AsOf(Date),
     /// The whole document with its history (a backup).
@@ -30,7 +30,7 @@ pub enum Question {
     /// Merge a backup in.
     Restore(Vec<u8>),
     /// A download, made from the register on this day at this time (seconds).
-    Export { kind: Kind, today: Date, generated: i64 },
+    Export { kind: Download, today: Date, generated: i64 },
 }
 
 /// From the worker to the page.
@@ -77,7 +77,7 @@ pub enum Answer {
 
 /// A download to make.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Kind {
+pub enum Download {
     /// The workbook, a sheet per section.
     Workbook,
     /// The whole register as JSON.

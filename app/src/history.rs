@@ -10,13 +10,13 @@ use shared::Action;
 use shared::refs::references;
 use shared::*;
 
-/// Every record in the register, as (collection, id, "REF title") for the picker.
-fn every_record(register: &Register) -> Vec<(Option<(&'static str, String)>, String)> {
-    fn add<R: Record>(register: &Register, out: &mut Vec<(Option<(&'static str, String)>, String)>) {
+/// Every record in the register, as (kind, id, "REF title") for the picker.
+fn every_record(register: &Register) -> Vec<(Option<(Kind, String)>, String)> {
+    fn add<R: Record>(register: &Register, out: &mut Vec<(Option<(Kind, String)>, String)>) {
         let refs = references::<R>(register);
         for (id, r) in R::collection(register) {
             let archived = if r.archived() { " (archived)" } else { "" };
-            out.push((Some((R::COLLECTION, id.clone())), format!("{} {}{archived}", refs[id], r.title())));
+            out.push((Some((R::KIND, id.clone())), format!("{} {}{archived}", refs[id], r.title())));
         }
     }
     let mut out = vec![(None, "Choose a record".to_string())];
@@ -40,7 +40,7 @@ fn when(time: i64) -> String {
 #[component]
 pub fn History() -> impl IntoView {
     let store = expect_context::<Store>();
-    let chosen = RwSignal::new(None::<(&'static str, String)>);
+    let chosen = RwSignal::new(None::<(Kind, String)>);
     let as_of = RwSignal::new(None::<Date>);
 
     // The picker lists every record; it is drawn again only when a reference or title changes,
@@ -57,7 +57,7 @@ pub fn History() -> impl IntoView {
         store.revision.track();
         async move {
             match chosen {
-                Some((collection, id)) => Some(store.history(collection, &id).await),
+                Some((kind, id)) => Some(store.history(kind, &id).await),
                 None => None,
             }
         }

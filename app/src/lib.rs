@@ -15,7 +15,7 @@ pub mod risks;
 pub mod sections;
 pub mod worker;
 
-use bridge::Kind;
+use bridge::Download;
 use clock::today;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -24,7 +24,7 @@ use records::{Focus, headings};
 use shared::calendar::obligations;
 use shared::export::tables;
 use shared::replica::{Saved, SyncStatus};
-use shared::{Severity, findings};
+use shared::{Kind, Severity, findings};
 
 /// The sections of the app, in the order of the navigation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,15 +82,15 @@ impl Section {
             Section::Export => "export",
         }
     }
-    /// Where the records of a collection are edited.
-    fn of_collection(collection: &str) -> Section {
-        match collection {
-            "risks" => Section::Risks,
-            "suppliers" => Section::Suppliers,
-            "people" | "roles" | "runbooks" | "break_glass" => Section::People,
-            "exercises" | "actions" => Section::Exercises,
-            "policies" => Section::Finance,
-            _ => Section::Plans,
+    /// Where the records of a kind are edited.
+    fn of_kind(kind: Kind) -> Section {
+        match kind {
+            Kind::Risk => Section::Risks,
+            Kind::Supplier => Section::Suppliers,
+            Kind::Person | Kind::Role | Kind::Runbook | Kind::BreakGlass => Section::People,
+            Kind::Exercise | Kind::Action => Section::Exercises,
+            Kind::Policy => Section::Finance,
+            Kind::Plan => Section::Plans,
         }
     }
 }
@@ -100,11 +100,11 @@ impl Section {
 struct Showing(RwSignal<Section>);
 
 /// Opens the record a finding or calendar entry is about.
-fn open_record(collection: &'static str, id: String) {
+fn open_record(kind: Kind, id: String) {
     let focus = expect_context::<Focus>();
     let showing = expect_context::<Showing>();
-    showing.0.set(Section::of_collection(collection));
-    focus.0.set(Some((collection, id)));
+    showing.0.set(Section::of_kind(kind));
+    focus.0.set(Some((kind, id)));
 }
 
 /// The whole app. The register is read from this browser's storage first; the relay, if an
@@ -234,11 +234,11 @@ fn Findings() -> impl IntoView {
                             Severity::Error => "severity-error",
                             Severity::Warning => "severity-warning",
                         };
-                        let collection = f.collection;
+                        let kind = f.kind;
                         let open = f.id.clone().map(|id| {
                             view! {
                                 " "
-                                <button class="link" data-testid="finding-open" on:click=move |_| open_record(collection, id.clone())>
+                                <button class="link" data-testid="finding-open" on:click=move |_| open_record(kind, id.clone())>
                                     "Open the record"
                                 </button>
                             }
@@ -267,16 +267,16 @@ fn Findings() -> impl IntoView {
 fn Calendar() -> impl IntoView {
     let store = expect_context::<Store>();
     let busy = RwSignal::new(false);
-    let download = move |_| prepare(store, busy, Kind::Calendar);
+    let download = move |_| prepare(store, busy, Download::Calendar);
     let rows = move || {
         obligations(&store.register.get(), today())
             .into_iter()
             .map(|o| {
                 let due = o.due.map(|d| d.to_string()).unwrap_or_else(|| "Now".into());
-                let collection = o.collection;
+                let kind = o.kind;
                 let subject = match o.id.clone() {
                     Some(id) => view! {
-                        <button class="link" data-testid="obligation-open" on:click=move |_| open_record(collection, id.clone())>{o.subject.clone()}</button>
+                        <button class="link" data-testid="obligation-open" on:click=move |_| open_record(kind, id.clone())>{o.subject.clone()}</button>
                     }
                     .into_any(),
                     None => o.subject.clone().into_any(),
@@ -306,7 +306,7 @@ fn Calendar() -> impl IntoView {
 }
 
 /// Makes a download in the register worker and offers it; a failure is shown like any other.
-fn prepare(store: Store, busy: RwSignal<bool>, kind: Kind) {
+fn prepare(store: Store, busy: RwSignal<bool>, kind: Download) {
     busy.set(true);
     spawn_local(async move {
         let result = store.export(kind).await.and_then(|file| download::offer(&file.name, &file.mime, &file.bytes));
@@ -330,8 +330,8 @@ fn Preparing(busy: RwSignal<bool>) -> impl IntoView {
 fn Export() -> impl IntoView {
     let store = expect_context::<Store>();
     let busy = RwSignal::new(false);
-    let workbook = move |_| prepare(store, busy, Kind::Workbook);
-    let whole = move |_| prepare(store, busy, Kind::Json);
+    let workbook = move |_| prepare(store, busy, Download::Workbook);
+    let whole = move |_| prepare(store, busy, Download::Json);
     let backup = move |_| {
         spawn_local(async move {
             let result = store.save().await.and_then(|document| {
@@ -368,7 +368,7 @@ fn Export() -> impl IntoView {
             .map(|table| {
                 let name = table.section;
                 let rows = table.rows.len();
-                let save = move |_| prepare(store, busy, Kind::Section(name.to_string()));
+                let save = move |_| prepare(store, busy, Download::Section(name.to_string()));
                 view! {
                     <li>
                         <button data-testid=format!("export-csv-{}", bridge::file_stem(name)) on:click=save disabled=busy>

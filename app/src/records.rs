@@ -10,9 +10,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
 
-/// The record another view asked to open: (collection, id).
+/// The record another view asked to open: (kind, id).
 #[derive(Clone, Copy)]
-pub struct Focus(pub RwSignal<Option<(&'static str, String)>>);
+pub struct Focus(pub RwSignal<Option<(shared::Kind, String)>>);
 
 /// One record of kind `R`, for an editor.
 pub struct Editing<R> {
@@ -70,7 +70,7 @@ impl<R: Record> Editing<R> {
     /// Fields edited at the same time on two devices, with every value (tracked: the
     /// worker's patch of the record carries them).
     pub fn conflicts(&self) -> Vec<shared::Conflict> {
-        self.store.conflicts_of(R::COLLECTION, &self.id.get_value())
+        self.store.conflicts_of(R::KIND, &self.id.get_value())
     }
 }
 
@@ -207,7 +207,7 @@ pub fn editor_frame<R: Record>(
     let store = r.store;
     let archived = move || r.get().archived();
     let toggle = move |_| {
-        store.apply(Edit::Archive { collection: R::COLLECTION.into(), id: r.id(), archived: !archived() });
+        store.apply(Edit::Archive { kind: R::KIND, id: r.id(), archived: !archived() });
     };
     let heading = format!("{slug}-editor-heading");
     let labelled_by = heading.clone();
@@ -270,8 +270,8 @@ pub fn RecordTable<R: Record + Send + Sync>(
     let archived = RwSignal::new(false);
     // A finding or calendar entry about one of these records opens it here.
     Effect::new(move || {
-        if let Some((collection, id)) = focus.0.get()
-            && collection == R::COLLECTION
+        if let Some((kind, id)) = focus.0.get()
+            && kind == R::KIND
         {
             selected.set(Some(id));
             focus.0.set(None);

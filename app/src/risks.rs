@@ -55,8 +55,8 @@ pub fn Risks() -> impl IntoView {
     let focus = expect_context::<crate::records::Focus>();
     // A finding or calendar entry about a risk opens it here.
     Effect::new(move || {
-        if let Some((collection, id)) = focus.0.get()
-            && collection == "risks"
+        if let Some((kind, id)) = focus.0.get()
+            && kind == shared::Kind::Risk
         {
             selected.set(Some(id));
             focus.0.set(None);

@@ -190,7 +190,7 @@ pub fn People() -> impl IntoView {
     let single_points = move || {
         findings(&store.register.get(), today())
             .into_iter()
-            .filter(|f| f.collection == "roles" || f.collection == "people")
+            .filter(|f| matches!(f.kind, shared::Kind::Role | shared::Kind::Person))
             .map(|f| view! { <li data-testid="single-point">{f.message}</li> })
             .collect_view()
     };

@@ -113,11 +113,11 @@ async fn an_edit_is_stored_before_it_is_called_saved_and_survives_a_reload() {
 #[wasm_bindgen_test]
 fn messages_between_the_page_and_the_worker_survive_the_trip() {
     use continuity_app::bridge::{Question, ToWorker, decode, encode};
-    let edit = Edit::Archive { collection: "risks".into(), id: "r1".into(), archived: true };
-    let sent = ToWorker::Ask { id: 3, question: Question::Conflicts { collection: "risks".into(), id: "r1".into() } };
+    let edit = Edit::Archive { kind: shared::Kind::Risk, id: "r1".into(), archived: true };
+    let sent = ToWorker::Ask { id: 3, question: Question::Conflicts { kind: shared::Kind::Risk, id: "r1".into() } };
     match decode::<ToWorker>(&encode(&sent).into()).unwrap() {
-        ToWorker::Ask { id: 3, question: Question::Conflicts { collection, id } } => {
-            assert_eq!((collection.as_str(), id.as_str()), ("risks", "r1"))
+        ToWorker::Ask { id: 3, question: Question::Conflicts { kind, id } } => {
+            assert_eq!((kind, id.as_str()), (shared::Kind::Risk, "r1"))
         }
         other => panic!("{other:?}"),
     }
@@ -157,13 +157,13 @@ async fn two_tabs_never_destroy_each_others_writes() {
 
 #[wasm_bindgen_test]
 fn exports_and_calendar_work_in_wasm() {
-    use continuity_app::bridge::{Kind, Question, ToWorker, decode, encode};
+    use continuity_app::bridge::{Download, Question, ToWorker, decode, encode};
     use continuity_app::worker::exports::make;
     let today = continuity_app::clock::today();
     let register = shared::sample::sample(today, 1_795_000_000).unwrap().register().unwrap();
     assert!(shared::findings(&register, today).iter().all(|f| f.severity != Severity::Error));
     // Each request goes through the message the page sends to the register worker.
-    let made = |kind: Kind| {
+    let made = |kind: Download| {
         let asked =
             ToWorker::Ask { id: 7, question: Question::Export { kind: kind.clone(), today, generated: 1_795_000_000 } };
         match decode::<ToWorker>(&encode(&asked).into()).unwrap() {
@@ -174,16 +174,16 @@ fn exports_and_calendar_work_in_wasm() {
             other => panic!("{other:?}"),
         }
     };
-    let workbook = made(Kind::Workbook);
+    let workbook = made(Download::Workbook);
     assert_eq!(workbook.name, "continuity-register.xlsx");
     assert_eq!(&workbook.bytes[..2], b"PK", "an XLSX file is a zip archive");
-    let json = String::from_utf8(made(Kind::Json).bytes).unwrap();
+    let json = String::from_utf8(made(Download::Json).bytes).unwrap();
     assert!(json.contains(&register.name));
-    let risks = made(Kind::Section("Risks".into()));
+    let risks = made(Download::Section("Risks".into()));
     assert_eq!(risks.name, "risks.csv");
     assert_eq!(continuity_app::bridge::file_stem("Break-glass accounts"), "break-glass-accounts");
     assert!(String::from_utf8(risks.bytes).unwrap().lines().count() > 1);
-    let calendar = made(Kind::Calendar);
+    let calendar = made(Download::Calendar);
     let text = String::from_utf8(calendar.bytes).unwrap();
     let obligations = shared::calendar::obligations(&register, today);
     assert!(text.starts_with("BEGIN:VCALENDAR"));
@@ -192,7 +192,7 @@ fn exports_and_calendar_work_in_wasm() {
     assert_eq!(text.matches("DTSTAMP:20261118T110640Z").count(), obligations.len());
 
     // A section that does not exist says so.
-    let missing = make(&register, &Kind::Section("Nothing".into()), today, 0).unwrap_err();
+    let missing = make(&register, &Download::Section("Nothing".into()), today, 0).unwrap_err();
     assert!(missing.contains("Nothing"), "{missing}");
 }
 

@@ -16,7 +16,7 @@ pub struct Obligation {
     pub due: Option<Date>,
     /// What has to be done ("Annual review of alternatives").
     pub what: String,
-    pub collection: &'static str,
+    pub kind: Kind,
     /// The record, or `None` for an exercise kind with no exercise planned.
     pub id: Option<Id>,
     /// The record as people know it ("S-003 Identity provider").
@@ -27,55 +27,55 @@ pub struct Obligation {
 /// Every obligation, those never done first, then by date.
 pub fn obligations(register: &Register, today: Date) -> Vec<Obligation> {
     let mut out = Vec::new();
-    let mut add = |collection: &'static str, id: Option<&Id>, subject: String, what: &str, due: Option<Date>| {
+    let mut add = |kind: Kind, id: Option<&Id>, subject: String, what: &str, due: Option<Date>| {
         let overdue = due.is_none_or(|d| d < today);
-        out.push(Obligation { due, what: what.to_string(), collection, id: id.cloned(), subject, overdue });
+        out.push(Obligation { due, what: what.to_string(), kind, id: id.cloned(), subject, overdue });
     };
 
     let refs = references::<Risk>(register);
     for (id, r) in register.live::<Risk>().filter(|(_, r)| r.status != RiskStatus::Closed) {
-        add(Risk::COLLECTION, Some(id), subject(&refs, id, &r.title), "Risk review", r.next_review());
+        add(Risk::KIND, Some(id), subject(&refs, id, &r.title), "Risk review", r.next_review());
     }
     let refs = references::<Supplier>(register);
     for (id, s) in register.live::<Supplier>() {
         let name = subject(&refs, id, &s.name);
         if s.criticality == Criticality::Critical {
-            add(Supplier::COLLECTION, Some(id), name.clone(), "Annual review of alternatives", s.next_review());
+            add(Supplier::KIND, Some(id), name.clone(), "Annual review of alternatives", s.next_review());
         }
         for a in s.alternatives.values().filter(|a| !a.archived) {
             let what = format!("Assess the alternative {}", a.name);
-            add(Supplier::COLLECTION, Some(id), name.clone(), &what, a.next_assessment());
+            add(Supplier::KIND, Some(id), name.clone(), &what, a.next_assessment());
         }
     }
     let refs = references::<Exercise>(register);
     for (id, e) in register.live::<Exercise>().filter(|(_, e)| e.status == ExerciseStatus::Planned) {
-        add(Exercise::COLLECTION, Some(id), subject(&refs, id, &e.title), e.kind.label(), e.date);
+        add(Exercise::KIND, Some(id), subject(&refs, id, &e.title), e.kind.label(), e.date);
     }
     for kind in ExerciseKind::ALL {
         // A kind whose next exercise is already planned is covered by the line above.
         if let Some(due) = next_exercise_due(register, *kind).filter(|d| d.planned.is_none()) {
-            add(Exercise::COLLECTION, None, kind.label().to_string(), "Next exercise due by cadence", due.due);
+            add(Exercise::KIND, None, kind.label().to_string(), "Next exercise due by cadence", due.due);
         }
     }
     let refs = references::<Action>(register);
     for (id, a) in register.live::<Action>().filter(|(_, a)| a.is_open() && a.due.is_some()) {
-        add(Action::COLLECTION, Some(id), subject(&refs, id, &a.title), "Action due", a.due);
+        add(Action::KIND, Some(id), subject(&refs, id, &a.title), "Action due", a.due);
     }
     let refs = references::<Policy>(register);
     for (id, p) in register.live::<Policy>() {
-        add(Policy::COLLECTION, Some(id), subject(&refs, id, &p.name), "Insurance renewal", p.renewal);
+        add(Policy::KIND, Some(id), subject(&refs, id, &p.name), "Insurance renewal", p.renewal);
     }
     let refs = references::<Plan>(register);
     for (id, p) in register.live::<Plan>() {
-        add(Plan::COLLECTION, Some(id), subject(&refs, id, &p.title), "Annual review", p.next_review());
+        add(Plan::KIND, Some(id), subject(&refs, id, &p.title), "Annual review", p.next_review());
     }
     let refs = references::<Runbook>(register);
     for (id, r) in register.live::<Runbook>() {
-        add(Runbook::COLLECTION, Some(id), subject(&refs, id, &r.title), "Runbook review", r.next_review());
+        add(Runbook::KIND, Some(id), subject(&refs, id, &r.title), "Runbook review", r.next_review());
     }
     let refs = references::<BreakGlass>(register);
     for (id, b) in register.live::<BreakGlass>() {
-        add(BreakGlass::COLLECTION, Some(id), subject(&refs, id, &b.service), "Break-glass test", b.next_test());
+        add(BreakGlass::KIND, Some(id), subject(&refs, id, &b.service), "Break-glass test", b.next_test());
     }
     out.sort_by(|a, b| (a.due.is_some(), a.due, &a.subject).cmp(&(b.due.is_some(), b.due, &b.subject)));
     out
@@ -95,7 +95,7 @@ pub fn ics(register_name: &str, obligations: &[Obligation], today: Date, generat
         let day = o.due.unwrap_or(today);
         // Stable per obligation, so re-importing updates events instead of duplicating them.
         let about = o.id.clone().unwrap_or_else(|| slug(&o.subject));
-        let uid = format!("{}-{about}-{}@continuity-register", o.collection, slug(&o.what));
+        let uid = format!("{}-{about}-{}@continuity-register", o.kind.collection(), slug(&o.what));
         let mut event = icalendar::Event::new();
         event.summary(&format!("{}: {}", o.what, o.subject)).all_day(day.0).uid(&uid).timestamp(generated);
         if o.due.is_none() {

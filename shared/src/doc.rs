@@ -4,7 +4,7 @@
 //! time of every edit (seconds since the Unix epoch): this crate never reads a clock.
 
 use crate::diff::map_at;
-use crate::model::{COLLECTIONS, ForKind, Id, Record, Register, SCHEMA_VERSION, for_kind};
+use crate::model::{ForKind, Id, Kind, Record, Register, SCHEMA_VERSION};
 use crate::{Date, Invalid};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{
@@ -84,16 +84,15 @@ pub struct Conflict {
 pub enum Changed {
     /// Read the whole register again.
     Everything,
-    /// Only these records changed (by collection and id); `header` says the
-    /// register's name, schema or actors did too.
-    Records { header: bool, records: BTreeSet<(&'static str, Id)> },
+    /// Only these records changed (by kind and id); `header` says the register's name,
+    /// schema or actors did too.
+    Records { header: bool, records: BTreeSet<(Kind, Id)> },
 }
 
 impl Changed {
-    fn record(&mut self, collection: &str, id: &str) {
+    fn record(&mut self, kind: Kind, id: &str) {
         if let Changed::Records { records, .. } = self {
-            let collection = COLLECTIONS.iter().find(|c| **c == collection).expect("a known collection");
-            records.insert((collection, id.to_string()));
+            records.insert((kind, id.to_string()));
         }
     }
 
@@ -130,8 +129,8 @@ impl RegisterDoc {
         let mut doc = AutoCommit::new();
         doc.put(automerge::ROOT, "schema_version", SCHEMA_VERSION)?;
         doc.put(automerge::ROOT, "name", name)?;
-        for collection in COLLECTIONS.iter().chain(&["actors"]) {
-            doc.put_object(automerge::ROOT, *collection, ObjType::Map)?;
+        for collection in Kind::ALL.iter().map(|k| k.collection()).chain(["actors"]) {
+            doc.put_object(automerge::ROOT, collection, ObjType::Map)?;
         }
         let mut this = RegisterDoc { doc, highest: Numbers::default() };
         this.commit(now, "create register");
@@ -280,9 +279,9 @@ impl RegisterDoc {
                 .chain(key)
                 .collect();
             match path.as_slice() {
-                [collection, id, ..] if COLLECTIONS.contains(&collection.as_str()) => changed.record(collection, id),
+                [collection, id, ..] if let Some(kind) = Kind::of_collection(collection) => changed.record(kind, id),
                 // A whole collection replaced: only a register that was never set up does that.
-                [collection] if COLLECTIONS.contains(&collection.as_str()) => return Changed::Everything,
+                [collection] if Kind::of_collection(collection).is_some() => return Changed::Everything,
                 _ => changed.header(),
             }
         }
@@ -317,9 +316,8 @@ impl RegisterDoc {
                 self.doc.reread::<R>(self.register, self.id)
             }
         }
-        for (collection, id) in records {
-            let task = Reread { doc: self, register: &mut *register, id };
-            for_kind(collection, task).expect("changed_since lists only known collections")?;
+        for (kind, id) in records {
+            kind.run(Reread { doc: self, register: &mut *register, id })?;
         }
         Ok(())
     }

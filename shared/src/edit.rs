@@ -2,57 +2,9 @@
 //! describe their edits with these and never touch the document themselves, and a value can
 //! be handed to wherever the document is kept.
 
+use crate::Invalid;
 use crate::doc::{DocError, RegisterDoc};
 use crate::model::*;
-use crate::{Invalid, for_kind};
-
-/// One record of any kind.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum AnyRecord {
-    Risk(Risk),
-    Supplier(Supplier),
-    Person(Person),
-    Role(Role),
-    Runbook(Runbook),
-    BreakGlass(BreakGlass),
-    Exercise(Exercise),
-    Action(Action),
-    Policy(Policy),
-    Plan(Plan),
-}
-
-/// Runs `$body` with `$r` bound to the record inside an `AnyRecord`, whatever its type.
-macro_rules! with_record {
-    ($any:expr, $r:ident => $body:expr) => {
-        match $any {
-            AnyRecord::Risk($r) => $body,
-            AnyRecord::Supplier($r) => $body,
-            AnyRecord::Person($r) => $body,
-            AnyRecord::Role($r) => $body,
-            AnyRecord::Runbook($r) => $body,
-            AnyRecord::BreakGlass($r) => $body,
-            AnyRecord::Exercise($r) => $body,
-            AnyRecord::Action($r) => $body,
-            AnyRecord::Policy($r) => $body,
-            AnyRecord::Plan($r) => $body,
-        }
-    };
-}
-
-impl AnyRecord {
-    /// The record's own checks (`Record::check`).
-    pub fn check(&self) -> Result<(), Invalid> {
-        with_record!(self, r => r.check())
-    }
-
-    /// The collection a record of this kind lives in.
-    pub fn collection(&self) -> &'static str {
-        fn of<R: Record>(_: &R) -> &'static str {
-            R::COLLECTION
-        }
-        with_record!(self, r => of(r))
-    }
-}
 
 /// One thing a person did to the register.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -63,54 +15,51 @@ pub enum Edit {
     /// fields that differ are written, so what someone else changed meanwhile stays.
     Update { id: Id, old: Box<AnyRecord>, new: Box<AnyRecord> },
     /// Archives (hides) a record, or restores it.
-    Archive { collection: String, id: Id, archived: bool },
+    Archive { kind: Kind, id: Id, archived: bool },
     /// An action raised from an exercise: created, and linked from the exercise and from the
     /// risk it treats, in one change.
     RaiseAction { action: Id, title: String, exercise: Id, risk: Option<Id> },
 }
 
 impl Edit {
-    /// The one record the edit touches, as (collection, id); `None` when it touches several.
-    pub fn record(&self) -> Option<(&'static str, &str)> {
+    /// The one record the edit touches, as (kind, id); `None` when it touches several.
+    pub fn record(&self) -> Option<(Kind, &str)> {
         match self {
-            Edit::Create { id, record } => Some((record.collection(), id)),
-            Edit::Update { id, new, .. } => Some((new.collection(), id)),
-            Edit::Archive { collection, id, .. } => {
-                COLLECTIONS.iter().find(|c| **c == collection).map(|c| (*c, id.as_str()))
-            }
+            Edit::Create { id, record } => Some((record.kind(), id)),
+            Edit::Update { id, new, .. } => Some((new.kind(), id)),
+            Edit::Archive { kind, id, .. } => Some((*kind, id)),
             Edit::RaiseAction { .. } => None,
         }
     }
-}
-
-/// Runs `$body` with `$o` and `$n` bound to the records inside two `AnyRecord`s of the same
-/// kind; `$other` when the kinds differ.
-macro_rules! same_kind {
-    ($old:expr, $new:expr, ($o:ident, $n:ident) => $body:expr, _ => $other:expr) => {
-        match ($old, $new) {
-            (AnyRecord::Risk($o), AnyRecord::Risk($n)) => $body,
-            (AnyRecord::Supplier($o), AnyRecord::Supplier($n)) => $body,
-            (AnyRecord::Person($o), AnyRecord::Person($n)) => $body,
-            (AnyRecord::Role($o), AnyRecord::Role($n)) => $body,
-            (AnyRecord::Runbook($o), AnyRecord::Runbook($n)) => $body,
-            (AnyRecord::BreakGlass($o), AnyRecord::BreakGlass($n)) => $body,
-            (AnyRecord::Exercise($o), AnyRecord::Exercise($n)) => $body,
-            (AnyRecord::Action($o), AnyRecord::Action($n)) => $body,
-            (AnyRecord::Policy($o), AnyRecord::Policy($n)) => $body,
-            (AnyRecord::Plan($o), AnyRecord::Plan($n)) => $body,
-            _ => $other,
-        }
-    };
 }
 
 impl RegisterDoc {
     /// Writes an edit made at `now`. A refused edit writes nothing; the error says why.
     pub fn apply(&mut self, edit: Edit, now: i64) -> Result<(), DocError> {
         match edit {
-            Edit::Create { id, record } => with_record!(*record, r => self.create(&id, r, now).map(|_| ())),
-            Edit::Update { id, old, new } => same_kind!(*old, *new, (o, n) => self.update_from(&id, o, n, now),
-                _ => Err(Invalid("an edit cannot turn one kind of record into another".into()).into())),
-            Edit::Archive { collection, id, archived } => {
+            Edit::Create { id, record } => {
+                struct Create<'a>(&'a mut RegisterDoc, &'a str, i64);
+                impl WithRecord for Create<'_> {
+                    type Output = Result<(), DocError>;
+                    fn run<R: Record>(self, record: R) -> Self::Output {
+                        self.0.create(self.1, record, self.2).map(|_| ())
+                    }
+                }
+                record.with(Create(self, &id, now))
+            }
+            Edit::Update { id, old, new } => {
+                struct Update<'a>(&'a mut RegisterDoc, &'a str, i64);
+                impl WithPair for Update<'_> {
+                    type Output = Result<(), DocError>;
+                    fn run<R: Record>(self, old: R, new: R) -> Self::Output {
+                        self.0.update_from(self.1, old, new, self.2)
+                    }
+                }
+                old.with_pair(*new, Update(self, &id, now)).unwrap_or_else(|| {
+                    Err(Invalid("an edit cannot turn one kind of record into another".into()).into())
+                })
+            }
+            Edit::Archive { kind, id, archived } => {
                 struct Set<'a>(&'a mut RegisterDoc, &'a str, bool, i64);
                 impl ForKind for Set<'_> {
                     type Output = Result<(), DocError>;
@@ -119,8 +68,7 @@ impl RegisterDoc {
                         self.0.update::<R>(self.1, self.3, |r| r.set_archived(archived))
                     }
                 }
-                for_kind(&collection, Set(self, &id, archived, now))
-                    .unwrap_or_else(|| Err(Invalid(format!("there are no records called {collection}")).into()))
+                kind.run(Set(self, &id, archived, now))
             }
             Edit::RaiseAction { action, title, exercise, risk } => {
                 self.create(&action, Action { title, ..Default::default() }, now)?;
@@ -147,10 +95,10 @@ pub struct RegisterPatch {
     pub whole: bool,
     pub header: Option<(u64, String, std::collections::BTreeMap<String, Id>)>,
     pub put: Vec<(Id, AnyRecord)>,
-    pub removed: Vec<(String, Id)>,
-    /// (collection, id, its concurrent values) for records whose concurrent values were read
+    pub removed: Vec<(Kind, Id)>,
+    /// (kind, id, its concurrent values) for records whose concurrent values were read
     /// again: an empty list means the record has none now.
-    pub conflicts: Vec<(String, Id, Vec<crate::doc::Conflict>)>,
+    pub conflicts: Vec<(Kind, Id, Vec<crate::doc::Conflict>)>,
 }
 
 impl RegisterPatch {
@@ -175,7 +123,7 @@ impl RegisterPatch {
                     }
                 }
                 for id in old.keys().filter(|id| !new.contains_key(*id)) {
-                    self.2.removed.push((R::COLLECTION.to_string(), id.clone()));
+                    self.2.removed.push((R::KIND, id.clone()));
                 }
             }
         }
@@ -183,14 +131,14 @@ impl RegisterPatch {
         if (old.schema_version, &old.name, &old.actors) != (new.schema_version, &new.name, &new.actors) {
             patch.header = Some((new.schema_version, new.name.clone(), new.actors.clone()));
         }
-        for collection in COLLECTIONS {
-            for_kind(collection, Compare(old, new, &mut patch));
+        for kind in Kind::ALL {
+            kind.run(Compare(old, new, &mut patch));
         }
         patch
     }
 
     /// One record as `register` holds it now (or its absence), to put a copy right again.
-    pub fn of_record(register: &Register, collection: &str, id: &str) -> RegisterPatch {
+    pub fn of_record(register: &Register, kind: Kind, id: &str) -> RegisterPatch {
         struct Current<'a>(&'a Register, &'a str);
         impl ForKind for Current<'_> {
             type Output = Option<AnyRecord>;
@@ -198,11 +146,9 @@ impl RegisterPatch {
                 R::collection(self.0).get(self.1).map(|r| *r.clone().any_record())
             }
         }
-        match for_kind(collection, Current(register, id)).flatten() {
+        match kind.run(Current(register, id)) {
             Some(record) => RegisterPatch { put: vec![(id.to_string(), record)], ..RegisterPatch::default() },
-            None => {
-                RegisterPatch { removed: vec![(collection.to_string(), id.to_string())], ..RegisterPatch::default() }
-            }
+            None => RegisterPatch { removed: vec![(kind, id.to_string())], ..RegisterPatch::default() },
         }
     }
 
@@ -212,8 +158,12 @@ impl RegisterPatch {
 
     /// Brings a copy of the register up to date with this patch.
     pub fn apply_to(self, register: &mut Register) {
-        fn put<R: Record>(register: &mut Register, id: Id, record: R) {
-            R::collection_mut(register).insert(id, record);
+        struct Put<'a>(&'a mut Register, Id);
+        impl WithRecord for Put<'_> {
+            type Output = ();
+            fn run<R: Record>(self, record: R) {
+                R::collection_mut(self.0).insert(self.1, record);
+            }
         }
         struct Remove<'a>(&'a mut Register, &'a str);
         impl ForKind for Remove<'_> {
@@ -229,10 +179,10 @@ impl RegisterPatch {
             (register.schema_version, register.name, register.actors) = (schema_version, name, actors);
         }
         for (id, record) in self.put {
-            with_record!(record, r => put(register, id, r));
+            record.with(Put(register, id));
         }
-        for (collection, id) in self.removed {
-            for_kind(&collection, Remove(register, &id));
+        for (kind, id) in self.removed {
+            kind.run(Remove(register, &id));
         }
     }
 }

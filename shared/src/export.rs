@@ -3,7 +3,7 @@
 //! downloads. CSV and XLSX come from the same tables, so they always agree.
 
 use crate::model::*;
-use crate::refs::references;
+
 use crate::{Date, Pence};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
@@ -97,7 +97,7 @@ macro_rules! row {
 /// Names of people and references of records, for turning ids into words.
 struct Names<'a> {
     register: &'a Register,
-    refs: BTreeMap<&'static str, BTreeMap<Id, String>>,
+    refs: BTreeMap<Kind, BTreeMap<Id, String>>,
 }
 
 impl Names<'_> {
@@ -110,7 +110,7 @@ impl Names<'_> {
         ids.into_iter().map(|id| self.person(&Some(id.clone()))).collect::<Vec<_>>().join("; ")
     }
     fn reference<R: Record>(&self, id: &str) -> String {
-        self.refs.get(R::COLLECTION).and_then(|r| r.get(id)).cloned().unwrap_or_else(|| format!("(missing {id})"))
+        self.refs.get(&R::KIND).and_then(|r| r.get(id)).cloned().unwrap_or_else(|| format!("(missing {id})"))
     }
     fn references<'i, R: Record>(&self, ids: impl IntoIterator<Item = &'i Id>) -> String {
         ids.into_iter().map(|id| self.reference::<R>(id)).collect::<Vec<_>>().join("; ")
@@ -119,18 +119,7 @@ impl Names<'_> {
 
 /// Every section of the live register, in the order the interface shows them.
 pub fn tables(register: &Register, today: Date) -> Vec<Table> {
-    let refs = BTreeMap::from([
-        (Risk::COLLECTION, references::<Risk>(register)),
-        (Supplier::COLLECTION, references::<Supplier>(register)),
-        (Runbook::COLLECTION, references::<Runbook>(register)),
-        (BreakGlass::COLLECTION, references::<BreakGlass>(register)),
-        (Action::COLLECTION, references::<Action>(register)),
-        (Policy::COLLECTION, references::<Policy>(register)),
-        (Person::COLLECTION, references::<Person>(register)),
-        (Role::COLLECTION, references::<Role>(register)),
-        (Exercise::COLLECTION, references::<Exercise>(register)),
-        (Plan::COLLECTION, references::<Plan>(register)),
-    ]);
+    let refs = crate::refs::all_references(register);
     let n = Names { register, refs };
     let mut out = Vec::new();
 

@@ -5,7 +5,7 @@
 use crate::Date;
 use crate::derive::{RENEWAL_WARNING_DAYS, next_exercise_due};
 use crate::model::*;
-use crate::refs::{collisions, references};
+use crate::refs::collisions;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -29,8 +29,8 @@ impl Severity {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    /// The collection of the record concerned (`risks`, `roles`, ...).
-    pub collection: &'static str,
+    /// The kind of the record concerned.
+    pub kind: Kind,
     /// The record concerned; `None` for a finding about a whole collection (an exercise
     /// kind that is overdue, for example).
     pub id: Option<Id>,
@@ -59,30 +59,19 @@ pub fn findings(register: &Register, today: Date) -> Vec<Finding> {
 /// References of every record, so that messages can name records as people know them.
 struct Checker<'a> {
     register: &'a Register,
-    refs: BTreeMap<&'static str, BTreeMap<Id, String>>,
+    refs: BTreeMap<Kind, BTreeMap<Id, String>>,
     out: Vec<Finding>,
 }
 
 impl<'a> Checker<'a> {
     fn new(register: &'a Register) -> Self {
-        let refs = BTreeMap::from([
-            (Risk::COLLECTION, references::<Risk>(register)),
-            (Supplier::COLLECTION, references::<Supplier>(register)),
-            (Person::COLLECTION, references::<Person>(register)),
-            (Role::COLLECTION, references::<Role>(register)),
-            (Runbook::COLLECTION, references::<Runbook>(register)),
-            (BreakGlass::COLLECTION, references::<BreakGlass>(register)),
-            (Exercise::COLLECTION, references::<Exercise>(register)),
-            (Action::COLLECTION, references::<Action>(register)),
-            (Policy::COLLECTION, references::<Policy>(register)),
-            (Plan::COLLECTION, references::<Plan>(register)),
-        ]);
+        let refs = crate::refs::all_references(register);
         Checker { register, refs, out: Vec::new() }
     }
 
     /// "R-007 Loss of the identity provider": how a message names a record.
     fn name<R: Record>(&self, id: &str) -> String {
-        let reference = self.refs[R::COLLECTION].get(id).map(String::as_str).unwrap_or("?");
+        let reference = self.refs[&R::KIND].get(id).map(String::as_str).unwrap_or("?");
         match R::collection(self.register).get(id) {
             Some(r) => format!("{reference} {}", r.title()),
             None => reference.to_string(),
@@ -90,7 +79,7 @@ impl<'a> Checker<'a> {
     }
 
     fn raise<R: Record>(&mut self, severity: Severity, id: &str, message: String) {
-        self.out.push(Finding { severity, collection: R::COLLECTION, id: Some(id.to_string()), message });
+        self.out.push(Finding { severity, kind: R::KIND, id: Some(id.to_string()), message });
     }
 
     /// A link from record `from` (of kind F) to `to` (of kind T): raises it if `to` is gone
@@ -300,12 +289,7 @@ impl<'a> Checker<'a> {
                     ),
                     None => format!("{}: none has been held or planned", kind.label()),
                 };
-                self.out.push(Finding {
-                    severity: Severity::Warning,
-                    collection: Exercise::COLLECTION,
-                    id: None,
-                    message,
-                });
+                self.out.push(Finding { severity: Severity::Warning, kind: Kind::Exercise, id: None, message });
             }
         }
     }
@@ -414,14 +398,13 @@ mod tests {
         findings(&register, today()).into_iter().filter(|f| !before.contains(f)).collect()
     }
 
-    fn expect(change: impl FnOnce(&mut Register), severity: Severity, collection: &str, id: Option<&str>, text: &str) {
+    fn expect(change: impl FnOnce(&mut Register), severity: Severity, kind: Kind, id: Option<&str>, text: &str) {
         let found = added(change);
         assert!(
-            found.iter().any(|f| f.severity == severity
-                && f.collection == collection
-                && f.id.as_deref() == id
-                && f.message.contains(text)),
-            "expected {severity:?} {collection} {id:?} containing {text:?}, got {found:#?}"
+            found
+                .iter()
+                .any(|f| f.severity == severity && f.kind == kind && f.id.as_deref() == id && f.message.contains(text)),
+            "expected {severity:?} {kind:?} {id:?} containing {text:?}, got {found:#?}"
         );
     }
 
@@ -439,26 +422,38 @@ mod tests {
     #[test]
     fn roles() {
         use Severity::*;
-        expect(|r| r.roles.get_mut("ro-tech").unwrap().deputies.clear(), Error, "roles", Some("ro-tech"), "no deputy");
+        expect(
+            |r| r.roles.get_mut("ro-tech").unwrap().deputies.clear(),
+            Error,
+            Kind::Role,
+            Some("ro-tech"),
+            "no deputy",
+        );
         expect(
             |r| r.roles.get_mut("ro-scribe").unwrap().deputies.clear(),
             Warning,
-            "roles",
+            Kind::Role,
             Some("ro-scribe"),
             "no deputy",
         );
         expect(
             |r| r.roles.get_mut("ro-tech").unwrap().deputies.push("p-tom".into()),
             Error,
-            "roles",
+            Kind::Role,
             Some("ro-tech"),
             "holder is also named as a deputy",
         );
-        expect(|r| r.roles.get_mut("ro-tech").unwrap().holder = None, Error, "roles", Some("ro-tech"), "nobody holds");
+        expect(
+            |r| r.roles.get_mut("ro-tech").unwrap().holder = None,
+            Error,
+            Kind::Role,
+            Some("ro-tech"),
+            "nobody holds",
+        );
         expect(
             |r| r.roles.get_mut("ro-comms").unwrap().holder = Some("p-tom".into()),
             Warning,
-            "people",
+            Kind::Person,
             Some("p-tom"),
             "sole holder of 2 critical roles",
         );
@@ -474,7 +469,7 @@ mod tests {
                 }
             },
             Error,
-            "suppliers",
+            Kind::Supplier,
             Some("s-identity"),
             "no viable alternative",
         );
@@ -484,14 +479,14 @@ mod tests {
                 alt.last_assessed = Date::parse("2025-11-21").ok();
             },
             Warning,
-            "suppliers",
+            Kind::Supplier,
             Some("s-source"),
             "last assessed on 21 Nov 2025",
         );
         expect(
             |r| r.suppliers.get_mut("s-cloud").unwrap().reviews.clear(),
             Warning,
-            "suppliers",
+            Kind::Supplier,
             Some("s-cloud"),
             "annual review of alternatives has never been done",
         );
@@ -503,28 +498,28 @@ mod tests {
         expect(
             |r| r.exercises.get_mut("e-dr-next").unwrap().date = Date::parse("2026-11-21").ok(),
             Warning,
-            "exercises",
+            Kind::Exercise,
             Some("e-dr-next"),
             "planned for 21 Nov 2026 but not recorded as held",
         );
         expect(
             |r| r.exercises.remove("e-backup").map(|_| ()).unwrap(),
             Warning,
-            "exercises",
+            Kind::Exercise,
             None,
             "Backup validation",
         );
         expect(
             |r| r.actions.get_mut("a-mirror").unwrap().due = Date::parse("2026-11-01").ok(),
             Warning,
-            "actions",
+            Kind::Action,
             Some("a-mirror"),
             "was due on 1 Nov 2026",
         );
         expect(
             |r| r.actions.get_mut("a-contact-tree").unwrap().closure_evidence.clear(),
             Warning,
-            "actions",
+            Kind::Action,
             Some("a-contact-tree"),
             "without evidence",
         );
@@ -536,21 +531,21 @@ mod tests {
         expect(
             |r| r.risks.get_mut("r-region").unwrap().last_review = Date::parse("2026-05-01").ok(),
             Warning,
-            "risks",
+            Kind::Risk,
             Some("r-region"),
             "risk review was due on 1 Nov 2026",
         );
         expect(
             |r| r.risks.get_mut("r-region").unwrap().residual_impact = 5,
             Warning,
-            "risks",
+            Kind::Risk,
             Some("r-region"),
             "residual score 10 (High) is above its target of 8",
         );
         expect(
             |r| r.risks.get_mut("r-destructive").unwrap().policies = Links::default(),
             Error,
-            "risks",
+            Kind::Risk,
             Some("r-destructive"),
             "treated by transfer, but no insurance policy",
         );
@@ -558,7 +553,7 @@ mod tests {
         expect(
             |r| r.policies.get_mut("i-cyber").unwrap().archived = true,
             Error,
-            "risks",
+            Kind::Risk,
             Some("r-destructive"),
             "no insurance policy",
         );
@@ -570,14 +565,14 @@ mod tests {
         expect(
             |r| r.policies.get_mut("i-bi").unwrap().renewal = Date::parse("2027-01-21").ok(),
             Warning,
-            "policies",
+            Kind::Policy,
             Some("i-bi"),
             "renews on 21 Jan 2027, in 60 days",
         );
         expect(
             |r| r.policies.get_mut("i-bi").unwrap().renewal = Date::parse("2026-11-21").ok(),
             Error,
-            "policies",
+            Kind::Policy,
             Some("i-bi"),
             "may have lapsed",
         );
@@ -591,36 +586,36 @@ mod tests {
         expect(
             |r| r.actions.remove("a-mirror").map(|_| ()).unwrap(),
             Error,
-            "risks",
+            Kind::Risk,
             Some("r-supplier"),
             "does not exist",
         );
         expect(
             |r| r.actions.remove("a-mirror").map(|_| ()).unwrap(),
             Error,
-            "exercises",
+            Kind::Exercise,
             Some("e-drill"),
             "does not exist",
         );
         expect(
             |r| r.people.remove("p-hannah").map(|_| ()).unwrap(),
             Error,
-            "roles",
+            Kind::Role,
             Some("ro-tech"),
             "a deputy points to",
         );
-        expect(|r| r.runbooks.remove("rb-notify").map(|_| ()).unwrap(), Error, "roles", Some("ro-comms"), "runbook");
+        expect(|r| r.runbooks.remove("rb-notify").map(|_| ()).unwrap(), Error, Kind::Role, Some("ro-comms"), "runbook");
         expect(
             |r| r.suppliers.get_mut("s-cloud").unwrap().archived = true,
             Warning,
-            "risks",
+            Kind::Risk,
             Some("r-region"),
             "archived",
         );
         expect(
             |r| r.break_glass.get_mut("bg-source").unwrap().permitted = Links::default(),
             Error,
-            "break_glass",
+            Kind::BreakGlass,
             Some("bg-source"),
             "nobody is permitted",
         );
@@ -635,7 +630,7 @@ mod tests {
                 r.risks.insert("r-zzz".into(), copy);
             },
             Severity::Warning,
-            "risks",
+            Kind::Risk,
             Some("r-zzz"),
             "R-001 was given to 2 records",
         );

@@ -87,6 +87,7 @@ macro_rules! record {
             }
         }
         impl Record for $name {
+            const KIND: Kind = Kind::$name;
             const COLLECTION: &'static str = stringify!($collection);
             const PREFIX: &'static str = $prefix;
             const LABEL: &'static str = $label;
@@ -97,7 +98,7 @@ macro_rules! record {
             fn title(&self) -> &str { &self.$title }
             fn collection(register: &Register) -> &BTreeMap<Id, Self> { &register.$collection }
             fn collection_mut(register: &mut Register) -> &mut BTreeMap<Id, Self> { &mut register.$collection }
-            fn any_record(self) -> Box<crate::edit::AnyRecord> { Box::new(crate::edit::AnyRecord::$name(self)) }
+            fn any_record(self) -> Box<AnyRecord> { Box::new(AnyRecord::$name(self)) }
             fn check(&self) -> Result<(), crate::Invalid> {
                 if self.$title.trim().is_empty() {
                     return Err(crate::Invalid(format!("A {} needs a {}", $label, stringify!($title).replace('_', " "))));
@@ -111,6 +112,7 @@ macro_rules! record {
 /// What every top-level record type shares: where it lives in the document, its reference
 /// prefix, and the number and archive flag every record carries.
 pub trait Record: Hydrate + Reconcile + Diff + Clone + Default + Serialize + std::fmt::Debug + 'static {
+    const KIND: Kind;
     /// The key of the collection map in the document root.
     const COLLECTION: &'static str;
     /// The letters of the human reference (R for R-007).
@@ -128,7 +130,7 @@ pub trait Record: Hydrate + Reconcile + Diff + Clone + Default + Serialize + std
     /// document (the app does after an edit, instead of reading the whole register again).
     fn collection_mut(register: &mut Register) -> &mut BTreeMap<Id, Self>;
     /// The record as a value of any kind, for an `Edit`.
-    fn any_record(self) -> Box<crate::edit::AnyRecord>;
+    fn any_record(self) -> Box<AnyRecord>;
     /// Checks values a person typed; the error says what was wrong. Nothing is written when
     /// this fails.
     fn check(&self) -> Result<(), crate::Invalid>;
@@ -440,33 +442,111 @@ pub struct Register {
     pub actors: BTreeMap<String, Id>,
 }
 
-/// The collections, in the order the interface and the exports list them.
-pub const COLLECTIONS: &[&str] =
-    &["risks", "suppliers", "people", "roles", "runbooks", "break_glass", "exercises", "actions", "policies", "plans"];
+/// Every kind of record, defined once: the `Kind` enum, the `AnyRecord` that holds a record
+/// of any kind, and the dispatch from a kind known only at run time to its record type.
+macro_rules! kinds {
+    ($($name:ident),* $(,)?) => {
+        /// A kind of record: what edits, questions, findings and patches name instead of a
+        /// collection's string key.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum Kind {
+            $($name),*
+        }
 
-/// Work to do with the record type of a collection known only by name at run time (the
-/// document's paths and the history picker name collections by string).
+        impl Kind {
+            /// In the order the interface and the exports list them.
+            pub const ALL: &[Kind] = &[$(Kind::$name),*];
+
+            /// The key of the kind's collection map in the document root.
+            pub fn collection(self) -> &'static str {
+                match self {
+                    $(Kind::$name => <$name as Record>::COLLECTION),*
+                }
+            }
+
+            /// The kind whose collection map is called `name`, if any.
+            pub fn of_collection(name: &str) -> Option<Kind> {
+                Kind::ALL.iter().copied().find(|k| k.collection() == name)
+            }
+
+            /// The kind in plain English ("risk", "supplier").
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Kind::$name => <$name as Record>::LABEL),*
+                }
+            }
+
+            /// Runs `task` with the record type of this kind.
+            pub fn run<T: ForKind>(self, task: T) -> T::Output {
+                match self {
+                    $(Kind::$name => task.run::<$name>()),*
+                }
+            }
+        }
+
+        /// One record of any kind.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        pub enum AnyRecord {
+            $($name($name)),*
+        }
+
+        impl AnyRecord {
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(AnyRecord::$name(_) => Kind::$name),*
+                }
+            }
+
+            /// Runs `task` with the record inside, whatever its type.
+            pub fn with<T: WithRecord>(self, task: T) -> T::Output {
+                match self {
+                    $(AnyRecord::$name(r) => task.run(r)),*
+                }
+            }
+
+            /// Runs `task` with both records when they are of the same kind; `None` otherwise.
+            pub fn with_pair<T: WithPair>(self, other: AnyRecord, task: T) -> Option<T::Output> {
+                match (self, other) {
+                    $((AnyRecord::$name(a), AnyRecord::$name(b)) => Some(task.run(a, b)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+kinds!(Risk, Supplier, Person, Role, Runbook, BreakGlass, Exercise, Action, Policy, Plan);
+
+/// Work to do with the record type of a kind known only at run time.
 pub trait ForKind {
     type Output;
     fn run<R: Record>(self) -> Self::Output;
 }
 
-/// Runs `task` with the record type stored under `collection`; `None` for a name that is not
-/// one of `COLLECTIONS`.
-pub fn for_kind<T: ForKind>(collection: &str, task: T) -> Option<T::Output> {
-    Some(match collection {
-        "risks" => task.run::<Risk>(),
-        "suppliers" => task.run::<Supplier>(),
-        "people" => task.run::<Person>(),
-        "roles" => task.run::<Role>(),
-        "runbooks" => task.run::<Runbook>(),
-        "break_glass" => task.run::<BreakGlass>(),
-        "exercises" => task.run::<Exercise>(),
-        "actions" => task.run::<Action>(),
-        "policies" => task.run::<Policy>(),
-        "plans" => task.run::<Plan>(),
-        _ => return None,
-    })
+/// Work to do with a record of any kind (`AnyRecord::with`).
+pub trait WithRecord {
+    type Output;
+    fn run<R: Record>(self, record: R) -> Self::Output;
+}
+
+/// Work to do with two records of one kind (`AnyRecord::with_pair`).
+pub trait WithPair {
+    type Output;
+    fn run<R: Record>(self, a: R, b: R) -> Self::Output;
+}
+
+impl AnyRecord {
+    /// The record's own checks (`Record::check`).
+    pub fn check(&self) -> Result<(), crate::Invalid> {
+        struct Check;
+        impl WithRecord for Check {
+            type Output = Result<(), crate::Invalid>;
+            fn run<R: Record>(self, record: R) -> Self::Output {
+                record.check()
+            }
+        }
+        self.clone().with(Check)
+    }
 }
 
 impl Register {

@@ -4,8 +4,20 @@
 //! letter to each, in the order of their stable ids (R-007a, R-007b), and the findings raise
 //! the collision until somebody renumbers one of them.
 
-use crate::model::{Id, Record, Register};
+use crate::model::{ForKind, Id, Kind, Record, Register};
 use std::collections::BTreeMap;
+
+/// The reference of every record of every kind, by kind: how messages and exports name records.
+pub fn all_references(register: &Register) -> BTreeMap<Kind, BTreeMap<Id, String>> {
+    struct Of<'a>(&'a Register);
+    impl ForKind for Of<'_> {
+        type Output = BTreeMap<Id, String>;
+        fn run<R: Record>(self) -> Self::Output {
+            references::<R>(self.0)
+        }
+    }
+    Kind::ALL.iter().map(|kind| (*kind, kind.run(Of(register)))).collect()
+}
 
 /// The reference of every record of one kind, archived ones included.
 pub fn references<R: Record>(register: &Register) -> BTreeMap<Id, String> {

@@ -7,7 +7,7 @@
 
 use crate::doc::{Changed, Conflict, DocError, HistoryEntry, RegisterDoc};
 use crate::edit::{Edit, RegisterPatch};
-use crate::model::{ForKind, Record, Register, for_kind};
+use crate::model::{ForKind, Kind, Record, Register};
 use crate::protocol::{ClientConnection, DocumentId, Incoming, decode, encode};
 use crate::{Date, Invalid};
 use automerge::ChangeHash;
@@ -434,7 +434,7 @@ impl Replica {
     }
 
     /// One record's changes and its concurrent edits, whatever its kind.
-    pub fn history(&mut self, collection: &str, id: &str) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError> {
+    pub fn history(&mut self, kind: Kind, id: &str) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError> {
         struct Of<'a>(&'a mut RegisterDoc, &'a str);
         impl ForKind for Of<'_> {
             type Output = Result<(Vec<HistoryEntry>, Vec<Conflict>), DocError>;
@@ -442,13 +442,12 @@ impl Replica {
                 Ok((self.0.history::<R>(self.1)?, self.0.conflicts::<R>(self.1)?))
             }
         }
-        for_kind(collection, Of(&mut self.doc, id))
-            .unwrap_or_else(|| Err(Invalid(format!("there are no records called {collection}")).into()))
+        kind.run(Of(&mut self.doc, id))
     }
 
     /// Fields of one record set at the same time on two devices.
-    pub fn conflicts(&self, collection: &str, id: &str) -> Result<Vec<Conflict>, DocError> {
-        conflicts_of(&self.doc, collection, id)
+    pub fn conflicts(&self, kind: Kind, id: &str) -> Result<Vec<Conflict>, DocError> {
+        conflicts_of(&self.doc, kind, id)
     }
 
     /// The register as it stood at the end of `date`.
@@ -501,7 +500,7 @@ impl Replica {
     }
 
     fn edit(&mut self, now: Now, edit: Edit) {
-        let record = edit.record().map(|(collection, id)| (collection, id.to_string()));
+        let record = edit.record().map(|(kind, id)| (kind, id.to_string()));
         if self.config.viewer {
             self.status.problem = Some(Problem::ReadOnly);
             self.put_back(record);
@@ -516,9 +515,7 @@ impl Replica {
                 // The write to storage goes out before the interface is brought up to date.
                 self.persist();
                 let changed = match record {
-                    Some((collection, id)) => {
-                        Changed::Records { header: false, records: [(collection, id)].into_iter().collect() }
-                    }
+                    Some((kind, id)) => Changed::Records { header: false, records: [(kind, id)].into_iter().collect() },
                     None => self.doc.changed_since(&before),
                 };
                 self.show(changed, true);
@@ -532,11 +529,10 @@ impl Replica {
         }
     }
 
-    fn put_back(&mut self, record: Option<(&'static str, String)>) {
-        if let Some((collection, id)) = record {
-            let mut patch = RegisterPatch::of_record(&self.register, collection, &id);
-            patch.conflicts =
-                vec![(collection.to_string(), id.clone(), self.conflicts(collection, &id).unwrap_or_default())];
+    fn put_back(&mut self, record: Option<(Kind, String)>) {
+        if let Some((kind, id)) = record {
+            let mut patch = RegisterPatch::of_record(&self.register, kind, &id);
+            patch.conflicts = vec![(kind, id.clone(), self.conflicts(kind, &id).unwrap_or_default())];
             self.out.push(Effect::Patch(patch));
         }
     }
@@ -567,13 +563,13 @@ impl Replica {
                     let r = &self.register;
                     patch.header = Some((r.schema_version, r.name.clone(), r.actors.clone()));
                 }
-                for (collection, id) in records {
-                    let one = RegisterPatch::of_record(&self.register, collection, &id);
+                for (kind, id) in records {
+                    let one = RegisterPatch::of_record(&self.register, kind, &id);
                     patch.put.extend(one.put);
                     patch.removed.extend(one.removed);
                     if conflicts {
-                        let found = conflicts_of(&self.doc, collection, &id).unwrap_or_default();
-                        patch.conflicts.push((collection.to_string(), id, found));
+                        let found = conflicts_of(&self.doc, kind, &id).unwrap_or_default();
+                        patch.conflicts.push((kind, id, found));
                     }
                 }
                 patch
@@ -762,7 +758,7 @@ impl Replica {
     }
 }
 
-fn conflicts_of(doc: &RegisterDoc, collection: &str, id: &str) -> Result<Vec<Conflict>, DocError> {
+fn conflicts_of(doc: &RegisterDoc, kind: Kind, id: &str) -> Result<Vec<Conflict>, DocError> {
     struct Of<'a>(&'a RegisterDoc, &'a str);
     impl ForKind for Of<'_> {
         type Output = Result<Vec<Conflict>, DocError>;
@@ -770,5 +766,5 @@ fn conflicts_of(doc: &RegisterDoc, collection: &str, id: &str) -> Result<Vec<Con
             self.0.conflicts::<R>(self.1)
         }
     }
-    for_kind(collection, Of(doc, id)).unwrap_or_else(|| Ok(Vec::new()))
+    kind.run(Of(doc, id))
 }

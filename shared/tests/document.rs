@@ -219,13 +219,14 @@ fn edits_as_values_write_only_what_the_person_changed() {
     let heads = doc.heads();
     let wrong = Edit::Update { id: "r1".into(), old: shown.any_record(), new: Person::default().any_record() };
     assert!(matches!(doc.apply(wrong, 4), Err(DocError::Invalid(_))));
-    let unknown = Edit::Archive { collection: "nothing".into(), id: "r1".into(), archived: true };
-    assert!(doc.apply(unknown, 4).is_err());
+    // A kind with no record of that id (kinds are a closed set: no edit can name another).
+    let unknown = Edit::Archive { kind: Kind::Supplier, id: "r1".into(), archived: true };
+    assert!(matches!(doc.apply(unknown, 4), Err(DocError::NotFound { .. })));
     let missing = Edit::Update { id: "r9".into(), old: risk().any_record(), new: Risk::titled("Other").any_record() };
     assert!(matches!(doc.apply(missing, 4), Err(DocError::NotFound { .. })));
     assert_eq!(doc.heads(), heads);
 
-    doc.apply(Edit::Archive { collection: "risks".into(), id: "r1".into(), archived: true }, 5).unwrap();
+    doc.apply(Edit::Archive { kind: Kind::Risk, id: "r1".into(), archived: true }, 5).unwrap();
     assert!(doc.get::<Risk>("r1").unwrap().unwrap().archived);
 
     doc.apply(
@@ -262,7 +263,7 @@ fn a_patch_between_two_copies_turns_one_into_the_other() {
     after.risks.remove("r2"); // as if gone
     let patch = RegisterPatch::between(&before, &after);
     assert_eq!(patch.put.len(), 2, "the changed risk and the new person only");
-    assert_eq!(patch.removed, vec![("risks".to_string(), "r2".to_string())]);
+    assert_eq!(patch.removed, vec![(Kind::Risk, "r2".to_string())]);
     assert!(patch.header.is_some(), "the actors changed");
     let mut copy = before.clone();
     patch.apply_to(&mut copy);

@@ -220,7 +220,7 @@ fn a_merge_names_only_the_records_it_changed() {
     b.create("p1", Person { name: "Amara".into(), ..Default::default() }, 1).unwrap();
     let before = a.heads();
     a.merge(&mut b).unwrap();
-    let expected: BTreeSet<(&str, String)> = [("people", "p1".to_string()), ("risks", "r3".to_string())].into();
+    let expected: BTreeSet<(Kind, String)> = [(Kind::Person, "p1".to_string()), (Kind::Risk, "r3".to_string())].into();
     assert_eq!(a.changed_since(&before), Changed::Records { header: false, records: expected });
     assert_eq!(a.changed_since(&[]), Changed::Everything);
 }

@@ -515,7 +515,7 @@ fn concurrent_values_travel_with_the_patch_of_the_record() {
     let carried: Vec<_> = w.shells[0].patches[before..]
         .iter()
         .flat_map(|p| p.conflicts.iter())
-        .filter(|(c, id, found)| c == "risks" && id == "shared" && !found.is_empty())
+        .filter(|(c, id, found)| *c == Kind::Risk && id == "shared" && !found.is_empty())
         .collect();
     let (_, _, found) = carried.last().expect("the merge's patch carries the record's concurrent values");
     assert_eq!(found[0].field, "controls");
@@ -543,7 +543,7 @@ fn a_refused_edit_writes_nothing_and_puts_the_record_back() {
 fn a_viewer_cannot_change_the_register() {
     let mut replica = Replica::new(Config { viewer: true, ..config(false, false) });
     replica.handle(now(0), Event::Opened(Ok(vec![Chunk { key: ChunkKey(1), bytes: origin().save() }])));
-    let edit = Edit::Archive { collection: "risks".into(), id: "shared".into(), archived: true };
+    let edit = Edit::Archive { kind: Kind::Risk, id: "shared".into(), archived: true };
     let effects = replica.handle(now(1), Event::Edit(edit));
     assert!(!effects.iter().any(|e| matches!(e, Effect::Write { .. } | Effect::Send(_))));
     assert_eq!(replica.status().problem, Some(Problem::ReadOnly));

@@ -3,12 +3,12 @@
 //! views change the register: `Store::apply` with an `Edit`. Questions (history, the past,
 //! a backup, a download) are asked of the worker by message.
 
-use crate::bridge::{Answer, File, Kind, Question, ToPage, ToWorker, decode, encode};
+use crate::bridge::{Answer, Download, File, Question, ToPage, ToWorker, decode, encode};
 use crate::clock::{now, today};
 use crate::page::settings::Settings;
 use leptos::prelude::*;
 use shared::replica::{Problem, Saved, SyncStatus};
-use shared::{Conflict, Date, Edit, HistoryEntry, Id, Register, RegisterPatch};
+use shared::{Conflict, Date, Edit, HistoryEntry, Id, Kind, Register, RegisterPatch};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,9 +61,9 @@ fn post(message: &ToWorker) {
 pub struct Store {
     /// Shared, so a view reading it copies a pointer, not a register of thousands of records.
     pub register: RwSignal<Arc<Register>>,
-    /// Fields edited at the same time on two devices, per (collection, id), as the worker's
+    /// Fields edited at the same time on two devices, per (kind, id), as the worker's
     /// patches carry them; a record not here has not been asked about yet.
-    pub conflicts: RwSignal<HashMap<(String, Id), Vec<Conflict>>>,
+    pub conflicts: RwSignal<HashMap<(Kind, Id), Vec<Conflict>>>,
     /// What the worker reports going wrong (storage, sync, a refused edit).
     pub problem: RwSignal<Option<Problem>>,
     /// What this page itself could not take (a value, a file, an invite link), in words.
@@ -154,8 +154,8 @@ impl Store {
                 }
                 if !conflicts.is_empty() {
                     self.conflicts.update(|known| {
-                        for (collection, id, found) in conflicts {
-                            known.insert((collection, id), found);
+                        for (kind, id, found) in conflicts {
+                            known.insert((kind, id), found);
                         }
                     });
                 }
@@ -236,14 +236,14 @@ impl Store {
     /// Fields of one record edited at the same time on two devices, with every value
     /// (tracked). The worker's patches keep them up to date; a record nobody has opened since
     /// the register was loaded is asked about once.
-    pub fn conflicts_of(&self, collection: &'static str, id: &str) -> Vec<Conflict> {
-        let key = (collection.to_string(), id.to_string());
+    pub fn conflicts_of(&self, kind: Kind, id: &str) -> Vec<Conflict> {
+        let key = (kind, id.to_string());
         if let Some(found) = self.conflicts.with(|known| known.get(&key).cloned()) {
             return found;
         }
         let store = *self;
         leptos::task::spawn_local(async move {
-            let question = Question::Conflicts { collection: key.0.clone(), id: key.1.clone() };
+            let question = Question::Conflicts { kind, id: key.1.clone() };
             if let Some(Answer::Conflicts(Ok(found))) = store.ask(question).await {
                 // A patch that arrived meanwhile is newer than this answer.
                 store.conflicts.update(|known| {
@@ -255,8 +255,8 @@ impl Store {
     }
 
     /// One record's changes (who, when, what) and its concurrent edits.
-    pub async fn history(&self, collection: &str, id: &str) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), String> {
-        match self.ask(Question::History { collection: collection.into(), id: id.into() }).await {
+    pub async fn history(&self, kind: Kind, id: &str) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), String> {
+        match self.ask(Question::History { kind, id: id.into() }).await {
             Some(Answer::History(found)) => found,
             _ => Err("the register's worker did not answer".into()),
         }
@@ -279,7 +279,7 @@ impl Store {
     }
 
     /// A download, made by the worker from the register it holds.
-    pub async fn export(&self, kind: Kind) -> Result<File, String> {
+    pub async fn export(&self, kind: Download) -> Result<File, String> {
         match self.ask(Question::Export { kind, today: today(), generated: now() }).await {
             Some(Answer::Export(file)) => file,
             _ => Err("the register's worker did not answer".into()),

@@ -250,12 +250,10 @@ fn answer(question: Question) -> Answer {
     let answered = with_shell(|s| {
         let replica = &mut s.replica;
         match question {
-            Question::Conflicts { collection, id } => {
-                Answer::Conflicts(replica.conflicts(&collection, &id).map_err(|e| e.to_string()))
+            Question::Conflicts { kind, id } => {
+                Answer::Conflicts(replica.conflicts(kind, &id).map_err(|e| e.to_string()))
             }
-            Question::History { collection, id } => {
-                Answer::History(replica.history(&collection, &id).map_err(|e| e.to_string()))
-            }
+            Question::History { kind, id } => Answer::History(replica.history(kind, &id).map_err(|e| e.to_string())),
             Question::AsOf(date) => Answer::AsOf(replica.as_of(date).map(Box::new).map_err(|e| e.to_string())),
             Question::Document => Answer::Document(replica.save()),
             Question::Restore(bytes) => Answer::Restored(replica.restore_backup(clock::moment(), &bytes)),
