@@ -36,6 +36,16 @@ pub enum RelayError {
     ReadOnly(String),
 }
 
+/// Who is on a joined connection and where its replies go: what the relay needs to handle
+/// one of its messages.
+pub struct Session {
+    pub connection: ConnectionId,
+    pub member: Member,
+    /// The peer id the connection joined with.
+    pub peer: String,
+    pub outbox: Outbox,
+}
+
 struct Peer {
     peer_id: String,
     state: sync::State,
@@ -105,19 +115,17 @@ impl Relay {
         self.docs.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 
-    /// Handles a `sync` or `request` from a connection. Replies (and messages to other
+    /// Handles a `sync` or `request` from a joined connection. Replies (and messages to other
     /// peers of the document) go to their outboxes.
-    #[allow(clippy::too_many_arguments)] // one call site, each argument a different thing
     pub async fn sync(
         &self,
-        connection: ConnectionId,
-        member: &Member,
-        peer_id: &str,
-        outbox: &Outbox,
+        session: &Session,
         document_id: &str,
         data: &[u8],
         request: bool,
     ) -> Result<(), RelayError> {
+        let Session { connection, member, peer: peer_id, outbox } = session;
+        let connection = *connection;
         let id: DocumentId = document_id.parse()?;
         let message = sync::Message::decode(data)
             .map_err(|e| ProtocolError::BadSync { document: id.to_string(), reason: e.to_string() })?;
@@ -221,7 +229,8 @@ impl Relay {
     /// syncing the same document, as an automerge-repo peer would rebroadcast it. Nothing is
     /// loaded for it and nothing is said when the member may not open the document or nobody
     /// else is there: ephemeral messages are best-effort by design.
-    pub fn ephemeral(&self, connection: ConnectionId, member: &Member, message: Message) -> Result<(), RelayError> {
+    pub fn ephemeral(&self, session: &Session, message: Message) -> Result<(), RelayError> {
+        let (connection, member) = (session.connection, &session.member);
         let Message::Ephemeral { sender_id, count, session_id, document_id, data, .. } = message else {
             return Err(ProtocolError::Unexpected(format!("{} is not an ephemeral message", message.kind())).into());
         };
@@ -315,8 +324,10 @@ mod tests {
         let id = DocumentId([5; 16]);
         let (outbox, mut sent) = mpsc::unbounded_channel();
         let data = message_with_a_change();
+        let session =
+            |connection| Session { connection, member: editor(id), peer: "peer".into(), outbox: outbox.clone() };
 
-        let err = relay.sync(1, &editor(id), "peer", &outbox, &id.to_string(), &data, false).await.unwrap_err();
+        let err = relay.sync(&session(1), &id.to_string(), &data, false).await.unwrap_err();
         assert!(err.to_string().contains("disk is full"), "{err}");
         assert!(sent.try_recv().is_err(), "no sync reply: nothing was acknowledged");
         assert_eq!(storage.load(&id).unwrap(), None);
@@ -324,7 +335,7 @@ mod tests {
 
         // Once the disk works again the same changes are taken and acknowledged.
         storage.fail_writes.store(false, Ordering::SeqCst);
-        relay.sync(2, &editor(id), "peer", &outbox, &id.to_string(), &data, false).await.unwrap();
+        relay.sync(&session(2), &id.to_string(), &data, false).await.unwrap();
         assert!(matches!(sent.try_recv().unwrap(), Message::Sync { .. }));
         assert_eq!(storage.load(&id).unwrap().unwrap().chunks.len(), 1);
         assert_eq!(storage.audit().unwrap().len(), 1);

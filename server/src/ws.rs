@@ -1,16 +1,48 @@
-//! One WebSocket connection: the handshake, then sync messages handed to the relay, with
-//! replies written back by a writer task. Any malformed input gets an `error` and closes this
-//! connection only.
+//! One WebSocket connection: a `Handler` (the mini-redis shape) reads frames, answers the
+//! handshake and hands sync messages to the relay with the connection's `Session`; replies
+//! are written back by a writer task. Anything wrong ends the connection through one exit:
+//! an `error` to the peer with the reason, then close. Only this connection is affected.
 
 use crate::Limits;
 use crate::members::{Directory, Member};
-use crate::relay::{ConnectionId, Relay};
+use crate::relay::{ConnectionId, Outbox, Relay, Session};
 use axum::extract::ws::{Message as Frame, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use shared::protocol::{DocumentId, Message, answer_join, decode, encode};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+
+/// Why a connection ends early: the reason is sent to the peer as an `error`.
+struct Refusal(String);
+
+impl<T: ToString> From<T> for Refusal {
+    fn from(reason: T) -> Self {
+        Refusal(reason.to_string())
+    }
+}
+
+/// What happens after one frame.
+enum Next {
+    Continue,
+    /// The peer said goodbye (a close frame, `leave`, or the connection dropped).
+    Stop,
+}
+
+struct Handler {
+    relay: Arc<Relay>,
+    members: Arc<Directory>,
+    limits: Limits,
+    connection: ConnectionId,
+    member: Member,
+    outbox: Outbox,
+    /// Set by the handshake.
+    session: Option<Session>,
+    documents: HashSet<DocumentId>,
+    /// Messages in the current one-second window, for the rate limit.
+    window: (Instant, u32),
+}
 
 pub async fn serve(
     socket: WebSocket,
@@ -35,117 +67,138 @@ pub async fn serve(
                 break;
             }
         }
+        // The peer may already be gone; there is nobody left to tell.
         let _ = sink.close().await;
     });
-    // Messages in the current one-second window, for the rate limit.
-    let mut window = (std::time::Instant::now(), 0u32);
-
-    let mut peer: Option<String> = None;
-    let mut documents: HashSet<DocumentId> = HashSet::new();
+    let mut handler = Handler {
+        relay: relay.clone(),
+        members,
+        limits,
+        connection,
+        member,
+        outbox: outbox.clone(),
+        session: None,
+        documents: HashSet::new(),
+        window: (Instant::now(), 0),
+    };
     while let Some(frame) = stream.next().await {
+        match handler.frame(frame).await {
+            Ok(Next::Continue) => {}
+            Ok(Next::Stop) => break,
+            Err(Refusal(reason)) => {
+                let peer = handler.session.as_ref().map(|s| s.peer.as_str()).unwrap_or("(not joined)");
+                tracing::warn!(connection, peer, reason = %reason, "closing connection");
+                // The writer sends this last, then closes; if it is gone the peer is too.
+                let _ = outbox.send(Message::error(reason));
+                break;
+            }
+        }
+    }
+    relay.disconnect(connection, handler.documents).await;
+    drop(handler.session);
+    drop(handler.outbox);
+    drop(outbox);
+    // A writer that panicked has nothing left to flush.
+    let _ = writer.await;
+    metrics.connections.dec();
+}
+
+impl Handler {
+    async fn frame(&mut self, frame: Result<Frame, axum::Error>) -> Result<Next, Refusal> {
         let bytes = match frame {
             Ok(Frame::Binary(bytes)) => bytes,
-            Ok(Frame::Close(_)) => break,
+            Ok(Frame::Close(_)) => return Ok(Next::Stop),
             Ok(Frame::Text(_)) => {
-                let _ =
-                    outbox.send(Message::error("text frames are not part of the protocol: send CBOR in binary frames"));
-                break;
+                return Err("text frames are not part of the protocol: send CBOR in binary frames".into());
             }
-            Ok(_) => continue,
+            Ok(_) => return Ok(Next::Continue),
             Err(e) => {
-                tracing::debug!(connection, error = %e, "connection dropped");
-                break;
+                tracing::debug!(connection = self.connection, error = %e, "connection dropped");
+                return Ok(Next::Stop);
             }
         };
+        let metrics = &self.relay.metrics;
         metrics.messages_received.inc();
         metrics.bytes_received.inc_by(bytes.len() as u64);
-        if window.0.elapsed() >= std::time::Duration::from_secs(1) {
-            window = (std::time::Instant::now(), 0);
+        self.count_against_the_rate_limit()?;
+        let message = decode(&bytes)?;
+        match &self.session {
+            None => self.join(message),
+            Some(_) => self.message(message).await,
         }
-        window.1 += 1;
-        if window.1 > limits.max_messages_per_second {
-            let _ = outbox.send(Message::error(format!(
+    }
+
+    fn count_against_the_rate_limit(&mut self) -> Result<(), Refusal> {
+        if self.window.0.elapsed() >= Duration::from_secs(1) {
+            self.window = (Instant::now(), 0);
+        }
+        self.window.1 += 1;
+        if self.window.1 > self.limits.max_messages_per_second {
+            return Err(format!(
                 "more than {} messages in a second; slow down and reconnect",
-                limits.max_messages_per_second
-            )));
-            break;
+                self.limits.max_messages_per_second
+            )
+            .into());
         }
-        let message = match decode(&bytes) {
-            Ok(message) => message,
-            Err(e) => {
-                let _ = outbox.send(Message::error(e.to_string()));
-                break;
-            }
-        };
-        let Some(peer_id) = &peer else {
-            match answer_join(message, &relay.peer_id, None) {
-                Ok((joined, reply)) => {
-                    tracing::info!(connection, peer = %joined, member = %member.name, "peer joined");
-                    peer = Some(joined);
-                    let _ = outbox.send(reply);
-                    continue;
-                }
-                Err(e) => {
-                    let _ = outbox.send(Message::error(e.to_string()));
-                    break;
-                }
-            }
-        };
+        Ok(())
+    }
+
+    fn join(&mut self, message: Message) -> Result<Next, Refusal> {
+        let (peer, reply) = answer_join(message, &self.relay.peer_id, None)?;
+        tracing::info!(connection = self.connection, peer = %peer, member = %self.member.name, "peer joined");
+        // The writer ends only when the connection does.
+        let _ = self.outbox.send(reply);
+        self.session = Some(Session {
+            connection: self.connection,
+            member: self.member.clone(),
+            peer,
+            outbox: self.outbox.clone(),
+        });
+        Ok(Next::Continue)
+    }
+
+    async fn message(&mut self, message: Message) -> Result<Next, Refusal> {
+        let session = self.session.as_ref().expect("joined before any other message");
         let sender = match &message {
             Message::Sync { sender_id, .. }
             | Message::Request { sender_id, .. }
             | Message::Ephemeral { sender_id, .. }
             | Message::RemoteSubscriptionChange { sender_id, .. }
-            | Message::RemoteHeadsChanged { sender_id, .. } => sender_id.clone(),
-            Message::Leave { .. } => break,
-            Message::Join { .. } => {
-                let _ = outbox.send(Message::error("already joined"));
-                break;
-            }
+            | Message::RemoteHeadsChanged { sender_id, .. } => sender_id,
+            Message::Leave { .. } => return Ok(Next::Stop),
+            Message::Join { .. } => return Err("already joined".into()),
             // `peer`, `doc-unavailable` and `error` answer things the relay never asks.
-            _ => continue,
+            _ => return Ok(Next::Continue),
         };
-        if &sender != peer_id {
-            let _ = outbox.send(Message::error(format!("senderId {sender:?} is not the peer that joined")));
-            break;
+        if *sender != session.peer {
+            return Err(format!("senderId {sender:?} is not the peer that joined").into());
         }
         // A token revoked while connected stops working at the next message.
-        if members.is_revoked(member.id).unwrap_or(true) {
-            let _ = outbox.send(Message::error("this member's access has been revoked"));
-            break;
+        if self.members.is_revoked(self.member.id).unwrap_or(true) {
+            return Err("this member's access has been revoked".into());
         }
         let (document_id, data, request) = match message {
             Message::Sync { document_id, data, .. } => (document_id, data, false),
             Message::Request { document_id, data, .. } => (document_id, data, true),
             ephemeral @ Message::Ephemeral { .. } => {
-                if let Err(e) = relay.ephemeral(connection, &member, ephemeral) {
-                    let _ = outbox.send(Message::error(e.to_string()));
-                    break;
-                }
-                continue;
+                self.relay.ephemeral(session, ephemeral)?;
+                return Ok(Next::Continue);
             }
             // The relay keeps no storage ids to gossip heads about (each member's own
             // device holds its copy), so subscriptions to remote heads have nothing to do.
-            _ => continue,
+            _ => return Ok(Next::Continue),
         };
         if let Ok(id) = document_id.parse() {
-            documents.insert(id);
-            if documents.len() > limits.max_documents_per_connection {
-                let _ = outbox.send(Message::error(format!(
+            self.documents.insert(id);
+            if self.documents.len() > self.limits.max_documents_per_connection {
+                return Err(format!(
                     "one connection may sync at most {} registers",
-                    limits.max_documents_per_connection
-                )));
-                break;
+                    self.limits.max_documents_per_connection
+                )
+                .into());
             }
         }
-        if let Err(e) = relay.sync(connection, &member, peer_id, &outbox, &document_id, &data, request).await {
-            tracing::warn!(connection, peer = %peer_id, error = %e, "closing connection");
-            let _ = outbox.send(Message::error(e.to_string()));
-            break;
-        }
+        self.relay.sync(session, &document_id, &data, request).await?;
+        Ok(Next::Continue)
     }
-    relay.disconnect(connection, documents).await;
-    drop(outbox);
-    let _ = writer.await;
-    metrics.connections.dec();
 }

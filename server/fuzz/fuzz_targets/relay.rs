@@ -7,7 +7,7 @@ use automerge::sync::SyncDoc;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use continuity_server::members::{Member, Role};
-use continuity_server::relay::Relay;
+use continuity_server::relay::{Relay, Session};
 use continuity_server::storage::{Memory, Storage};
 use libfuzzer_sys::fuzz_target;
 use shared::protocol::{DocumentId, Message, decode};
@@ -42,34 +42,39 @@ async fn run(mut input: &[u8]) {
         let (kind, who, len) = (input[0] % 6, (input[1] % 2) as usize, input[2] as usize);
         let payload = &input[3..(3 + len).min(input.len())];
         input = &input[(3 + len).min(input.len())..];
-        let (member, peer) = (&members[who], peers[who]);
+        let session = Session {
+            connection: who as u64,
+            member: members[who].clone(),
+            peer: peers[who].to_string(),
+            outbox: outbox.clone(),
+        };
         let doc = REGISTER.to_string();
         match kind {
             0 => {
                 if let Ok(message) = decode(payload) {
                     match message {
                         Message::Sync { document_id, data, .. } => {
-                            let _ = relay.sync(who as u64, member, peer, &outbox, &document_id, &data, false).await;
+                            let _ = relay.sync(&session, &document_id, &data, false).await;
                         }
                         Message::Request { document_id, data, .. } => {
-                            let _ = relay.sync(who as u64, member, peer, &outbox, &document_id, &data, true).await;
+                            let _ = relay.sync(&session, &document_id, &data, true).await;
                         }
                         ephemeral @ Message::Ephemeral { .. } => {
-                            let _ = relay.ephemeral(who as u64, member, ephemeral);
+                            let _ = relay.ephemeral(&session, ephemeral);
                         }
                         _ => {}
                     }
                 }
             }
             1 | 2 => {
-                let _ = relay.sync(who as u64, member, peer, &outbox, &doc, payload, kind == 2).await;
+                let _ = relay.sync(&session, &doc, payload, kind == 2).await;
             }
             3 => {
                 // A real edit, sent with the side's sync state.
                 let key = String::from_utf8_lossy(payload).into_owned();
                 let _ = docs[who].put(ROOT, key, payload.len() as i64);
                 if let Some(message) = docs[who].sync().generate_sync_message(&mut states[who]) {
-                    let _ = relay.sync(who as u64, member, peer, &outbox, &doc, &message.encode(), false).await;
+                    let _ = relay.sync(&session, &doc, &message.encode(), false).await;
                 }
             }
             4 => {
