@@ -198,7 +198,7 @@ fn exports_and_calendar_work_in_wasm() {
 
 #[wasm_bindgen_test]
 fn long_tables_are_shown_a_page_at_a_time() {
-    use continuity_app::records::{PAGE_ROWS, page_of};
+    use continuity_app::views::records::{PAGE_ROWS, page_of};
     let rows: Vec<usize> = (0..PAGE_ROWS * 2 + 5).collect();
     assert_eq!(page_of(&rows, 0), (0..PAGE_ROWS).collect::<Vec<_>>());
     assert_eq!(page_of(&rows, 2), (PAGE_ROWS * 2..PAGE_ROWS * 2 + 5).collect::<Vec<_>>());

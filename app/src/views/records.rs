@@ -352,3 +352,17 @@ pub fn RecordTable<R: Record + Send + Sync>(
         </section>
     }
 }
+
+/// A due date as a table shows it: "Now" when never done, "(overdue)" after it.
+pub fn due(date: Option<shared::Date>, overdue: bool) -> String {
+    match (date, overdue) {
+        (None, _) => "Now".into(),
+        (Some(d), true) => format!("{d} (overdue)"),
+        (Some(d), false) => d.to_string(),
+    }
+}
+
+/// A new record's stable id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -2,9 +2,9 @@
 //! which fields were edited at the same time on two devices); and the whole register as it
 //! stood on a chosen date.
 
-use crate::fields;
 use crate::page::store::Store;
-use crate::records::headings;
+use crate::views::fields;
+use crate::views::records::headings;
 use leptos::prelude::*;
 use shared::Action;
 use shared::refs::references;
@@ -74,7 +74,7 @@ pub fn History() -> impl IntoView {
             }
             None => return view! { <p class="hint">"Reading the history…"</p> }.into_any(),
         };
-        let conflicts = crate::records::conflicts_notice("history-conflicts", conflicts);
+        let conflicts = crate::views::records::conflicts_notice("history-conflicts", conflicts);
         let rows = entries
             .into_iter()
             .rev()

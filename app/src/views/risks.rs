@@ -2,9 +2,9 @@
 //! inherent against residual positions, and an editor for every field of a risk.
 
 use crate::clock::today;
-use crate::fields;
 use crate::page::store::Store;
-use crate::records::{Editing, Pager, editor_frame, linkable, options, page_of, people};
+use crate::views::fields;
+use crate::views::records::{Editing, Pager, editor_frame, linkable, options, page_of, people};
 use leptos::prelude::*;
 use shared::derive::score;
 use shared::refs::references;
@@ -52,7 +52,7 @@ pub fn Risks() -> impl IntoView {
     let selected = RwSignal::new(None::<String>);
     let sort = RwSignal::new(SortBy::Residual);
     let filters = RwSignal::new(Filters::default());
-    let focus = expect_context::<crate::records::Focus>();
+    let focus = expect_context::<crate::views::records::Focus>();
     // A finding or calendar entry about a risk opens it here.
     Effect::new(move || {
         if let Some((kind, id)) = focus.0.get()

@@ -1,0 +1,110 @@
+//! Export: the downloads (CSV per section, XLSX, JSON, the register document) made by the
+//! register worker, and restoring a register document downloaded earlier.
+
+use crate::bridge::{self, Download};
+use crate::clock::today;
+use crate::page::download;
+use crate::page::store::Store;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::export::tables;
+
+/// Makes a download in the register worker and offers it; a failure is shown like any other.
+pub fn prepare(store: Store, busy: RwSignal<bool>, kind: Download) {
+    busy.set(true);
+    spawn_local(async move {
+        let result = store.export(kind).await.and_then(|file| download::offer(&file.name, &file.mime, &file.bytes));
+        busy.set(false);
+        store.error.set(result.err());
+    });
+}
+
+/// Says a download is being made.
+#[component]
+pub fn Preparing(busy: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <p role="status" data-testid="export-busy">
+            {move || if busy.get() { "Preparing the download…" } else { "" }}
+        </p>
+    }
+}
+
+/// Downloads for auditors.
+#[component]
+pub fn Export() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let busy = RwSignal::new(false);
+    let workbook = move |_| prepare(store, busy, Download::Workbook);
+    let whole = move |_| prepare(store, busy, Download::Json);
+    let backup = move |_| {
+        spawn_local(async move {
+            let result = store.save().await.and_then(|document| {
+                download::offer("continuity-register.automerge", "application/octet-stream", &document)
+            });
+            store.error.set(result.err());
+        });
+    };
+    let restored = RwSignal::new(String::new());
+    let restore = move |ev: leptos::ev::Event| {
+        let Some(file) = event_target::<web_sys::HtmlInputElement>(&ev).files().and_then(|f| f.get(0)) else { return };
+        restored.set(format!("Reading {}…", file.name()));
+        spawn_local(async move {
+            let name = file.name();
+            let bytes = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+            let Ok(bytes) = bytes else {
+                restored.set(String::new());
+                store.error.set(Some(format!("Could not read {name}.")));
+                return;
+            };
+            match store.restore_backup(js_sys::Uint8Array::new(&bytes).to_vec()).await {
+                Ok(0) => restored.set(format!("Nothing new: everything in {name} is already in this register.")),
+                Ok(n) => restored.set(format!("Restored {n} change{} from {name}.", if n == 1 { "" } else { "s" })),
+                Err(e) => {
+                    restored.set(String::new());
+                    store.error.set(Some(format!("Could not restore {name}: {e}")));
+                }
+            }
+        });
+    };
+    let sections = move || {
+        tables(&store.register.get(), today())
+            .into_iter()
+            .map(|table| {
+                let name = table.section;
+                let rows = table.rows.len();
+                let save = move |_| prepare(store, busy, Download::Section(name.to_string()));
+                view! {
+                    <li>
+                        <button data-testid=format!("export-csv-{}", bridge::file_stem(name)) on:click=save disabled=busy>
+                            {format!("{name} (CSV, {rows} rows)")}
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <h2>"Export"</h2>
+        <p>
+            <button data-testid="export-xlsx" on:click=workbook disabled=busy>
+                "Workbook (XLSX, a sheet per section)"
+            </button>
+            " "
+            <button data-testid="export-json" on:click=whole disabled=busy>
+                "Whole register (JSON)"
+            </button>
+            " "
+            <button data-testid="export-document" on:click=backup>
+                "Register document with full history (.automerge)"
+            </button>
+        </p>
+        <ul>{sections}</ul>
+        <Preparing busy/>
+        <h3>"Restore"</h3>
+        <p class="field">
+            <label for="import-document">"Restore from a register document (.automerge): what it holds that is missing here is merged in; nothing here is lost"</label>
+            <input type="file" id="import-document" data-testid="import-document" accept=".automerge" on:change=restore disabled=move || store.viewer.get() />
+        </p>
+        <p role="status" data-testid="import-result">{move || restored.get()}</p>
+    }
+}

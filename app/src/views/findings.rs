@@ -1,0 +1,53 @@
+//! Findings: everything the register raises today, errors first, each opening its record.
+
+use crate::clock::today;
+use crate::open_record;
+use crate::page::store::Store;
+use leptos::prelude::*;
+use shared::{Severity, findings};
+
+/// Everything the register raises today, errors first.
+#[component]
+pub fn Findings() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let items = move || {
+        let found = findings(&store.register.get(), today());
+        if found.is_empty() {
+            return view! { <p data-testid="findings-none">"Nothing to raise today."</p> }.into_any();
+        }
+        view! {
+            <ul data-testid="findings-list">
+                {found
+                    .into_iter()
+                    .map(|f| {
+                        let class = match f.severity {
+                            Severity::Error => "severity-error",
+                            Severity::Warning => "severity-warning",
+                        };
+                        let kind = f.kind;
+                        let open = f.id.clone().map(|id| {
+                            view! {
+                                " "
+                                <button class="link" data-testid="finding-open" on:click=move |_| open_record(kind, id.clone())>
+                                    "Open the record"
+                                </button>
+                            }
+                        });
+                        view! {
+                            <li data-testid="finding" class=class>
+                                <strong>{f.severity.label()}": "</strong>
+                                {f.message}
+                                {open}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <h2>"Findings"</h2>
+        {items}
+    }
+}

@@ -1,0 +1,49 @@
+//! The status line: whether every edit is saved in this browser, and the relay's state.
+
+use crate::clock;
+use crate::page::store::Store;
+use leptos::prelude::*;
+use shared::replica::{Saved, SyncStatus};
+
+/// Where this browser's copy stands: saved locally or not, and the relay's state.
+#[component]
+pub fn Status() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let time = |at: i64| clock::local_time(at, true);
+    let saved = move || match store.saved.get() {
+        Saved::Loading => "Opening the register…".to_string(),
+        Saved::Saving => "Saving…".to_string(),
+        Saved::Saved(None) => "All edits saved in this browser".to_string(),
+        Saved::Saved(Some(at)) => format!("All edits saved in this browser ({})", time(at)),
+        Saved::Failed(_) => "Not saved in this browser: see the message below".to_string(),
+    };
+    let sync = move || {
+        let status = store.sync.get();
+        let mut text = status.describe();
+        let unsent = store.unsent.get();
+        if status != SyncStatus::Local && unsent > 0 {
+            text.push_str(&format!("; {unsent} change{} not yet on the relay", if unsent == 1 { "" } else { "s" }));
+        }
+        if let Some(at) = store.last_sync.get() {
+            text.push_str(&format!("; last synced {}", time(at)));
+        }
+        text
+    };
+    let state = move || match store.sync.get() {
+        SyncStatus::Local => "local",
+        SyncStatus::Connecting => "connecting",
+        SyncStatus::Connected if store.unsent.get() > 0 => "syncing",
+        SyncStatus::Connected => "connected",
+        SyncStatus::Offline { .. } => "offline",
+        SyncStatus::Refused(_) => "refused",
+        SyncStatus::Unavailable => "unavailable",
+    };
+    view! {
+        <div class="status" role="status" aria-live="polite">
+            <span data-testid="save-status">{saved}</span>
+            " · "
+            <span data-testid="sync-status" data-state=state>{sync}</span>
+            {move || store.viewer.get().then(|| view! { " · " <strong data-testid="read-only">"Read only"</strong> })}
+        </div>
+    }
+}
