@@ -50,6 +50,15 @@ fn benches(c: &mut Criterion) {
     group.bench_function("load", |b| b.iter(|| black_box(RegisterDoc::load(saved).unwrap())));
     group.bench_function("hydrate whole register", |b| b.iter(|| black_box(doc.register().unwrap())));
     group.bench_function("read one record", |b| b.iter(|| black_box(doc.get::<Risk>("rec-04321").unwrap())));
+    // The first history read after loading indexes every change by the objects it touched;
+    // later reads decode only the record's own changes (and index what arrived since).
+    group.bench_function("history of one record, first read after loading", |b| {
+        b.iter_batched(
+            || RegisterDoc::load(saved).unwrap(),
+            |mut fresh| black_box(fresh.history::<Risk>("rec-04320").unwrap()),
+            BatchSize::LargeInput,
+        )
+    });
     group.bench_function("history of one record", |b| b.iter(|| black_box(doc.history::<Risk>("rec-04320").unwrap())));
     let mid = Date(chrono::DateTime::from_timestamp(T0 + 50_000, 0).unwrap().date_naive());
     group.bench_function("register as of a date", |b| b.iter(|| black_box(doc.as_of(mid).unwrap())));

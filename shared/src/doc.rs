@@ -12,7 +12,7 @@ use automerge::{
 };
 use autosurgeon::{hydrate, hydrate_prop, reconcile_prop};
 use chrono::{NaiveTime, TimeZone};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Why an edit or a load did not happen. Nothing is written when any of these is returned.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +110,19 @@ pub struct RegisterDoc {
     /// The highest record number per collection, so that creating a record does not scan
     /// the collection.
     highest: Numbers,
+    /// Which changes touched each object, so a record's history decodes only its own.
+    index: ChangeIndex,
+}
+
+/// The changes that touched each object (by its id as text), as positions in `changes`,
+/// which lists every indexed change in the document's order (each after its dependencies).
+/// Brought up to date with only the changes since `at` whenever history is read: Automerge
+/// keeps no such index, and without it a record's history decodes every change there is.
+#[derive(Debug, Clone, Default)]
+struct ChangeIndex {
+    changes: Vec<ChangeHash>,
+    by_object: HashMap<String, Vec<u32>>,
+    at: Vec<ChangeHash>,
 }
 
 /// The highest numbers, valid while the document's heads are `at`: this replica's own edits
@@ -132,7 +145,7 @@ impl RegisterDoc {
         for collection in Kind::ALL.iter().map(|k| k.collection()).chain(["actors"]) {
             doc.put_object(automerge::ROOT, collection, ObjType::Map)?;
         }
-        let mut this = RegisterDoc { doc, highest: Numbers::default() };
+        let mut this = RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default() };
         this.commit(now, "create register");
         Ok(this)
     }
@@ -140,20 +153,20 @@ impl RegisterDoc {
     /// A replica that has not received its register yet: it fills in by sync. Until then it
     /// reads as an empty register.
     pub fn empty() -> Self {
-        RegisterDoc { doc: AutoCommit::new(), highest: Numbers::default() }
+        RegisterDoc { doc: AutoCommit::new(), highest: Numbers::default(), index: ChangeIndex::default() }
     }
 
     /// Loads a saved register, refusing bytes that are not one or that a newer version wrote.
     pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
         let doc = AutoCommit::load(bytes).map_err(|e| DocError::NotARegister(e.to_string()))?;
-        let this = RegisterDoc { doc, highest: Numbers::default() };
+        let this = RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default() };
         this.check_schema()?;
         Ok(this)
     }
 
     /// Wraps a document that arrived by sync, with the same checks as `load`.
     pub fn from_automerge(doc: AutoCommit) -> Result<Self, DocError> {
-        let this = RegisterDoc { doc, highest: Numbers::default() };
+        let this = RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default() };
         this.check_schema()?;
         Ok(this)
     }
@@ -229,7 +242,7 @@ impl RegisterDoc {
 
     /// A copy that edits as a different actor, as a second device would.
     pub fn fork(&mut self) -> RegisterDoc {
-        RegisterDoc { doc: self.doc.fork(), highest: self.highest.clone() }
+        RegisterDoc { doc: self.doc.fork(), highest: self.highest.clone(), index: self.index.clone() }
     }
 
     /// Takes in every change the other replica has that this one lacks.
@@ -522,15 +535,24 @@ impl RegisterDoc {
         let Some(record) = map_at(&self.doc, &collection, id)? else {
             return Err(DocError::NotFound { kind: R::LABEL, id: id.into() });
         };
-        let register: Register = self.register()?;
+        // Only the names of the people behind the actors: hydrating the whole register here
+        // would cost more than the rest of the history.
+        let actors: BTreeMap<String, Id> = hydrate_prop(&self.doc, &automerge::ROOT, "actors").unwrap_or_default();
         let objects: HashMap<String, (ObjId, String)> =
             self.objects_of(record).into_iter().map(|(obj, path)| (obj.to_string(), (obj, path))).collect();
         let collection_name = collection.to_string();
+        self.index_new_changes();
+        let mut touching: Vec<u32> =
+            objects.keys().filter_map(|obj| self.index.by_object.get(obj)).flatten().copied().collect();
+        touching.sort_unstable();
+        touching.dedup();
         let mut entries = Vec::new();
-        for change in self.doc.get_changes(&[]) {
+        for position in touching {
+            let Some(change) = self.doc.get_change_by_hash(&self.index.changes[position as usize]) else { continue };
+            let change = change.clone();
             let (hash, deps, time) = (change.hash(), change.deps().to_vec(), change.timestamp());
             let actor = change.actor_id().to_hex_string();
-            let person = register.actors.get(&actor).cloned();
+            let person = actors.get(&actor).cloned();
             let entry = |field: String, old: Option<String>, new: Option<String>| HistoryEntry {
                 change: hash.to_string(),
                 actor: actor.clone(),
@@ -580,6 +602,26 @@ impl RegisterDoc {
             }
         }
         Ok(entries)
+    }
+
+    /// Indexes the changes made or received since the index was last brought up to date.
+    fn index_new_changes(&mut self) {
+        let heads = self.doc.get_heads();
+        if heads == self.index.at {
+            return;
+        }
+        let index = &mut self.index;
+        for change in self.doc.get_changes(&index.at) {
+            let position = index.changes.len() as u32;
+            index.changes.push(change.hash());
+            let mut objects: Vec<String> = change.decode().operations.iter().map(|op| op.obj.to_string()).collect();
+            objects.sort_unstable();
+            objects.dedup();
+            for obj in objects {
+                index.by_object.entry(obj).or_default().push(position);
+            }
+        }
+        index.at = heads;
     }
 
     /// The register as it stood at the end of `date` in the UK: every change made by then,

@@ -122,6 +122,21 @@ fn history_names_who_changed_which_field_when() {
     let mut values = conflicts[0].values.clone();
     values.sort();
     assert_eq!(values, ["1", "5"]);
+
+    // Changes made and merged after a history was read are in the next one: the index of
+    // changes by object is brought up to date, and agrees with a copy that never read any.
+    let mut c = a.fork();
+    c.set_actor(ActorId::from(b"device-c".as_slice()));
+    c.update::<Risk>("x", T0 + 50, |r| r.controls = "From c".into()).unwrap();
+    a.update::<Risk>("x", T0 + 60, |r| r.description = "From a".into()).unwrap();
+    a.create("y", risk(), T0 + 70).unwrap();
+    a.merge(&mut c).unwrap();
+    let later = a.history::<Risk>("x").unwrap();
+    assert_eq!(later.len(), 6, "{later:#?}");
+    assert!(later.iter().any(|h| h.field == "controls" && h.new.as_deref() == Some("From c")));
+    let mut fresh = RegisterDoc::load(&a.save()).unwrap();
+    assert_eq!(fresh.history::<Risk>("x").unwrap(), later);
+    assert_eq!(a.history::<Risk>("y").unwrap().len(), 1);
 }
 
 #[test]
