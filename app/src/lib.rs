@@ -103,7 +103,7 @@ pub fn open_record(kind: Kind, id: String) {
 pub fn App() -> impl IntoView {
     let (settings, problem) = page::settings::load();
     let store = Store::new(&settings);
-    store.error.set(problem);
+    store.error.set(problem.map(|e| e.to_string()));
     provide_context(store);
     store.open(settings);
     spawn_local(async {

@@ -155,6 +155,37 @@ async fn two_tabs_never_destroy_each_others_writes() {
     assert!(people.contains_key("ra") && people.contains_key("rb"), "{people:?}");
 }
 
+/// A browser that stored its register with the previous version of the database (chunks
+/// only) keeps every chunk when the app opens it with the view store added.
+#[wasm_bindgen_test]
+async fn a_database_from_before_the_view_keeps_its_chunks() {
+    use continuity_app::worker::local::Local;
+    let register = fresh_register();
+    let name = format!("continuity-register:{register}");
+    let old = rexie::Rexie::builder(&name)
+        .version(1)
+        .add_object_store(rexie::ObjectStore::new("chunks").auto_increment(true))
+        .build()
+        .await
+        .unwrap();
+    let mut doc = shared::RegisterDoc::new("Before the view", 1_795_000_000).unwrap();
+    let tx = old.transaction(&["chunks"], rexie::TransactionMode::ReadWrite).unwrap();
+    let bytes = js_sys::Uint8Array::from(doc.save().as_slice());
+    tx.store("chunks").unwrap().add(&bytes.into(), None).await.unwrap();
+    tx.done().await.unwrap();
+    old.close();
+
+    let local = Local::open(&register.to_string()).await.unwrap();
+    let chunks = local.load().await.unwrap();
+    assert_eq!(chunks.len(), 1);
+    assert!(local.load_view().await.unwrap().is_none());
+    local.save_view(b"a view").await.unwrap();
+    assert_eq!(local.load_view().await.unwrap().as_deref(), Some(&b"a view"[..]));
+    // And the worker opens it as the register it holds.
+    let store = open(register);
+    until("the register to open", || store.register.get_untracked().name == "Before the view").await;
+}
+
 #[wasm_bindgen_test]
 fn exports_and_calendar_work_in_wasm() {
     use continuity_app::bridge::{Download, Question, ToWorker, decode, encode};

@@ -31,6 +31,15 @@ pub struct Chunk {
     pub bytes: Vec<u8>,
 }
 
+/// The register as read at some heads, kept in storage beside the chunks so that opening can
+/// show it before the document is loaded and hydrated (seconds at 10,000 records). It is only
+/// a cache: the document is read anyway, and whatever changed since `heads` corrects it.
+#[derive(Serialize, Deserialize)]
+struct View<R> {
+    heads: Vec<[u8; 32]>,
+    register: R,
+}
+
 /// The time of an event, from the shell's clock: this crate never reads one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Now {
@@ -143,6 +152,8 @@ pub enum Timer {
 /// Something that happened, for the replica to take in.
 #[derive(Debug)]
 pub enum Event {
+    /// The view stored by `Effect::SaveView`, read before the chunks (`Opened`).
+    View(Vec<u8>),
     /// Local storage was opened: every chunk, oldest first; or why it could not be.
     Opened(Result<Vec<Chunk>, StorageError>),
     /// A person's edit.
@@ -184,6 +195,9 @@ pub enum Effect {
     },
     /// Tell the other tabs this chunk is stored.
     Announce(ChunkKey),
+    /// Store these bytes as the register's view (replacing the last), for `Event::View` at
+    /// the next opening.
+    SaveView(Vec<u8>),
     /// Read this chunk and report `Event::Read`.
     Read(ChunkKey),
     /// Open a connection to the relay; report `RelayOpened`, then each message, then `RelayClosed`.
@@ -239,6 +253,8 @@ pub struct Replica {
     register: Register,
     /// Storage has been read (or failed to open); edits before that wait in `queued`.
     opened: bool,
+    /// The heads of the view shown before opening, if one was.
+    view: Option<Vec<ChangeHash>>,
     queued: Vec<(Edit, Now)>,
     /// Storage that opened; without it edits live only in memory.
     storage: bool,
@@ -275,6 +291,7 @@ impl Replica {
             doc: RegisterDoc::empty(),
             register: Register::default(),
             opened: false,
+            view: None,
             queued: Vec::new(),
             storage: false,
             storage_failure: None,
@@ -318,6 +335,7 @@ impl Replica {
 
     fn take(&mut self, now: Now, event: Event) {
         match event {
+            Event::View(bytes) => self.viewed(&bytes),
             Event::Opened(chunks) => self.opened(now, chunks),
             Event::Edit(edit) if !self.opened => self.queued.push((edit, now)),
             Event::Edit(edit) => self.edit(now, edit),
@@ -455,6 +473,27 @@ impl Replica {
         self.doc.as_of(date)
     }
 
+    /// Shows the stored view at once. A view that cannot be read is ignored: it is only a
+    /// cache, and the register is read from the document anyway.
+    fn viewed(&mut self, bytes: &[u8]) {
+        if self.opened || self.view.is_some() {
+            return;
+        }
+        let Ok(View { heads, register }) = postcard::from_bytes::<View<Register>>(bytes) else { return };
+        self.view = Some(heads.into_iter().map(ChangeHash).collect());
+        self.register = register;
+        self.out.push(Effect::Patch(RegisterPatch::whole(&self.register)));
+    }
+
+    /// The register and its heads as bytes for `Effect::SaveView`.
+    fn save_view(&mut self) {
+        let heads = self.doc.heads().into_iter().map(|h| h.0).collect();
+        let view = View { heads, register: &self.register };
+        if let Ok(bytes) = postcard::to_allocvec(&view) {
+            self.out.push(Effect::SaveView(bytes));
+        }
+    }
+
     fn opened(&mut self, now: Now, chunks: Result<Vec<Chunk>, StorageError>) {
         if self.opened {
             return;
@@ -485,7 +524,22 @@ impl Replica {
                 Err(e) => self.status.problem = Some(Problem::Sample(e.to_string())),
             }
         }
-        self.show(Changed::Everything, false);
+        // The view shown already is right up to its heads: read again only what changed
+        // since, if the document holds those heads (another tab may have compacted them away
+        // only together with what came after, so holding them is enough).
+        let view = self.view.take().filter(|heads| {
+            !heads.is_empty() && heads.iter().all(|h| self.doc.automerge().get_change_by_hash(h).is_some())
+        });
+        match &view {
+            Some(heads) => {
+                let changed = self.doc.changed_since(heads);
+                self.show(changed, false);
+            }
+            None => self.show(Changed::Everything, false),
+        }
+        if self.storage && view.as_ref() != Some(&self.doc.heads()) && !self.doc.heads().is_empty() {
+            self.save_view();
+        }
         self.status.saved = match &self.storage_failure {
             Some(why) => Saved::Failed(why.clone()),
             None => Saved::Saved(None),
@@ -616,6 +670,8 @@ impl Replica {
             Ok(key) => {
                 if done.compacting {
                     self.folded.clear();
+                    // Every so often the view follows, so the next opening has little to read again.
+                    self.save_view();
                 }
                 self.folded.push(key);
                 self.stored = done.heads;

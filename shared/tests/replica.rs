@@ -22,6 +22,7 @@ fn now(step: i64) -> Now {
 struct Storage {
     chunks: BTreeMap<u64, Vec<u8>>,
     next: u64,
+    view: Option<Vec<u8>>,
 }
 
 impl Storage {
@@ -152,6 +153,7 @@ impl World {
                     }
                 }
                 Effect::Read(key) => shell.reads.push_back(key),
+                Effect::SaveView(bytes) => self.storages[shell.browser].view = Some(bytes),
                 Effect::Connect => shell.dialling = true,
                 Effect::Send(bytes) => {
                     if shell.online {
@@ -334,6 +336,57 @@ fn opening_shows_the_stored_register_and_edits_wait_for_it() {
     assert!(replica.register().people.contains_key("early"), "the early edit was applied after loading");
     assert!(effects.iter().any(|e| matches!(e, Effect::Write { .. })));
     assert_eq!(replica.status().saved, Saved::Saving);
+}
+
+/// Opens a replica over `storage` as the browser's shell does: the view first, then chunks.
+fn reopen(storage: &Storage) -> (Replica, Vec<Effect>, Vec<Effect>) {
+    let mut replica = Replica::new(config(false, false));
+    let viewed = storage.view.clone().map(|v| replica.handle(now(10), Event::View(v))).unwrap_or_default();
+    let opened = replica.handle(now(11), Event::Opened(Ok(storage.load())));
+    (replica, viewed, opened)
+}
+
+fn patches(effects: &[Effect]) -> Vec<&RegisterPatch> {
+    effects.iter().filter_map(|e| if let Effect::Patch(p) = e { Some(p) } else { None }).collect()
+}
+
+#[test]
+fn the_stored_view_is_shown_before_the_document_loads_and_put_right_after() {
+    let mut w = World::new(&[0, 0], false);
+    w.settle();
+    w.create(0);
+    w.settle();
+    // Opening wrote a view (the register had none); the first tab's edit came after it.
+    let storage = w.storages[0].clone();
+    assert!(storage.view.is_some());
+    let (replica, viewed, opened) = reopen(&storage);
+    let shown = patches(&viewed);
+    assert_eq!(shown.len(), 1);
+    assert!(shown[0].whole, "the view is the whole register, shown before any chunk is read");
+    let after = patches(&opened);
+    assert!(after.iter().all(|p| !p.whole), "once loaded, only what changed since the view is read again");
+    let mut page = Register::default();
+    for p in shown.into_iter().chain(after) {
+        p.clone().apply_to(&mut page);
+    }
+    assert_eq!(&page, replica.register());
+    assert_eq!(page, storage.register());
+    assert!(page.people.contains_key(&w.shells[0].created[0]), "the edit made after the view is there");
+
+    // A view that cannot be read is ignored; a view of heads the document lacks is replaced.
+    let junk = Storage { view: Some(b"not a view".to_vec()), ..storage.clone() };
+    let (replica, viewed, opened) = reopen(&junk);
+    assert!(patches(&viewed).is_empty());
+    assert!(patches(&opened)[0].whole);
+    assert_eq!(replica.register(), &storage.register());
+    let mut elsewhere = World::new(&[0], false);
+    elsewhere.settle();
+    elsewhere.create(0);
+    elsewhere.settle();
+    let foreign = Storage { view: elsewhere.storages[0].view.clone(), ..storage.clone() };
+    let (replica, _, opened) = reopen(&foreign);
+    assert!(patches(&opened).iter().any(|p| p.whole), "heads this document does not hold: read everything");
+    assert_eq!(replica.register(), &storage.register());
 }
 
 #[test]
@@ -634,6 +687,16 @@ proptest! {
                 }
             }
             prop_assert_eq!(&w.storages[shell.browser].register(), shell.replica.register());
+        }
+        // A reload, with whatever view the tabs last stored, shows what storage holds.
+        for storage in &w.storages {
+            let (replica, viewed, opened) = reopen(storage);
+            let mut page = Register::default();
+            for p in patches(&viewed).into_iter().chain(patches(&opened)) {
+                p.clone().apply_to(&mut page);
+            }
+            prop_assert_eq!(&page, &storage.register());
+            prop_assert_eq!(replica.register(), &storage.register());
         }
     }
 }

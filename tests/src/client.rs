@@ -104,6 +104,7 @@ impl Client {
                 }
                 // One device, one tab: no other tabs to tell, no timers (tests reconnect by hand).
                 Effect::Announce(_)
+                | Effect::SaveView(_)
                 | Effect::Read(_)
                 | Effect::Connect
                 | Effect::Patch(_)

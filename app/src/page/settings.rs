@@ -14,6 +14,31 @@ pub struct Settings {
     pub viewer: bool,
 }
 
+/// Why an invite link was not taken, or the settings could not be kept.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("The invite link is malformed.")]
+    Malformed,
+    #[error("The invite link names no register.")]
+    NoRegister,
+    #[error("The invite link's register is not valid: {0}")]
+    BadRegister(String),
+    #[error("The invite link carries no token.")]
+    NoToken,
+    #[error("The invite link's token is not one this relay issues.")]
+    NotOurToken,
+    #[error("This browser does not let the app keep settings.")]
+    NoStorage,
+    #[error("This browser refused to keep the invite.")]
+    Refused,
+    /// The id of a register of this browser's own could not be kept: after a reload the
+    /// browser would open a different one.
+    #[error(
+        "This browser did not keep the register's id, so after a reload it would not find this register: allow this site to store data."
+    )]
+    NotKept,
+}
+
 const REGISTER: &str = "continuity.register";
 const TOKEN: &str = "continuity.token";
 const ROLE: &str = "continuity.role";
@@ -24,7 +49,7 @@ fn storage() -> Option<web_sys::Storage> {
 
 /// The settings, taking in an invite link if the page was opened with one. An invite that
 /// cannot be read is reported and ignored; the register stored before stays.
-pub fn load() -> (Settings, Option<String>) {
+pub fn load() -> (Settings, Option<SettingsError>) {
     let mut problem = None;
     if let Some(invite) = invite_in_location() {
         match accept(&invite) {
@@ -39,8 +64,9 @@ pub fn load() -> (Settings, Option<String>) {
         None => {
             // A register of this browser's own, until an invite says otherwise.
             let id = DocumentId(*uuid::Uuid::new_v4().as_bytes());
-            if let Some(s) = &store {
-                let _ = s.set_item(REGISTER, &id.url());
+            let kept = store.as_ref().is_some_and(|s| s.set_item(REGISTER, &id.url()).is_ok());
+            if !kept {
+                problem.get_or_insert(SettingsError::NotKept);
             }
             id
         }
@@ -55,18 +81,18 @@ fn invite_in_location() -> Option<String> {
     hash.strip_prefix("#join?").map(str::to_string)
 }
 
-fn accept(query: &str) -> Result<(), String> {
-    let params = web_sys::UrlSearchParams::new_with_str(query).map_err(|_| "The invite link is malformed.")?;
-    let register = params.get("register").ok_or("The invite link names no register.")?;
-    let id: DocumentId = register.parse().map_err(|e| format!("The invite link's register is not valid: {e}"))?;
-    let token = params.get("token").ok_or("The invite link carries no token.")?;
+fn accept(query: &str) -> Result<(), SettingsError> {
+    let params = web_sys::UrlSearchParams::new_with_str(query).map_err(|_| SettingsError::Malformed)?;
+    let register = params.get("register").ok_or(SettingsError::NoRegister)?;
+    let id: DocumentId = register.parse().map_err(|e| SettingsError::BadRegister(format!("{e}")))?;
+    let token = params.get("token").ok_or(SettingsError::NoToken)?;
     if !token.starts_with("cr_") {
-        return Err("The invite link's token is not one this relay issues.".into());
+        return Err(SettingsError::NotOurToken);
     }
     let role = params.get("role").unwrap_or_else(|| "editor".into());
-    let store = storage().ok_or("This browser does not let the app keep settings.")?;
+    let store = storage().ok_or(SettingsError::NoStorage)?;
     for (key, value) in [(REGISTER, id.url()), (TOKEN, token), (ROLE, role)] {
-        store.set_item(key, &value).map_err(|_| "This browser refused to keep the invite.")?;
+        store.set_item(key, &value).map_err(|_| SettingsError::Refused)?;
     }
     Ok(())
 }
@@ -77,7 +103,9 @@ fn forget_the_invite_in_the_address() {
         && let Ok(history) = window.history()
     {
         let path = window.location().pathname().unwrap_or_else(|_| "/".into());
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
+        if let Err(e) = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path)) {
+            web_sys::console::error_2(&"could not take the invite out of the address bar".into(), &e);
+        }
     }
 }
 

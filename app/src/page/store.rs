@@ -186,6 +186,7 @@ impl Store {
             ToPage::Measured(ms) => measured(ms),
             ToPage::Answer { id, answer } => {
                 let sender = LINK.with(|link| link.borrow_mut().as_mut().and_then(|l| l.waiting.remove(&id)));
+                // The view that asked may be gone; then nobody waits for the answer.
                 if let Some(sender) = sender {
                     let _ = sender.send(answer);
                 }

@@ -8,6 +8,9 @@ use shared::replica::{Chunk, ChunkKey, StorageError};
 use wasm_bindgen::{JsCast, JsValue};
 
 const CHUNKS: &str = "chunks";
+/// One value: the replica's view of the register (`Effect::SaveView`), shown while opening.
+const VIEW: &str = "view";
+const VIEW_KEY: &str = "view";
 
 pub struct Local {
     db: Rexie,
@@ -35,8 +38,9 @@ impl Local {
     /// Opens (creating if new) the database holding one register.
     pub async fn open(register: &str) -> Result<Local, StorageError> {
         let db = Rexie::builder(&format!("continuity-register:{register}"))
-            .version(1)
+            .version(2)
             .add_object_store(ObjectStore::new(CHUNKS).auto_increment(true))
+            .add_object_store(ObjectStore::new(VIEW))
             .build()
             .await
             .map_err(failed("open the register"))?;
@@ -81,6 +85,24 @@ impl Local {
         }
         committed(tx, "compact the register").await?;
         chunk_key(&key, "compact the register")
+    }
+
+    /// The stored view, if there is one.
+    pub async fn load_view(&self) -> Result<Option<Vec<u8>>, StorageError> {
+        let tx = self.db.transaction(&[VIEW], TransactionMode::ReadOnly).map_err(failed("read the register"))?;
+        let store = tx.store(VIEW).map_err(failed("read the register"))?;
+        let value = store.get(JsValue::from_str(VIEW_KEY)).await.map_err(failed("read the register"))?;
+        Ok(value.filter(|v| v.is_instance_of::<Uint8Array>()).map(|v| Uint8Array::new(&v).to_vec()))
+    }
+
+    /// Replaces the stored view.
+    pub async fn save_view(&self, bytes: &[u8]) -> Result<(), StorageError> {
+        let what = "keep a copy of the register for opening";
+        let tx = self.db.transaction(&[VIEW], TransactionMode::ReadWrite).map_err(failed(what))?;
+        let store = tx.store(VIEW).map_err(failed(what))?;
+        let key = JsValue::from_str(VIEW_KEY);
+        store.put(&Uint8Array::from(bytes).into(), Some(&key)).await.map_err(failed(what))?;
+        committed(tx, what).await
     }
 
     /// One chunk by key, as another tab announces it.

@@ -124,6 +124,15 @@ fn carry_out(effect: Effect) {
                 }
             });
         }
+        Effect::SaveView(bytes) => {
+            let Some(Some(local)) = with_shell(|s| s.local.clone()) else { return };
+            spawn_local(async move {
+                // Only a cache for opening sooner: the register itself is in the chunks.
+                if let Err(e) = local.save_view(&bytes).await {
+                    log("could not keep the view of the register", &JsValue::from_str(&e.to_string()));
+                }
+            });
+        }
         Effect::Read(key) => {
             let Some(Some(local)) = with_shell(|s| s.local.clone()) else { return };
             spawn_local(async move {
@@ -235,6 +244,12 @@ pub fn open(register: DocumentId, relay: Option<String>, viewer: bool, to_page: 
         let opened = match Local::open(&register.to_string()).await {
             Ok(db) => {
                 let db = Rc::new(db);
+                // The view first: the page can show the register while the document loads.
+                match db.load_view().await {
+                    Ok(Some(view)) => feed(Event::View(view)),
+                    Ok(None) => {}
+                    Err(e) => log("could not read the view of the register", &JsValue::from_str(&e.to_string())),
+                }
                 let chunks = db.load().await;
                 with_shell(|s| s.local = Some(db));
                 chunks
