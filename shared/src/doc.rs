@@ -90,6 +90,17 @@ pub enum Changed {
 }
 
 impl Changed {
+    /// Notes a change at `path` (collection, record id, field...); `Some(Everything)` when a
+    /// whole collection was replaced, which only a register that was never set up does.
+    fn note(&mut self, path: &[String]) -> Option<Changed> {
+        match path {
+            [collection, id, ..] if let Some(kind) = Kind::of_collection(collection) => self.record(kind, id),
+            [collection] if Kind::of_collection(collection).is_some() => return Some(Changed::Everything),
+            _ => self.header(),
+        }
+        None
+    }
+
     fn record(&mut self, kind: Kind, id: &str) {
         if let Changed::Records { records, .. } = self {
             records.insert((kind, id.to_string()));
@@ -269,11 +280,45 @@ impl RegisterDoc {
     }
 
     /// The records that changed between `before` and now (changes merged from another device
-    /// or tab, say), for a reader's copy of the register to take in with `refresh`.
+    /// or tab, say), for a reader's copy of the register to take in with `refresh`. Reads the
+    /// new changes' operations and where each lands in the document: Automerge's own diff
+    /// walks far more than the changes (tens of milliseconds for one edit at 10,000 records).
     pub fn changed_since(&mut self, before: &[ChangeHash]) -> Changed {
         if before.is_empty() {
             return Changed::Everything;
         }
+        let changes = self.doc.get_changes(before);
+        // Past this many, one diff is cheaper than finding where every operation lands.
+        if changes.len() > 1_000 {
+            return self.changed_by_diff(before);
+        }
+        let mut changed = Changed::Records { header: false, records: BTreeSet::new() };
+        for change in &changes {
+            for op in change.decode().operations {
+                let mut path: Vec<String> = match &op.obj {
+                    automerge::legacy::ObjectId::Root => Vec::new(),
+                    obj => {
+                        let parents = self.doc.import_obj(&obj.to_string()).and_then(|o| self.doc.parents(o));
+                        match parents {
+                            Ok(parents) => parents.path().into_iter().map(|(_, prop)| prop_text(prop)).collect(),
+                            // An object this document cannot place: fall back to the diff.
+                            Err(_) => return self.changed_by_diff(before),
+                        }
+                    }
+                };
+                if let automerge::legacy::Key::Map(key) = &op.key {
+                    path.push(key.to_string());
+                }
+                if let Some(everything) = changed.note(&path) {
+                    return everything;
+                }
+            }
+        }
+        changed
+    }
+
+    /// `changed_since` by Automerge's diff between the two sets of heads.
+    fn changed_by_diff(&mut self, before: &[ChangeHash]) -> Changed {
         let after = self.doc.get_heads();
         let mut changed = Changed::Records { header: false, records: BTreeSet::new() };
         for patch in self.doc.diff(before, &after) {
@@ -282,20 +327,9 @@ impl RegisterDoc {
                 PatchAction::Conflict { prop: Prop::Map(key) } => Some(key.clone()),
                 _ => None,
             };
-            let path: Vec<String> = patch
-                .path
-                .iter()
-                .map(|(_, prop)| match prop {
-                    Prop::Map(key) => key.clone(),
-                    Prop::Seq(index) => index.to_string(),
-                })
-                .chain(key)
-                .collect();
-            match path.as_slice() {
-                [collection, id, ..] if let Some(kind) = Kind::of_collection(collection) => changed.record(kind, id),
-                // A whole collection replaced: only a register that was never set up does that.
-                [collection] if Kind::of_collection(collection).is_some() => return Changed::Everything,
-                _ => changed.header(),
+            let path: Vec<String> = patch.path.iter().map(|(_, prop)| prop_text(prop.clone())).chain(key).collect();
+            if let Some(everything) = changed.note(&path) {
+                return everything;
             }
         }
         changed
@@ -648,6 +682,13 @@ impl RegisterDoc {
         }
         let past = self.doc.fork_at(&heads)?;
         Ok(hydrate(&past)?)
+    }
+}
+
+fn prop_text(prop: Prop) -> String {
+    match prop {
+        Prop::Map(key) => key,
+        Prop::Seq(index) => index.to_string(),
     }
 }
 

@@ -144,6 +144,8 @@ enum Step {
     Write(usize, usize, usize),
     /// Replica, which record: archive it.
     Archive(usize, usize),
+    /// Replica, which record: link it to a new supplier (a nested map in the record).
+    Link(usize, usize),
     /// Replica `.0` takes in everything replica `.1` has.
     Merge(usize, usize),
 }
@@ -154,6 +156,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..2usize).prop_map(Step::CreatePerson),
         4 => (0..2usize, 0..8usize, 0..4usize).prop_map(|(r, k, f)| Step::Write(r, k, f)),
         1 => (0..2usize, 0..8usize).prop_map(|(r, k)| Step::Archive(r, k)),
+        2 => (0..2usize, 0..8usize).prop_map(|(r, k)| Step::Link(r, k)),
         3 => (0..2usize).prop_map(|a| Step::Merge(a, 1 - a)),
     ]
 }
@@ -172,7 +175,7 @@ proptest! {
         for (n, step) in steps.iter().enumerate() {
             let now = n as i64;
             let r = match *step {
-                Step::CreateRisk(r) | Step::CreatePerson(r) | Step::Write(r, ..) | Step::Archive(r, _) | Step::Merge(r, _) => r,
+                Step::CreateRisk(r) | Step::CreatePerson(r) | Step::Write(r, ..) | Step::Archive(r, _) | Step::Link(r, _) | Step::Merge(r, _) => r,
             };
             let before = replicas[r].heads();
             match *step {
@@ -191,6 +194,10 @@ proptest! {
                 Step::Archive(r, k) if !risks[r].is_empty() => {
                     let id = risks[r][k % risks[r].len()].clone();
                     replicas[r].archive::<Risk>(&id, now).unwrap();
+                }
+                Step::Link(r, k) if !risks[r].is_empty() => {
+                    let id = risks[r][k % risks[r].len()].clone();
+                    replicas[r].update::<Risk>(&id, now, |risk| { risk.suppliers.0.insert(format!("s-{n}")); }).unwrap();
                 }
                 Step::Merge(a, b) => {
                     let (x, y) = if a == 0 { let (l, rr) = replicas.split_at_mut(1); (&mut l[0], &mut rr[0]) } else { let (l, rr) = replicas.split_at_mut(1); (&mut rr[0], &mut l[0]) };
