@@ -487,6 +487,9 @@ impl Replica {
 
     /// The register and its heads as bytes for `Effect::SaveView`.
     fn save_view(&mut self) {
+        if !self.storage {
+            return;
+        }
         let heads = self.doc.heads().into_iter().map(|h| h.0).collect();
         let view = View { heads, register: &self.register };
         if let Ok(bytes) = postcard::to_allocvec(&view) {
@@ -722,7 +725,11 @@ impl Replica {
         }
         if self.doc.heads() != before {
             let changed = self.doc.changed_since(&before);
+            let much = is_much(&changed);
             self.show(changed, true);
+            if much {
+                self.save_view();
+            }
             // A change of ours merged into the other tab's is written again by the next write.
             self.persist();
             self.push();
@@ -766,8 +773,13 @@ impl Replica {
                         }
                         if self.doc.heads() != before {
                             let changed = self.doc.changed_since(&before);
+                            let much = is_much(&changed);
                             self.show(changed, true);
                             self.persist();
+                            if much {
+                                // The register arrived (or much of it): the next opening shows it at once.
+                                self.save_view();
+                            }
                         }
                         self.status.last_sync = Some(now.seconds);
                         self.count_unsent();
@@ -811,6 +823,17 @@ impl Replica {
         if let Some(theirs) = self.relay_heads() {
             self.status.unsent = self.doc.changes_after(&theirs);
         }
+    }
+}
+
+/// Records read again past which the stored view is renewed at once rather than at the
+/// next compaction.
+const MUCH: usize = 100;
+
+fn is_much(changed: &Changed) -> bool {
+    match changed {
+        Changed::Everything => true,
+        Changed::Records { records, .. } => records.len() >= MUCH,
     }
 }
 

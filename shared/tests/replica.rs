@@ -524,6 +524,8 @@ fn the_relay_confirms_edits_and_the_unsent_count_follows() {
     w.settle();
     assert_eq!(w.status(0).sync, SyncStatus::Connected);
     assert_eq!(w.shells[1].page.risks.len(), 1, "the second device received the register");
+    let (_, viewed, _) = reopen(&w.storages[1]);
+    assert!(patches(&viewed).first().is_some_and(|p| p.whole && p.put.len() == 1), "and stored a view of it");
     w.drop_connection(0);
     assert!(matches!(w.status(0).sync, SyncStatus::Offline { retry_in: 1 }));
     w.create(0);

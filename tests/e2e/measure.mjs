@@ -58,9 +58,14 @@ async function measure(label, link, edits) {
   await interactive(page)
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
   const opens = []
+  const shown = []
   for (let i = 0; i < 5; i++) {
     const started = Date.now()
     await page.goto(`${address}/`)
+    // The register on screen (from the stored view, while the document still loads), then
+    // the document loaded and everything saved.
+    await page.waitForSelector("[data-testid^='risk-R-']", { timeout: 600000 })
+    shown.push(Date.now() - started)
     await interactive(page)
     opens.push(Date.now() - started)
   }
@@ -97,12 +102,12 @@ async function measure(label, link, edits) {
   await other.close()
   await context.close()
   const ms = (v) => v.toFixed(0)
-  console.log(`| ${label} | ${ms(percentile(opens, 0.5))} | ${ms(Math.max(...opens))} | ${ms(percentile(writes, 0.5))} | ${ms(percentile(writes, 0.95))} | ${writes.length} | ${ms(percentile(arrivals, 0.5))} | ${ms(percentile(arrivals, 0.95))} |`)
+  console.log(`| ${label} | ${ms(percentile(shown, 0.5))} | ${ms(Math.max(...shown))} | ${ms(percentile(opens, 0.5))} | ${ms(Math.max(...opens))} | ${ms(percentile(writes, 0.5))} | ${ms(percentile(writes, 0.95))} | ${writes.length} | ${ms(percentile(arrivals, 0.5))} | ${ms(percentile(arrivals, 0.95))} |`)
 }
 
 try {
-  console.log("| register | navigation to interactive p50 (ms) | max (ms) | edit to IndexedDB p50 (ms) | p95 (ms) | edits | colleague's edit on screen p50 (ms) | p95 (ms) |")
-  console.log("|---|---|---|---|---|---|---|---|")
+  console.log("| register | navigation to register on screen p50 (ms) | max (ms) | to loaded and saved p50 (ms) | max (ms) | edit to IndexedDB p50 (ms) | p95 (ms) | edits | colleague's edit on screen p50 (ms) | p95 (ms) |")
+  console.log("|---|---|---|---|---|---|---|---|---|---|")
   await measure("sample register", sample, 40)
   const register = execFileSync(LOAD_BIN, ["ids", "--registers", "1", "--seed", "7"]).toString().trim()
   const link = invite("Measurer", register)
