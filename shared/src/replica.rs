@@ -310,7 +310,7 @@ impl Replica {
     }
 
     /// A replica over a document the caller already holds (a test device, the load
-    /// generator), with no local storage.
+    /// generator), taken as already stored; its storage starts with no chunks.
     pub fn with_doc(config: Config, doc: RegisterDoc, now: Now) -> Replica {
         let mut replica = Replica::new(config);
         replica.doc = doc;
