@@ -128,6 +128,10 @@ pub enum Problem {
     Unshowable(String),
     #[error("The sample register could not be built: {0}")]
     Sample(String),
+    /// An edit before the register has arrived: it would make the register's collections a
+    /// second time, and two sets of collections hide each other's records.
+    #[error("The register has not arrived from the relay yet: nothing can be changed until it has.")]
+    NoRegisterYet,
 }
 
 /// Everything the interface shows about this copy besides the register itself.
@@ -564,6 +568,11 @@ impl Replica {
             return;
         }
         let before = self.doc.heads();
+        if before.is_empty() {
+            self.status.problem = Some(Problem::NoRegisterYet);
+            self.put_back(record);
+            return;
+        }
         match self.doc.apply(edit, now.seconds) {
             Ok(()) => {
                 self.edits += 1;

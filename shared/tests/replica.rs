@@ -450,7 +450,7 @@ fn a_failed_write_is_shown_retried_by_one_timer_and_cleared_when_it_goes_through
 
 #[test]
 fn with_no_storage_the_status_never_says_saved() {
-    let mut replica = Replica::new(config(false, false));
+    let mut replica = Replica::new(config(false, true));
     let failure = StorageError::Failed { what: "open the register".into(), detail: "blocked".into() };
     replica.handle(now(0), Event::Opened(Err(failure)));
     let edit = Edit::Create { id: "x".into(), record: Person { name: "X".into(), ..Default::default() }.any_record() };
@@ -592,6 +592,23 @@ fn a_refused_edit_writes_nothing_and_puts_the_record_back() {
     assert!(matches!(&w.status(0).problem, Some(Problem::Refused(why)) if why.contains("needs a title")));
     let last = w.shells[0].patches.last().unwrap();
     assert!(last.put.iter().any(|(id, r)| id == "shared" && *r == *old.clone().any_record()));
+}
+
+#[test]
+fn nothing_is_edited_before_the_register_arrives() {
+    let mut w = World::new(&[0, 1], true);
+    // Device 1 has opened its empty storage but not yet heard from the relay.
+    let edit =
+        Edit::Create { id: "early".into(), record: Person { name: "Early".into(), ..Default::default() }.any_record() };
+    w.event(1, Event::Edit(edit));
+    assert_eq!(w.status(1).problem, Some(Problem::NoRegisterYet));
+    assert!(w.shells[1].replica.heads().is_empty(), "no collection was made on this device");
+    w.settle();
+    assert!(w.shells[1].page.risks.contains_key("shared"));
+    w.create(1);
+    w.settle();
+    assert_eq!(w.status(1).problem, None);
+    assert_eq!(w.shells[0].page.people.len(), 1, "an edit after the register arrived syncs");
 }
 
 #[test]
