@@ -74,9 +74,6 @@ pub struct Store {
     pub unsent: RwSignal<usize>,
     pub last_sync: RwSignal<Option<i64>>,
     pub viewer: RwSignal<bool>,
-    /// Counts the worker's patches: what is asked of the document itself (a record's
-    /// history) is asked again when this moves.
-    pub revision: RwSignal<u64>,
 }
 
 impl Store {
@@ -91,7 +88,6 @@ impl Store {
             unsent: RwSignal::new(0),
             last_sync: RwSignal::new(None),
             viewer: RwSignal::new(settings.viewer),
-            revision: RwSignal::new(0),
         }
     }
 
@@ -162,7 +158,6 @@ impl Store {
                 if !patch.is_empty() {
                     self.register.update(|r| patch.apply_to(Arc::make_mut(r)));
                 }
-                self.revision.update(|n| *n += 1);
             }
             ToPage::Status(status) => {
                 // Each signal is set only when its value moved, so views showing one part of

@@ -50,11 +50,19 @@ pub fn History() -> impl IntoView {
     // not again for every edit that arrives meanwhile.
     let read_again = RwSignal::new(0u32);
 
-    // The register worker reads the history, so reading it again after every change costs
-    // the page nothing; a merge can add an entry without changing the record's values.
+    // The chosen record as it is now, with its concurrent values: its history is read again
+    // (by the register worker) when either moves, not for every change anywhere. A merge can
+    // add an entry without changing the record's value, but then it adds a concurrent value.
+    let record_now = Memo::new(move |_| {
+        chosen.get().map(|(kind, id)| {
+            let value = store.register.with(|r| RegisterPatch::of_record(r, kind, &id));
+            let concurrent = store.conflicts.with(|c| c.get(&(kind, id.clone())).cloned());
+            (value, concurrent)
+        })
+    });
     let found = LocalResource::new(move || {
         let chosen = chosen.get();
-        store.revision.track();
+        record_now.track();
         async move {
             match chosen {
                 Some((kind, id)) => Some(store.history(kind, &id).await),
