@@ -5,21 +5,34 @@
 
 use crate::Limits;
 use crate::members::{Directory, Member};
-use crate::relay::{ConnectionId, Outbox, Relay, Session};
+use crate::relay::{ConnectionId, Outbox, Relay, RelayError, Session};
+use axum::extract::ws::CloseFrame;
 use axum::extract::ws::{Message as Frame, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use shared::protocol::{DocumentId, Message, answer_join, decode, encode};
+use shared::protocol::{CLOSE_REFUSED, CLOSE_RETRY, DocumentId, Message, answer_join, decode, encode};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Why a connection ends early: the reason is sent to the peer as an `error`.
-struct Refusal(String);
+/// Why a connection ends early: the reason is sent to the peer as an `error`, and the close
+/// code says whether reconnecting can help (`CLOSE_RETRY`) or not (`CLOSE_REFUSED`).
+struct Refusal {
+    reason: String,
+    code: u16,
+}
+
+impl Refusal {
+    /// Reconnecting will not mend this (access revoked, a viewer sending changes).
+    fn final_(reason: impl ToString) -> Refusal {
+        Refusal { reason: reason.to_string(), code: CLOSE_REFUSED }
+    }
+}
 
 impl<T: ToString> From<T> for Refusal {
     fn from(reason: T) -> Self {
-        Refusal(reason.to_string())
+        Refusal { reason: reason.to_string(), code: CLOSE_RETRY }
     }
 }
 
@@ -57,14 +70,24 @@ pub async fn serve(
     let (mut sink, mut stream) = socket.split();
     let (outbox, mut outgoing) = mpsc::unbounded_channel::<Message>();
     let sent = metrics.clone();
+    // The code the writer closes with after an `error`: passing unless the handler says
+    // otherwise (the relay's own errors to other peers, after a storage failure, are passing).
+    let close_code = Arc::new(AtomicU16::new(CLOSE_RETRY));
+    let closing = close_code.clone();
     let writer = tokio::spawn(async move {
         while let Some(message) = outgoing.recv().await {
             let last = matches!(message, Message::Error { .. });
             let bytes = encode(&message);
             sent.messages_sent.inc();
             sent.bytes_sent.inc_by(bytes.len() as u64);
-            if sink.send(Frame::Binary(bytes.into())).await.is_err() || last {
+            if sink.send(Frame::Binary(bytes.into())).await.is_err() {
                 break;
+            }
+            if last {
+                let code = closing.load(Ordering::SeqCst);
+                // The peer may already be gone; there is nobody left to tell.
+                let _ = sink.send(Frame::Close(Some(CloseFrame { code, reason: "".into() }))).await;
+                return;
             }
         }
         // The peer may already be gone; there is nobody left to tell.
@@ -85,9 +108,10 @@ pub async fn serve(
         match handler.frame(frame).await {
             Ok(Next::Continue) => {}
             Ok(Next::Stop) => break,
-            Err(Refusal(reason)) => {
+            Err(Refusal { reason, code }) => {
                 let peer = handler.session.as_ref().map(|s| s.peer.as_str()).unwrap_or("(not joined)");
-                tracing::warn!(connection, peer, reason = %reason, "closing connection");
+                tracing::warn!(connection, peer, reason = %reason, code, "closing connection");
+                close_code.store(code, Ordering::SeqCst);
                 // The writer sends this last, then closes; if it is gone the peer is too.
                 let _ = outbox.send(Message::error(reason));
                 break;
@@ -175,7 +199,7 @@ impl Handler {
         }
         // A token revoked while connected stops working at the next message.
         if self.members.is_revoked(self.member.id).unwrap_or(true) {
-            return Err("this member's access has been revoked".into());
+            return Err(Refusal::final_("this member's access has been revoked"));
         }
         let (document_id, data, request) = match message {
             Message::Sync { document_id, data, .. } => (document_id, data, false),
@@ -198,7 +222,10 @@ impl Handler {
                 .into());
             }
         }
-        self.relay.sync(session, &document_id, &data, request).await?;
-        Ok(Next::Continue)
+        match self.relay.sync(session, &document_id, &data, request).await {
+            Ok(()) => Ok(Next::Continue),
+            Err(e @ RelayError::ReadOnly(_)) => Err(Refusal::final_(e)),
+            Err(e) => Err(e.into()),
+        }
     }
 }

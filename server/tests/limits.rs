@@ -14,6 +14,11 @@ const QUIET: Duration = Duration::from_millis(300);
 
 /// Reads until the relay closes the socket; returns the error message it sent, if any.
 async fn error_then_close(socket: &mut Socket) -> Option<String> {
+    error_and_close_code(socket).await.0
+}
+
+/// The relay's `error`, and the close code it ended the connection with.
+async fn error_and_close_code(socket: &mut Socket) -> (Option<String>, Option<u16>) {
     let mut error = None;
     loop {
         match tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("the relay closes the socket") {
@@ -22,7 +27,8 @@ async fn error_then_close(socket: &mut Socket) -> Option<String> {
                     error = Some(message);
                 }
             }
-            Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return error,
+            Some(Ok(Frame::Close(close))) => return (error, close.map(|c| u16::from(c.code))),
+            None | Some(Err(_)) => return (error, None),
             Some(Ok(_)) => {}
         }
     }
@@ -143,8 +149,9 @@ async fn bad_input_closes_only_the_connection_that_sent_it() {
             break;
         }
     }
-    let error = error_then_close(&mut socket).await;
+    let (error, code) = error_and_close_code(&mut socket).await;
     assert!(error.unwrap_or_default().contains("more than 50 messages in a second"));
+    assert_eq!(code, Some(shared::protocol::CLOSE_RETRY), "passing: slow down and reconnect");
 
     // The good client never noticed, and the relay still answers new ones.
     good.change(|d| d.create("p1", shared::Person { name: "Still here".into(), ..Default::default() }, T0)).unwrap();

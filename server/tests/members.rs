@@ -103,6 +103,7 @@ async fn a_viewer_reads_but_cannot_change_anything() {
     let result = viewer.settle(QUIET).await;
     assert!(result.is_err(), "the connection is closed");
     assert!(viewer.refused.as_deref().unwrap_or_default().contains("may read this register but not change it"));
+    assert_eq!(viewer.close_code, Some(protocol::CLOSE_REFUSED), "final: reconnecting will not help");
 
     let mut check = Client::joining(id);
     check.connect(&relay.url(&relay.member("Checker", "editor", &[id]))).await.unwrap();

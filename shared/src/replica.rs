@@ -88,6 +88,12 @@ pub enum SyncStatus {
     Offline {
         retry_in: u32,
     },
+    /// The relay ended the connection for a passing reason (it could not store a change,
+    /// say); the next attempt is this many seconds after the last.
+    Interrupted {
+        reason: String,
+        retry_in: u32,
+    },
     /// The relay turned this device away; retrying would not help.
     Refused(String),
     /// The relay has no such register for this member.
@@ -101,6 +107,9 @@ impl SyncStatus {
             SyncStatus::Connecting => "Connecting to the relay…".into(),
             SyncStatus::Connected => "Connected".into(),
             SyncStatus::Offline { retry_in } => format!("Offline: retrying in {retry_in} s"),
+            SyncStatus::Interrupted { reason, retry_in } => {
+                format!("The relay stopped this connection ({reason}): retrying in {retry_in} s")
+            }
             SyncStatus::Refused(reason) => format!("The relay refused this browser: {reason}"),
             SyncStatus::Unavailable => "The relay does not have this register, or this invite does not open it".into(),
         }
@@ -178,8 +187,9 @@ pub enum Event {
     RelayOpened,
     /// One message from the relay, as it came.
     RelayMessage(Vec<u8>),
-    /// The connection to the relay closed (or never opened).
-    RelayClosed,
+    /// The connection to the relay closed (or never opened), with the WebSocket close code
+    /// if one came (`protocol::CLOSE_REFUSED`, `CLOSE_RETRY`).
+    RelayClosed(Option<u16>),
     /// The relay cannot be used at all (its address is not one); retrying would not help.
     RelayBroken(String),
     /// The network is back: the moment to try the relay, not whenever the backoff ends.
@@ -247,6 +257,9 @@ struct Relay {
     connection: ClientConnection,
     /// A connection is open or being opened.
     socket: bool,
+    /// The reason in the relay's last `error` on this connection; whether it is final is
+    /// said by the close code that follows.
+    error: Option<String>,
     /// Seconds to wait before the next attempt.
     backoff: u32,
 }
@@ -287,6 +300,7 @@ impl Replica {
         let relay = config.relay.then(|| Relay {
             connection: ClientConnection::new(config.peer.clone()),
             socket: false,
+            error: None,
             backoff: 1,
         });
         let sync = if config.relay { SyncStatus::Connecting } else { SyncStatus::Local };
@@ -357,7 +371,7 @@ impl Replica {
             },
             Event::RelayOpened => self.relay_opened(),
             Event::RelayMessage(bytes) => self.relay_message(now, &bytes),
-            Event::RelayClosed => self.relay_closed(),
+            Event::RelayClosed(code) => self.relay_closed(code),
             Event::RelayBroken(reason) => {
                 if let Some(relay) = &mut self.relay {
                     relay.socket = false;
@@ -798,21 +812,31 @@ impl Replica {
             }
             Ok(Incoming::Sync { .. } | Incoming::Ignored) => {}
             Ok(Incoming::Unavailable(_)) => self.status.sync = SyncStatus::Unavailable,
-            Ok(Incoming::Refused(reason)) => self.status.sync = SyncStatus::Refused(reason),
+            // Final or passing: the close code that follows says which.
+            Ok(Incoming::Refused(reason)) => relay.error = Some(reason),
             Err(e) => self.status.problem = Some(Problem::Relay(e.to_string())),
         }
     }
 
-    fn relay_closed(&mut self) {
+    fn relay_closed(&mut self, code: Option<u16>) {
         let Some(relay) = &mut self.relay else { return };
         relay.socket = false;
         relay.connection = ClientConnection::new(self.config.peer.clone());
+        let error = relay.error.take();
         if matches!(self.status.sync, SyncStatus::Refused(_)) {
+            return;
+        }
+        if code == Some(crate::protocol::CLOSE_REFUSED) {
+            let reason = error.unwrap_or_else(|| "it gave no reason".into());
+            self.status.sync = SyncStatus::Refused(reason);
             return;
         }
         let wait = relay.backoff;
         relay.backoff = (wait * 2).min(MAX_BACKOFF_S);
-        self.status.sync = SyncStatus::Offline { retry_in: wait };
+        self.status.sync = match error {
+            Some(reason) => SyncStatus::Interrupted { reason, retry_in: wait },
+            None => SyncStatus::Offline { retry_in: wait },
+        };
         self.out.push(Effect::After { timer: Timer::Reconnect, ms: wait * 1000 });
     }
 

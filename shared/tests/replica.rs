@@ -242,7 +242,7 @@ impl World {
             self.relay.states.remove(&i);
             self.event(i, Event::RelayOpened);
         } else {
-            self.event(i, Event::RelayClosed);
+            self.event(i, Event::RelayClosed(None));
         }
         true
     }
@@ -253,7 +253,7 @@ impl World {
         self.shells[i].from_relay.clear();
         self.relay.inbox.retain(|(from, _)| *from != i);
         self.relay.states.remove(&i);
-        self.event(i, Event::RelayClosed);
+        self.event(i, Event::RelayClosed(None));
     }
 
     fn deliver_from_relay(&mut self, i: usize) -> bool {
@@ -555,6 +555,37 @@ fn reconnecting_backs_off_and_coming_online_tries_at_once() {
     assert!(w.shells[0].dialling, "back online: dial now");
     w.settle();
     assert_eq!(w.status(0).sync, SyncStatus::Connected);
+}
+
+/// The relay's `error` and the close code after it: a passing one (it could not store a
+/// change) is shown and retried with backoff until the connection works again; a final one
+/// (access revoked) stops the retrying and says why.
+#[test]
+fn a_passing_error_from_the_relay_is_retried_and_a_final_one_is_not() {
+    use shared::protocol::{CLOSE_REFUSED, CLOSE_RETRY};
+    let mut w = World::new(&[0], true);
+    w.settle();
+    let error = |reason: &str| encode(&Message::error(reason));
+    w.event(0, Event::RelayMessage(error("storage failed: database or disk is full; the changes were not accepted")));
+    w.shells[0].online = false;
+    w.event(0, Event::RelayClosed(Some(CLOSE_RETRY)));
+    match &w.status(0).sync {
+        SyncStatus::Interrupted { reason, retry_in: 1 } => assert!(reason.contains("disk is full")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.shells[0].timers, vec![Timer::Reconnect]);
+    w.create(0);
+    w.shells[0].online = true;
+    w.settle();
+    assert_eq!(w.status(0).sync, SyncStatus::Connected, "the relay took this browser back");
+    assert_eq!(w.status(0).unsent, 0, "and the edit made meanwhile");
+
+    w.event(0, Event::RelayMessage(error("this member's access has been revoked")));
+    w.event(0, Event::RelayClosed(Some(CLOSE_REFUSED)));
+    assert_eq!(w.status(0).sync, SyncStatus::Refused("this member's access has been revoked".into()));
+    assert!(w.shells[0].timers.is_empty(), "no retry after a final refusal");
+    w.event(0, Event::Online);
+    assert!(!w.shells[0].dialling, "not even when the network comes back");
 }
 
 #[test]

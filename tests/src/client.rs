@@ -34,6 +34,8 @@ pub struct Client {
     pub refused: Option<String>,
     /// The last message handled was the relay's refusal.
     just_refused: bool,
+    /// The close code the relay last ended the connection with.
+    pub close_code: Option<u16>,
     pub unavailable: bool,
 }
 
@@ -59,12 +61,13 @@ impl Client {
             chunks: 0,
             refused: None,
             just_refused: false,
+            close_code: None,
             unavailable: false,
         };
         client.carry_out();
         // Opening asks to connect; this device connects when `connect` is called, so the
         // replica hears of the first (failed) attempt and waits for the next.
-        client.feed(Event::RelayClosed);
+        client.feed(Event::RelayClosed(None));
         client
     }
 
@@ -157,11 +160,22 @@ impl Client {
             Err(_) => return Ok(false),
             Ok(None) => {
                 self.socket = None;
-                self.feed(Event::RelayClosed);
+                self.feed(Event::RelayClosed(None));
                 return Err("connection closed".into());
             }
             Ok(Some(frame)) => frame.map_err(|e| e.to_string())?,
         };
+        if let Frame::Close(close) = &frame {
+            // The relay says with the close code whether its last error was final.
+            let code = close.as_ref().map(|c| u16::from(c.code));
+            self.close_code = code;
+            self.socket = None;
+            self.feed(Event::RelayClosed(code));
+            return Err(match &self.refused {
+                Some(reason) if std::mem::take(&mut self.just_refused) => format!("refused: {reason}"),
+                _ => "connection closed".into(),
+            });
+        }
         let Frame::Binary(bytes) = frame else { return Ok(true) };
         // TRACE_SYNC=1 prints every message a test client receives, for debugging a test.
         if std::env::var_os("TRACE_SYNC").is_some()
@@ -205,7 +219,7 @@ impl Client {
     pub async fn close(&mut self) {
         if let Some(mut socket) = self.socket.take() {
             let _ = socket.close(None).await;
-            self.feed(Event::RelayClosed);
+            self.feed(Event::RelayClosed(None));
         }
     }
 }

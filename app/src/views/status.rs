@@ -35,6 +35,7 @@ pub fn Status() -> impl IntoView {
         SyncStatus::Connected if store.unsent.get() > 0 => "syncing",
         SyncStatus::Connected => "connected",
         SyncStatus::Offline { .. } => "offline",
+        SyncStatus::Interrupted { .. } => "interrupted",
         SyncStatus::Refused(_) => "refused",
         SyncStatus::Unavailable => "unavailable",
     };

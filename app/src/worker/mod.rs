@@ -192,12 +192,14 @@ fn connect() {
         }
     });
     let closed = socket.clone();
-    let on_close = Closure::<dyn Fn(JsValue)>::new(move |_| {
+    let on_close = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
         // Only the current socket's closing counts; an old one's may arrive late.
         let current = with_shell(|s| s.socket.as_ref().is_some_and(|c| c.socket == closed)).unwrap_or(false);
         if current {
             with_shell(|s| s.socket = None);
-            feed(Event::RelayClosed);
+            // The relay says with the close code whether its last error was final.
+            let code = event.dyn_ref::<web_sys::CloseEvent>().map(|e| e.code());
+            feed(Event::RelayClosed(code));
         }
     });
     socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
