@@ -445,12 +445,8 @@ impl Replica {
         let before = self.doc.heads();
         let made = change(&mut self.doc, now.seconds)?;
         if self.doc.heads() != before {
-            self.edits += 1;
-            self.status.unsent += 1;
-            self.persist();
             let changed = self.doc.changed_since(&before);
-            self.show(changed, true);
-            self.push();
+            self.made(changed);
         }
         Ok(made)
     }
@@ -589,17 +585,12 @@ impl Replica {
         }
         match self.doc.apply(edit, now.seconds) {
             Ok(()) => {
-                self.edits += 1;
                 self.status.problem = None;
-                self.status.unsent += 1;
-                // The write to storage goes out before the interface is brought up to date.
-                self.persist();
                 let changed = match record {
                     Some((kind, id)) => Changed::Records { header: false, records: [(kind, id)].into_iter().collect() },
                     None => self.doc.changed_since(&before),
                 };
-                self.show(changed, true);
-                self.push();
+                self.made(changed);
             }
             Err(e) => {
                 self.status.problem = Some(Problem::Refused(e.to_string()));
@@ -607,6 +598,16 @@ impl Replica {
                 self.put_back(record);
             }
         }
+    }
+
+    /// A change made on this device: counted, stored, shown and offered to the relay.
+    fn made(&mut self, changed: Changed) {
+        self.edits += 1;
+        self.status.unsent += 1;
+        // The write to storage goes out before the interface is brought up to date.
+        self.persist();
+        self.show(changed, true);
+        self.push();
     }
 
     fn put_back(&mut self, record: Option<(Kind, String)>) {
@@ -621,23 +622,23 @@ impl Replica {
     /// just those records with their concurrent values. A patch goes out even when no record
     /// changed, since a merge can change a record's history without changing its value.
     fn show(&mut self, changed: Changed, conflicts: bool) {
-        let patch = match changed {
-            Changed::Everything => match self.doc.register() {
-                Ok(register) => {
-                    self.register = register;
-                    RegisterPatch::whole(&self.register)
-                }
-                Err(e) => {
-                    self.status.problem = Some(Problem::Unshowable(e.to_string()));
+        let changed = match self.doc.refresh(&mut self.register, &changed) {
+            Ok(()) => changed,
+            Err(e) => {
+                self.status.problem = Some(Problem::Unshowable(e.to_string()));
+                // A record that cannot be read alone: read the whole register again.
+                if !matches!(changed, Changed::Everything)
+                    && self.doc.refresh(&mut self.register, &Changed::Everything).is_ok()
+                {
+                    Changed::Everything
+                } else {
                     return;
                 }
-            },
+            }
+        };
+        let patch = match changed {
+            Changed::Everything => RegisterPatch::whole(&self.register),
             Changed::Records { header, records } => {
-                let changed = Changed::Records { header, records: records.clone() };
-                if let Err(e) = self.doc.refresh(&mut self.register, &changed) {
-                    self.status.problem = Some(Problem::Unshowable(e.to_string()));
-                    return self.show(Changed::Everything, conflicts);
-                }
                 let mut patch = RegisterPatch::default();
                 if header {
                     let r = &self.register;
