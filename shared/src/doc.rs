@@ -156,28 +156,33 @@ impl RegisterDoc {
         for collection in Kind::ALL.iter().map(|k| k.collection()).chain(["actors"]) {
             doc.put_object(automerge::ROOT, collection, ObjType::Map)?;
         }
-        let mut this = RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default() };
+        let mut this = RegisterDoc::wrap(doc);
         this.commit(now, "create register");
         Ok(this)
+    }
+
+    /// A document with nothing known about it yet: no record numbers counted, nothing indexed.
+    fn wrap(doc: AutoCommit) -> Self {
+        RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default() }
     }
 
     /// A replica that has not received its register yet: it fills in by sync. Until then it
     /// reads as an empty register.
     pub fn empty() -> Self {
-        RegisterDoc { doc: AutoCommit::new(), highest: Numbers::default(), index: ChangeIndex::default() }
+        RegisterDoc::wrap(AutoCommit::new())
     }
 
     /// Loads a saved register, refusing bytes that are not one or that a newer version wrote.
     pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
         let doc = AutoCommit::load(bytes).map_err(|e| DocError::NotARegister(e.to_string()))?;
-        let this = RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default() };
+        let this = RegisterDoc::wrap(doc);
         this.check_schema()?;
         Ok(this)
     }
 
     /// Wraps a document that arrived by sync, with the same checks as `load`.
     pub fn from_automerge(doc: AutoCommit) -> Result<Self, DocError> {
-        let this = RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default() };
+        let this = RegisterDoc::wrap(doc);
         this.check_schema()?;
         Ok(this)
     }

@@ -497,6 +497,13 @@ macro_rules! kinds {
                 }
             }
 
+            /// The record's own checks (`Record::check`).
+            pub fn check(&self) -> Result<(), crate::Invalid> {
+                match self {
+                    $(AnyRecord::$name(r) => r.check()),*
+                }
+            }
+
             /// Runs `task` with the record inside, whatever its type.
             pub fn with<T: WithRecord>(self, task: T) -> T::Output {
                 match self {
@@ -533,20 +540,6 @@ pub trait WithRecord {
 pub trait WithPair {
     type Output;
     fn run<R: Record>(self, a: R, b: R) -> Self::Output;
-}
-
-impl AnyRecord {
-    /// The record's own checks (`Record::check`).
-    pub fn check(&self) -> Result<(), crate::Invalid> {
-        struct Check;
-        impl WithRecord for Check {
-            type Output = Result<(), crate::Invalid>;
-            fn run<R: Record>(self, record: R) -> Self::Output {
-                record.check()
-            }
-        }
-        self.clone().with(Check)
-    }
 }
 
 impl Register {
