@@ -10,7 +10,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{
     ActorId, AutoCommit, ChangeHash, ObjId, ObjType, PatchAction, Prop, ReadDoc, ScalarValue, Value, ValueRef,
 };
-use autosurgeon::{hydrate, hydrate_prop, reconcile_prop};
+use autosurgeon::{hydrate, reconcile_prop};
 use chrono::{NaiveTime, TimeZone};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -33,6 +33,8 @@ pub enum DocError {
     OtherRegister,
     #[error("there is no copy of the register here yet to restore into: open the register first")]
     NoRegisterYet,
+    #[error("the {kind} with id {id} cannot be read: it holds {holds}")]
+    UnreadableRecord { kind: &'static str, id: String, holds: String },
     #[error("the register document could not be changed: {0}")]
     Automerge(String),
 }
@@ -180,6 +182,30 @@ impl RegisterDoc {
         Ok(this)
     }
 
+    /// Takes in one stored chunk (a whole save or the changes after one), or refuses it whole
+    /// and changes nothing. Automerge's own `load_incremental` skips what it cannot parse
+    /// without a word once the document holds anything, so each chunk is read strictly on its
+    /// own first: a chunk that is junk or damaged is reported, never half taken in.
+    pub fn load_chunk(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        use automerge::{LoadOptions, OnPartialLoad};
+        let strict = || LoadOptions::new().on_partial_load(OnPartialLoad::Error);
+        let unreadable = |e: automerge::AutomergeError| DocError::NotARegister(e.to_string());
+        if self.doc.get_heads().is_empty() {
+            let actor = self.doc.get_actor().clone();
+            let mut loaded = AutoCommit::load_with_options(bytes, strict()).map_err(unreadable)?;
+            loaded.set_actor(actor);
+            *self = RegisterDoc::wrap(loaded);
+            return Ok(());
+        }
+        match automerge::Automerge::load_with_options(bytes, strict()) {
+            // Changes that build on others this chunk does not hold: read whole all the same.
+            Ok(_) | Err(automerge::AutomergeError::MissingDeps) => {}
+            Err(e) => return Err(unreadable(e)),
+        }
+        self.doc.load_incremental(bytes).map_err(unreadable)?;
+        Ok(())
+    }
+
     /// Wraps a document that arrived by sync, with the same checks as `load`.
     pub fn from_automerge(doc: AutoCommit) -> Result<Self, DocError> {
         let this = RegisterDoc::wrap(doc);
@@ -280,8 +306,14 @@ impl RegisterDoc {
         if self.doc.get(&collection, id)?.is_none() {
             return Ok(None);
         }
-        let record: R = hydrate_prop(&self.doc, &collection, id)?;
-        Ok(Some(record))
+        match self.doc.get(&collection, id)? {
+            Some((Value::Object(ObjType::Map | ObjType::Table), map)) => Ok(Some(R::hydrate_map(&self.doc, &map)?)),
+            _ => Err(DocError::UnreadableRecord {
+                kind: R::LABEL,
+                id: id.into(),
+                holds: crate::lenient::describe(&self.doc, &collection, id),
+            }),
+        }
     }
 
     /// The records that changed between `before` and now (changes merged from another device
@@ -352,10 +384,7 @@ impl RegisterDoc {
             Changed::Records { header, records } => (header, records),
         };
         if *header {
-            let root = &automerge::ROOT;
-            register.schema_version = hydrate_prop(&self.doc, root, "schema_version").unwrap_or_default();
-            register.name = hydrate_prop(&self.doc, root, "name").unwrap_or_default();
-            register.actors = hydrate_prop(&self.doc, root, "actors").unwrap_or_default();
+            register.read_header(&self.doc);
         }
         struct Reread<'a> {
             doc: &'a RegisterDoc,
@@ -375,9 +404,17 @@ impl RegisterDoc {
     }
 
     fn reread<R: Record>(&self, register: &mut Register, id: &str) -> Result<(), DocError> {
-        match self.get::<R>(id)? {
-            Some(record) => R::collection_mut(register).insert(id.to_string(), record),
-            None => R::collection_mut(register).remove(id),
+        let path = format!("{}/{id}", R::COLLECTION);
+        register.unreadable.0.remove(&path);
+        match self.get::<R>(id) {
+            Ok(Some(record)) => R::collection_mut(register).insert(id.to_string(), record),
+            Ok(None) => R::collection_mut(register).remove(id),
+            // A record that is not a map at all: left out and reported, never fatal.
+            Err(DocError::UnreadableRecord { holds, .. }) => {
+                register.unreadable.0.insert(path, holds);
+                R::collection_mut(register).remove(id)
+            }
+            Err(e) => return Err(e),
         };
         Ok(())
     }
@@ -576,7 +613,8 @@ impl RegisterDoc {
         };
         // Only the names of the people behind the actors: hydrating the whole register here
         // would cost more than the rest of the history.
-        let actors: BTreeMap<String, Id> = hydrate_prop(&self.doc, &automerge::ROOT, "actors").unwrap_or_default();
+        let actors: BTreeMap<String, Id> =
+            crate::lenient::entries(&self.doc, &automerge::ROOT, "actors", &mut Default::default());
         let objects: HashMap<String, (ObjId, String)> =
             self.objects_of(record).into_iter().map(|(obj, path)| (obj.to_string(), (obj, path))).collect();
         let collection_name = collection.to_string();

@@ -99,6 +99,9 @@ pub struct RegisterPatch {
     /// (kind, id, its concurrent values) for records whose concurrent values were read
     /// again: an empty list means the record has none now.
     pub conflicts: Vec<(Kind, Id, Vec<crate::doc::Conflict>)>,
+    /// What of the register outside records' fields cannot be read now (`Register::unreadable`),
+    /// when that may have changed.
+    pub unreadable: Option<crate::lenient::Unreadable>,
 }
 
 impl RegisterPatch {
@@ -131,6 +134,9 @@ impl RegisterPatch {
         if (old.schema_version, &old.name, &old.actors) != (new.schema_version, &new.name, &new.actors) {
             patch.header = Some((new.schema_version, new.name.clone(), new.actors.clone()));
         }
+        if old.unreadable != new.unreadable {
+            patch.unreadable = Some(new.unreadable.clone());
+        }
         for kind in Kind::ALL {
             kind.run(Compare(old, new, &mut patch));
         }
@@ -153,7 +159,11 @@ impl RegisterPatch {
     }
 
     pub fn is_empty(&self) -> bool {
-        !self.whole && self.header.is_none() && self.put.is_empty() && self.removed.is_empty()
+        !self.whole
+            && self.header.is_none()
+            && self.put.is_empty()
+            && self.removed.is_empty()
+            && self.unreadable.is_none()
     }
 
     /// Brings a copy of the register up to date with this patch.
@@ -177,6 +187,9 @@ impl RegisterPatch {
         }
         if let Some((schema_version, name, actors)) = self.header {
             (register.schema_version, register.name, register.actors) = (schema_version, name, actors);
+        }
+        if let Some(unreadable) = self.unreadable {
+            register.unreadable = unreadable;
         }
         for (id, record) in self.put {
             record.with(Put(register, id));

@@ -51,6 +51,7 @@ pub fn findings(register: &Register, today: Date) -> Vec<Finding> {
     f.policies(today);
     f.plans(today);
     f.collisions();
+    f.unreadable();
     let mut out = f.out;
     out.sort_by_key(|f| f.severity);
     out
@@ -103,6 +104,53 @@ impl<'a> Checker<'a> {
     fn links<F: Record, T: Record>(&mut self, from: &str, field: &str, to: impl IntoIterator<Item = &'a Id>) {
         for target in to {
             self.link::<F, T>(from, field, target);
+        }
+    }
+
+    /// Fields another Automerge client wrote in a shape this app cannot read: each is shown
+    /// empty until somebody sets it again, so the person should know it holds something else.
+    fn unreadable(&mut self) {
+        struct Each<'c, 'a>(&'c mut Checker<'a>);
+        impl ForKind for Each<'_, '_> {
+            type Output = ();
+            fn run<R: Record>(self) {
+                self.0.unreadable_of::<R>();
+            }
+        }
+        for kind in Kind::ALL {
+            kind.run(Each(self));
+        }
+        for (id, supplier) in self.register.live::<Supplier>() {
+            for (field, holds) in supplier.nested_unreadable() {
+                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<Supplier>(id));
+                self.raise::<Supplier>(Severity::Warning, id, message);
+            }
+        }
+        for (path, holds) in self.register.unreadable.iter() {
+            let (collection, id) = path.split_once('/').unwrap_or((path.as_str(), ""));
+            let Some(kind) = Kind::of_collection(collection) else { continue };
+            let message = if id.is_empty() {
+                format!("The {collection} cannot be read (they hold {holds}); none are shown")
+            } else {
+                format!("A {} (id {id}) cannot be read and is not shown: it holds {holds}", kind.label())
+            };
+            self.out.push(Finding { severity: Severity::Error, kind, id: None, message });
+        }
+    }
+
+    fn unreadable_of<R: Record>(&mut self) {
+        let found: Vec<(Id, String, String)> = self
+            .register
+            .live::<R>()
+            .flat_map(|(id, r)| r.unreadable().iter().map(move |(f, h)| (id.clone(), f.clone(), h.clone())))
+            .collect();
+        for (id, field, holds) in found {
+            let message = format!(
+                "{}: the {} cannot be read (it holds {holds}) and shows empty until it is set again",
+                self.name::<R>(&id),
+                field.replace('_', " ")
+            );
+            self.raise::<R>(Severity::Warning, &id, message);
         }
     }
 

@@ -9,6 +9,7 @@ pub mod doc;
 pub mod edit;
 pub mod export;
 pub mod findings;
+pub mod lenient;
 pub mod model;
 pub mod money;
 pub mod protocol;

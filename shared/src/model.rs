@@ -3,6 +3,7 @@
 //! default so a document written before the field existed still loads.
 
 use crate::diff::{Diff, Links, map_at};
+use crate::lenient::{self, Unreadable};
 use crate::{Date, Pence};
 use automerge::{AutoCommit, ObjId};
 use autosurgeon::{Hydrate, Reconcile, ReconcileError, reconcile_prop};
@@ -43,7 +44,18 @@ macro_rules! fields_diff {
     ($name:ident { $($field:ident),* }) => {
         impl $name {
             pub(crate) fn write_fields(&self, old: &Self, doc: &mut AutoCommit, obj: &ObjId) -> Result<(), ReconcileError> {
-                $( self.$field.write_diff(&old.$field, doc, obj, stringify!($field))?; )*
+                $(
+                    // A field that could not be read is written whole when the person changes
+                    // it, in this app's shape; left alone otherwise, so nothing is overwritten
+                    // with a default nobody chose.
+                    if old.unreadable.contains(stringify!($field)) {
+                        if self.$field != old.$field {
+                            reconcile_prop(doc, obj, stringify!($field), &self.$field)?;
+                        }
+                    } else {
+                        self.$field.write_diff(&old.$field, doc, obj, stringify!($field))?;
+                    }
+                )*
                 Ok(())
             }
             /// The names of the stored fields, in declaration order.
@@ -61,15 +73,34 @@ macro_rules! fields_diff {
     };
 }
 
-/// A struct stored as a map whose every field defaults when missing.
+/// A struct stored as a map whose every field defaults when missing and is read on its own
+/// (`lenient`): a field of a shape we did not write is noted in `unreadable`, not fatal.
 macro_rules! stored {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Serialize, Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
         pub struct $name {
-            $( $(#[$fm])* #[autosurgeon(missing = "Default::default")] pub $field: $ty ),*
+            $( $(#[$fm])* pub $field: $ty, )*
+            /// The fields that could not be read, with what they hold; never stored.
+            #[serde(default)]
+            pub unreadable: Unreadable,
         }
         fields_diff!($name { $($field),* });
+        impl Hydrate for $name {
+            fn hydrate_map<D: autosurgeon::ReadDoc>(doc: &D, obj: &ObjId) -> Result<Self, autosurgeon::HydrateError> {
+                let mut unreadable = Unreadable::default();
+                Ok($name { $( $field: lenient::field(doc, obj, stringify!($field), &mut unreadable), )* unreadable })
+            }
+        }
+        impl Reconcile for $name {
+            type Key<'a> = autosurgeon::reconcile::NoKey;
+            fn reconcile<R: autosurgeon::Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+                use autosurgeon::reconcile::MapReconciler;
+                let mut map = reconciler.map()?;
+                $( map.put(stringify!($field), &self.$field)?; )*
+                Ok(())
+            }
+        }
     };
 }
 
@@ -96,6 +127,8 @@ macro_rules! record {
             fn archived(&self) -> bool { self.archived }
             fn set_archived(&mut self, archived: bool) { self.archived = archived; }
             fn title(&self) -> &str { &self.$title }
+            fn unreadable(&self) -> &Unreadable { &self.unreadable }
+            fn fields() -> &'static [&'static str] { $name::FIELDS }
             fn collection(register: &Register) -> &BTreeMap<Id, Self> { &register.$collection }
             fn collection_mut(register: &mut Register) -> &mut BTreeMap<Id, Self> { &mut register.$collection }
             fn any_record(self) -> Box<AnyRecord> { Box::new(AnyRecord::$name(self)) }
@@ -125,6 +158,10 @@ pub trait Record: Hydrate + Reconcile + Diff + Clone + Default + Serialize + std
     fn set_archived(&mut self, archived: bool);
     /// The name people know the record by.
     fn title(&self) -> &str;
+    /// The record's own fields that could not be read (`lenient`).
+    fn unreadable(&self) -> &Unreadable;
+    /// The names of the fields stored in the document.
+    fn fields() -> &'static [&'static str];
     fn collection(register: &Register) -> &BTreeMap<Id, Self>;
     /// For a reader's copy of the register to take in one record read afresh from the
     /// document (the app does after an edit, instead of reading the whole register again).
@@ -142,7 +179,6 @@ pub trait Checks {
         Ok(())
     }
 }
-impl Checks for Supplier {}
 impl Checks for Person {}
 impl Checks for Role {}
 impl Checks for Runbook {}
@@ -159,6 +195,20 @@ impl Checks for Policy {
             }
         }
         Ok(())
+    }
+}
+
+impl Checks for Supplier {}
+
+impl Supplier {
+    /// The fields of the supplier's alternatives and reviews that could not be read.
+    pub fn nested_unreadable(&self) -> Vec<(String, String)> {
+        let nested = |what: &str, id: &str, u: &Unreadable| {
+            u.iter().map(|(f, h)| (format!("{what}/{id}/{f}"), h.clone())).collect::<Vec<_>>()
+        };
+        let alternatives = self.alternatives.iter().flat_map(|(id, a)| nested("alternatives", id, &a.unreadable));
+        let reviews = self.reviews.iter().flat_map(|(id, r)| nested("reviews", id, &r.unreadable));
+        alternatives.chain(reviews).collect()
     }
 }
 
@@ -411,35 +461,50 @@ record!(
 
 /// The whole register, as hydrated from its document. Read-only: changes go through
 /// `RegisterDoc` so that only the fields that changed are written.
-#[derive(Clone, Debug, Default, PartialEq, Hydrate, Reconcile, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Register {
-    #[autosurgeon(missing = "Default::default")]
     pub schema_version: u64,
-    #[autosurgeon(missing = "Default::default")]
     pub name: String,
-    #[autosurgeon(missing = "Default::default")]
     pub risks: BTreeMap<Id, Risk>,
-    #[autosurgeon(missing = "Default::default")]
     pub suppliers: BTreeMap<Id, Supplier>,
-    #[autosurgeon(missing = "Default::default")]
     pub people: BTreeMap<Id, Person>,
-    #[autosurgeon(missing = "Default::default")]
     pub roles: BTreeMap<Id, Role>,
-    #[autosurgeon(missing = "Default::default")]
     pub runbooks: BTreeMap<Id, Runbook>,
-    #[autosurgeon(missing = "Default::default")]
     pub break_glass: BTreeMap<Id, BreakGlass>,
-    #[autosurgeon(missing = "Default::default")]
     pub exercises: BTreeMap<Id, Exercise>,
-    #[autosurgeon(missing = "Default::default")]
     pub actions: BTreeMap<Id, Action>,
-    #[autosurgeon(missing = "Default::default")]
     pub policies: BTreeMap<Id, Policy>,
-    #[autosurgeon(missing = "Default::default")]
     pub plans: BTreeMap<Id, Plan>,
     /// Automerge actor id (hex) to person id: who made each change.
-    #[autosurgeon(missing = "Default::default")]
     pub actors: BTreeMap<String, Id>,
+    /// What could not be read outside the records' own fields: the name, a whole record
+    /// (`risks/<id>`) or collection that is not a map, an actor entry; with what each holds.
+    pub unreadable: Unreadable,
+}
+
+impl Register {
+    /// Reads the name, schema version and actors from the document root into `self`.
+    pub(crate) fn read_header<D: autosurgeon::ReadDoc>(&mut self, doc: &D) {
+        let root = &automerge::ROOT;
+        self.unreadable.0.retain(|path, _| Kind::of_collection(path.split('/').next().unwrap_or_default()).is_some());
+        self.schema_version = lenient::field(doc, root, "schema_version", &mut self.unreadable);
+        self.name = lenient::field(doc, root, "name", &mut self.unreadable);
+        self.actors = lenient::entries(doc, root, "actors", &mut self.unreadable);
+    }
+}
+
+impl Hydrate for Register {
+    fn hydrate_map<D: autosurgeon::ReadDoc>(doc: &D, obj: &ObjId) -> Result<Self, autosurgeon::HydrateError> {
+        let mut register = Register::default();
+        register.read_header(doc);
+        let mut unreadable = Unreadable::default();
+        macro_rules! collections {
+            ($($c:ident),*) => { $( register.$c = lenient::entries(doc, obj, stringify!($c), &mut unreadable); )* };
+        }
+        collections!(risks, suppliers, people, roles, runbooks, break_glass, exercises, actions, policies, plans);
+        register.unreadable.0.extend(unreadable.0);
+        Ok(register)
+    }
 }
 
 /// Every kind of record, defined once: the `Kind` enum, the `AnyRecord` that holds a record
@@ -494,6 +559,13 @@ macro_rules! kinds {
             pub fn kind(&self) -> Kind {
                 match self {
                     $(AnyRecord::$name(_) => Kind::$name),*
+                }
+            }
+
+            /// The record's fields that could not be read (`Record::unreadable`).
+            pub fn unreadable(&self) -> &Unreadable {
+                match self {
+                    $(AnyRecord::$name(r) => r.unreadable()),*
                 }
             }
 

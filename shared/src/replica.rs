@@ -403,6 +403,19 @@ impl Replica {
         &self.register
     }
 
+    /// The register for a download: refused with the reason while it cannot be read (not yet
+    /// arrived, written by a newer version, not a register), so that no export is ever an
+    /// empty file that looks real.
+    pub fn register_to_export(&mut self) -> Result<&Register, String> {
+        if let Some(problem @ Problem::Unshowable(_)) = &self.status.problem {
+            return Err(format!("Nothing was exported. {problem}"));
+        }
+        if self.doc.heads().is_empty() {
+            return Err("Nothing was exported: the register has not been read yet (it has not arrived from the relay, or it cannot be opened).".into());
+        }
+        Ok(&self.register)
+    }
+
     pub fn status(&self) -> &Status {
         &self.status
     }
@@ -516,16 +529,34 @@ impl Replica {
             return;
         }
         self.opened = true;
+        let mut stored_any = false;
         match chunks {
             Ok(chunks) => {
                 self.storage = true;
+                stored_any = !chunks.is_empty();
+                let (total, mut bad, mut bad_bytes) = (chunks.len(), 0, 0);
                 for chunk in chunks {
                     // An unreadable chunk is left where it is (never folded, so never
                     // deleted) and the rest still loads; the person is told.
-                    match self.doc.automerge().load_incremental(&chunk.bytes) {
-                        Ok(_) => self.folded.push(chunk.key),
-                        Err(e) => self.status.problem = Some(Problem::Unreadable(e.to_string())),
+                    match self.doc.load_chunk(&chunk.bytes) {
+                        Ok(()) => self.folded.push(chunk.key),
+                        Err(_) => {
+                            bad += 1;
+                            bad_bytes += chunk.bytes.len();
+                        }
                     }
+                }
+                if bad > 0 {
+                    let (relay, parts) = (self.relay.is_some(), if total == 1 { "part" } else { "parts" });
+                    let missing = if relay {
+                        "edits saved only in it are missing here until the relay brings them back, if it has them"
+                    } else {
+                        "edits saved only in it are missing; a backup of the register restores them"
+                    };
+                    self.status.problem = Some(Problem::Unreadable(format!(
+                        "{bad} of {total} stored {parts} ({bad_bytes} bytes) cannot be read and {} kept aside, untouched; {missing}. New edits are saved as usual.",
+                        if bad == 1 { "is" } else { "are" }
+                    )));
                 }
                 self.stored = self.doc.heads();
             }
@@ -535,7 +566,9 @@ impl Replica {
                 self.status.problem = Some(Problem::Storage(why));
             }
         }
-        if self.config.sample && self.folded.is_empty() && self.relay.is_none() && self.doc.heads().is_empty() {
+        // Never over a register this browser holds, even one whose every chunk is unreadable:
+        // new edits would then be made on the sample and mixed with it once the chunks heal.
+        if self.config.sample && !stored_any && self.relay.is_none() && self.doc.heads().is_empty() {
             match crate::sample::sample(now.today, now.seconds) {
                 Ok(sample) => self.doc = sample,
                 Err(e) => self.status.problem = Some(Problem::Sample(e.to_string())),
@@ -622,8 +655,14 @@ impl Replica {
     /// just those records with their concurrent values. A patch goes out even when no record
     /// changed, since a merge can change a record's history without changing its value.
     fn show(&mut self, changed: Changed, conflicts: bool) {
+        let unreadable_before = self.register.unreadable.clone();
         let changed = match self.doc.refresh(&mut self.register, &changed) {
-            Ok(()) => changed,
+            Ok(()) => {
+                if matches!(self.status.problem, Some(Problem::Unshowable(_))) {
+                    self.status.problem = None;
+                }
+                changed
+            }
             Err(e) => {
                 self.status.problem = Some(Problem::Unshowable(e.to_string()));
                 // A record that cannot be read alone: read the whole register again.
@@ -652,6 +691,9 @@ impl Replica {
                         let found = conflicts_of(&self.doc, kind, &id).unwrap_or_default();
                         patch.conflicts.push((kind, id, found));
                     }
+                }
+                if self.register.unreadable != unreadable_before {
+                    patch.unreadable = Some(self.register.unreadable.clone());
                 }
                 patch
             }
@@ -738,7 +780,7 @@ impl Replica {
         }
         let before = self.doc.heads();
         let nothing_pending = before == self.stored && self.writing.is_none();
-        if let Err(e) = self.doc.automerge().load_incremental(bytes) {
+        if let Err(e) = self.doc.load_chunk(bytes) {
             self.status.problem = Some(Problem::OtherTab(e.to_string()));
             return;
         }

@@ -280,6 +280,7 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
                     reviewer: Some("p-gareth".into()),
                     outcome: ReviewOutcome::Confirmed,
                     notes: "Alternatives still hold; contacts checked".into(),
+                    ..Default::default()
                 },
             )]),
             ..Default::default()

@@ -506,16 +506,46 @@ fn another_tabs_chunk_is_read_and_shown_record_by_record() {
 #[test]
 fn an_unreadable_chunk_is_reported_the_rest_loads_and_new_edits_are_stored() {
     let mut stored = origin();
-    let mut replica = Replica::new(config(false, false));
-    let chunks =
-        vec![Chunk { key: ChunkKey(1), bytes: b"junkjunk".to_vec() }, Chunk { key: ChunkKey(2), bytes: stored.save() }];
+    let base = stored.save();
+    let heads = stored.heads();
+    stored.create("later", Person { name: "Later".into(), ..Default::default() }, T0).unwrap();
+    let after = stored.save_after(&heads);
+    let mut damaged = after.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0xff;
+    // Junk first, a good save, junk and a damaged chunk after it (which Automerge itself would
+    // skip without a word), and a good incremental chunk.
+    let chunks = vec![
+        Chunk { key: ChunkKey(1), bytes: b"junkjunk".to_vec() },
+        Chunk { key: ChunkKey(2), bytes: base },
+        Chunk { key: ChunkKey(3), bytes: b"junkjunk".to_vec() },
+        Chunk { key: ChunkKey(4), bytes: damaged },
+        Chunk { key: ChunkKey(5), bytes: after },
+    ];
+    let mut replica = Replica::new(config(false, true));
     replica.handle(now(0), Event::Opened(Ok(chunks)));
     assert!(replica.register().risks.contains_key("shared"));
-    assert!(matches!(replica.status().problem, Some(Problem::Unreadable(_))));
-    assert_eq!(replica.folded(), &[ChunkKey(2)], "the junk chunk is never folded, so never deleted");
+    assert!(replica.register().people.contains_key("later"));
+    assert_eq!(replica.register().risks.len(), 1, "the sample never goes over a register that exists");
+    let Some(Problem::Unreadable(why)) = &replica.status().problem else { panic!("{:?}", replica.status()) };
+    assert!(why.starts_with("3 of 5 stored parts"), "{why}");
+    assert!(why.contains("kept aside") && why.contains("missing"), "{why}");
+    assert_eq!(replica.folded(), &[ChunkKey(2), ChunkKey(5)], "bad chunks are never folded, so never deleted");
     let edit = Edit::Create { id: "x".into(), record: Person { name: "X".into(), ..Default::default() }.any_record() };
     let effects = replica.handle(now(1), Event::Edit(edit));
     assert!(effects.iter().any(|e| matches!(e, Effect::Write { .. })));
+}
+
+#[test]
+fn a_browser_whose_every_chunk_is_unreadable_never_gets_the_sample() {
+    let mut replica = Replica::new(config(false, true));
+    let chunks = vec![Chunk { key: ChunkKey(1), bytes: b"junkjunk".to_vec() }];
+    replica.handle(now(0), Event::Opened(Ok(chunks)));
+    assert!(replica.register().risks.is_empty());
+    assert!(replica.heads().is_empty());
+    assert!(matches!(replica.status().problem, Some(Problem::Unreadable(_))));
+    let refused = replica.register_to_export().unwrap_err();
+    assert!(refused.starts_with("Nothing was exported"), "{refused}");
 }
 
 #[test]

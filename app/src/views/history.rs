@@ -83,6 +83,11 @@ pub fn History() -> impl IntoView {
             None => return view! { <p class="hint">"Reading the history…"</p> }.into_any(),
         };
         let conflicts = crate::views::records::conflicts_notice("history-conflicts", conflicts);
+        let unreadable = record_now.with_untracked(|now| {
+            let (patch, _) = now.as_ref()?;
+            let (_, record) = patch.put.first()?;
+            crate::views::records::unreadable_notice("history-unreadable", record.unreadable())
+        });
         let rows = entries
             .into_iter()
             .rev()
@@ -107,6 +112,7 @@ pub fn History() -> impl IntoView {
             .collect_view();
         view! {
             {conflicts}
+            {unreadable}
             <table data-testid="history-table">
                 <caption>"Changes, newest first"</caption>
                 {headings(&["When", "Who", "Field", "Was", "Became"])}

@@ -196,6 +196,25 @@ pub fn conflicts_notice(testid: &str, found: Vec<shared::Conflict>) -> Option<An
     })
 }
 
+/// Names the fields another app wrote in a shape this one cannot read, with what each holds;
+/// they show empty, and setting one writes it back in this app's shape. Nothing when none.
+pub fn unreadable_notice(testid: &str, found: &shared::lenient::Unreadable) -> Option<AnyView> {
+    (!found.is_empty()).then(|| {
+        view! {
+            <div class="conflicts" data-testid=testid.to_string() role="status">
+                <p>"Written by another app in a form this one cannot read; shown empty until set again:"</p>
+                <ul>
+                    {found
+                        .iter()
+                        .map(|(field, holds)| view! { <li>{format!("{}: holds {holds}", field.replace('_', " "))}</li> })
+                        .collect_view()}
+                </ul>
+            </div>
+        }
+        .into_any()
+    })
+}
+
 /// The editor's heading, the concurrent-edit notice, and its archive and close buttons
 /// around the fields `body` gives.
 pub fn editor_frame<R: Record>(
@@ -236,6 +255,7 @@ pub fn editor_frame<R: Record>(
         <section class="editor" data-testid=format!("{slug}-editor") aria-labelledby=labelled_by on:keydown=escape>
             <h3 id=heading node_ref=title tabindex="-1">{move || format!("{} {}", r.reference(), r.get().title())}</h3>
             {move || conflicts_notice(&format!("{slug}-conflicts"), r.conflicts())}
+            {move || unreadable_notice(&format!("{slug}-unreadable"), r.get().unreadable())}
             <fieldset disabled=move || store.viewer.get()>
                 <legend>{R::LABEL}</legend>
                 {body}

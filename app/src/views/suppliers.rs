@@ -122,6 +122,7 @@ fn Reviews(r: Editing<Supplier>) -> impl IntoView {
             reviewer: reviewer.get_untracked(),
             outcome: outcome.get_untracked(),
             notes: notes.get_untracked(),
+            ..Default::default()
         };
         let id = new_id();
         r.save(move |s| {

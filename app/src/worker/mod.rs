@@ -275,7 +275,7 @@ fn answer(question: Question) -> Answer {
             Question::Document => Answer::Document(replica.save()),
             Question::Restore(bytes) => Answer::Restored(replica.restore_backup(clock::moment(), &bytes)),
             Question::Export { kind, today, generated } => {
-                Answer::Export(exports::make(replica.register(), &kind, today, generated))
+                Answer::Export(replica.register_to_export().and_then(|r| exports::make(r, &kind, today, generated)))
             }
         }
     });
