@@ -31,11 +31,23 @@ pub struct Limits {
     pub max_documents_per_connection: usize,
     /// Messages one connection may send in any one second.
     pub max_messages_per_second: u32,
+    /// How often an open connection is pinged; one that sends nothing back (not even a pong)
+    /// for two of these is dead and closed.
+    pub ping_interval: std::time::Duration,
+    /// How often the relay checks for members revoked by `member revoke`, so their open
+    /// connections close within this.
+    pub revocation_check: std::time::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_message_bytes: 16 * 1024 * 1024, max_documents_per_connection: 64, max_messages_per_second: 500 }
+        Limits {
+            max_message_bytes: 16 * 1024 * 1024,
+            max_documents_per_connection: 64,
+            max_messages_per_second: 500,
+            ping_interval: std::time::Duration::from_secs(20),
+            revocation_check: std::time::Duration::from_millis(250),
+        }
     }
 }
 
@@ -46,15 +58,18 @@ struct AppState {
     members: Arc<Directory>,
     limits: Limits,
     next_connection: Arc<AtomicU64>,
+    revoked: tokio::sync::watch::Receiver<Arc<std::collections::HashSet<i64>>>,
 }
 
-/// Serves `dist` and the sync endpoint. Trunk's hashed files may be cached; `index.html`
+/// Serves `dist` and the sync endpoint (call within a tokio runtime: it starts the
+/// revocation watcher). Trunk's hashed files may be cached; `index.html`
 /// (and anything unknown, which falls back to it so deep links work) is always fetched afresh.
 pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: Limits) -> Router {
     let index = ServeFile::new(dist.join("index.html"));
     let files = ServeDir::new(dist).fallback(index);
     let metrics = relay.metrics.clone();
-    let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)) };
+    let revoked = members::watch_revocations(members.clone(), limits.revocation_check);
+    let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), revoked };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(render_metrics))
@@ -132,10 +147,12 @@ async fn sync(
         Some(protocol) => upgrade.protocols([protocol]),
         None => upgrade,
     };
-    upgrade
-        .max_message_size(state.limits.max_message_bytes)
-        .max_frame_size(state.limits.max_message_bytes)
-        .on_upgrade(move |socket| ws::serve(socket, state.relay, state.members, state.limits, member, connection))
+    upgrade.max_message_size(state.limits.max_message_bytes).max_frame_size(state.limits.max_message_bytes).on_upgrade(
+        move |socket| {
+            let watch = ws::Watch { revoked: state.revoked, limits: state.limits };
+            ws::serve(socket, state.relay, state.members, watch, member, connection)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -42,6 +42,10 @@ struct Serve {
     /// Messages one connection may send in a second.
     #[arg(long, env = "CONTINUITY_MAX_MESSAGES_PER_SECOND", default_value_t = Limits::default().max_messages_per_second)]
     max_messages_per_second: u32,
+    /// How often open connections are pinged, in milliseconds; one silent for two of these
+    /// is closed.
+    #[arg(long, env = "CONTINUITY_PING_INTERVAL_MS", default_value_t = Limits::default().ping_interval.as_millis() as u64)]
+    ping_interval_ms: u64,
     /// Create the sample register if there is none, and print an editor invite link to it.
     #[arg(long)]
     with_sample: bool,
@@ -185,6 +189,8 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
         max_message_bytes: config.max_message_bytes,
         max_documents_per_connection: config.max_documents_per_connection,
         max_messages_per_second: config.max_messages_per_second,
+        ping_interval: std::time::Duration::from_millis(config.ping_interval_ms),
+        revocation_check: Limits::default().revocation_check,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

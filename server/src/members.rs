@@ -143,7 +143,8 @@ impl Directory {
         Ok(Some(Member { id, name, role, registers, revoked }))
     }
 
-    /// Revokes a member's token; their open connections are refused from their next message.
+    /// Revokes a member's token. A running relay closes their open connections within its
+    /// revocation check interval (`watch_revocations`), even if they never send anything.
     pub fn revoke(&self, name: &str) -> Result<bool, StorageError> {
         let changed = self.connection().execute("UPDATE members SET revoked = 1 WHERE name = ?1", [name.trim()])?;
         Ok(changed > 0)
@@ -157,6 +158,14 @@ impl Directory {
         t.execute("DELETE FROM members WHERE name = ?1", [name.trim()])?;
         t.commit()?;
         Ok(())
+    }
+
+    /// The ids of every revoked member, for the watcher that closes their open connections.
+    pub fn revoked(&self) -> Result<std::collections::HashSet<i64>, StorageError> {
+        let c = self.connection();
+        let mut statement = c.prepare_cached("SELECT id FROM members WHERE revoked = 1")?;
+        let ids = statement.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
     }
 
     pub fn is_revoked(&self, id: i64) -> Result<bool, StorageError> {
@@ -211,4 +220,39 @@ mod tests {
             assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()));
         }
     }
+}
+
+/// Publishes the set of revoked members every `every`, for open connections to watch: `member
+/// revoke` runs as another process, so the relay polls its database (a query of one small
+/// table) rather than waiting to be told.
+pub fn watch_revocations(
+    members: std::sync::Arc<Directory>,
+    every: std::time::Duration,
+) -> tokio::sync::watch::Receiver<std::sync::Arc<std::collections::HashSet<i64>>> {
+    let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::default());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let members = members.clone();
+            match tokio::task::spawn_blocking(move || members.revoked()).await {
+                Ok(Ok(revoked)) => {
+                    tx.send_if_modified(|current| {
+                        let changed = **current != revoked;
+                        if changed {
+                            *current = std::sync::Arc::new(revoked);
+                        }
+                        changed
+                    });
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot read revoked members; will try again"),
+                Err(e) => tracing::warn!(error = %e, "revocation check did not run"),
+            }
+            if tx.is_closed() {
+                return;
+            }
+        }
+    });
+    rx
 }

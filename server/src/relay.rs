@@ -154,11 +154,18 @@ impl Relay {
             outbox: outbox.clone(),
         });
         let before = e.doc.get_heads();
-        e.doc
-            .sync()
-            .receive_sync_message(&mut peer.state, message)
-            .map_err(|err| ProtocolError::BadSync { document: id.to_string(), reason: err.to_string() })?;
+        let received = e.doc.sync().receive_sync_message(&mut peer.state, message);
         let after = e.doc.get_heads();
+        if let Err(err) = received {
+            let refused = ProtocolError::BadSync { document: id.to_string(), reason: err.to_string() };
+            if after != before {
+                // Part of the message went in before the error: those changes are not stored,
+                // so this copy must not forward them. Drop it, as after a storage failure.
+                tracing::warn!(document = %id, error = %err, "a sync message failed part-way; reloading the document");
+                self.drop_copy(id, guard, connection);
+            }
+            return Err(refused.into());
+        }
         if after != before {
             let chunk = e.doc.save_after(&before);
             let audit = Audit {
@@ -184,17 +191,7 @@ impl Relay {
                 }
                 Err(err) => {
                     tracing::error!(document = %id, error = %err, "storing changes failed; nothing acknowledged");
-                    e.poisoned = true;
-                    // Their sync states describe a copy that is gone: they reconnect and start afresh.
-                    for (other, peer) in e.peers.drain() {
-                        if other != connection {
-                            let _ = peer.outbox.send(Message::error(
-                                "the relay could not store a change and must reload this document; reconnect",
-                            ));
-                        }
-                    }
-                    drop(guard);
-                    self.evict(&id);
+                    self.drop_copy(id, guard, connection);
                     return Err(err.into());
                 }
             }
@@ -223,6 +220,21 @@ impl Relay {
             }
         }
         Ok(())
+    }
+
+    /// Gives up the copy in memory, which may hold changes that are not stored: nobody may use
+    /// it again, the other peers of the document are told to reconnect (their sync states
+    /// describe a copy that is gone) and the next use reloads what is on disk.
+    fn drop_copy(&self, id: DocumentId, mut guard: tokio::sync::OwnedMutexGuard<Entry>, connection: ConnectionId) {
+        guard.poisoned = true;
+        for (other, peer) in guard.peers.drain() {
+            if other != connection {
+                let _ =
+                    peer.outbox.send(Message::error("the relay must reload this document from its storage; reconnect"));
+            }
+        }
+        drop(guard);
+        self.evict(&id);
     }
 
     /// Passes an `ephemeral` message (presence, cursors: never stored) to every other peer
@@ -339,5 +351,62 @@ mod tests {
         assert!(matches!(sent.try_recv().unwrap(), Message::Sync { .. }));
         assert_eq!(storage.load(&id).unwrap().unwrap().chunks.len(), 1);
         assert_eq!(storage.audit().unwrap().len(), 1);
+    }
+
+    /// A sync message carrying exactly `changes` (the bytes of change chunks, one after another).
+    fn message_carrying(changes: Vec<u8>) -> Vec<u8> {
+        sync::Message {
+            heads: Vec::new(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: vec![changes].into(),
+            flags: None,
+            version: sync::MessageVersion::V1,
+        }
+        .encode()
+    }
+
+    #[tokio::test]
+    async fn a_message_that_fails_part_way_leaves_nothing_unstored_to_forward() {
+        let storage = Arc::new(Memory::default());
+        let relay = Relay::new(storage.clone(), "relay".into());
+        let id = DocumentId([6; 16]);
+        let (outbox, mut sent) = mpsc::unbounded_channel();
+        let session =
+            |connection| Session { connection, member: editor(id), peer: "peer".into(), outbox: outbox.clone() };
+        let mut doc = AutoCommit::new();
+        doc.set_actor(automerge::ActorId::from(&[1u8; 16][..]));
+        doc.put(automerge::ROOT, "name", "Register").unwrap();
+        let first = doc.save();
+        relay.sync(&session(1), &id.to_string(), &message_carrying(first.clone()), false).await.unwrap();
+        while sent.try_recv().is_ok() {}
+
+        // A good change followed by junk: what could be read went in, and it is on disk
+        // before anyone is told of it.
+        let heads = doc.get_heads();
+        doc.put(automerge::ROOT, "owner", "Amara").unwrap();
+        let mut good_then_junk = doc.save_after(&heads);
+        good_then_junk.extend_from_slice(b"\x85\x6f\x4a\x83junk");
+        relay.sync(&session(1), &id.to_string(), &message_carrying(good_then_junk), false).await.unwrap();
+        let stored = storage.load(&id).unwrap().unwrap();
+        let mut on_disk = AutoCommit::new();
+        for (_, chunk) in &stored.chunks {
+            on_disk.load_incremental(chunk).unwrap();
+        }
+        assert_eq!(on_disk.get_heads(), doc.get_heads(), "everything the relay holds is stored");
+
+        // The same actor and sequence number with other contents: refused whole, nothing
+        // stored, nothing forwarded, and the relay still works afterwards.
+        let mut forged = AutoCommit::load(&first).unwrap();
+        forged.set_actor(automerge::ActorId::from(&[1u8; 16][..]));
+        let base = forged.get_heads();
+        forged.put(automerge::ROOT, "owner", "Mallory").unwrap();
+        let chunks_before = storage.load(&id).unwrap().unwrap().chunks.len();
+        while sent.try_recv().is_ok() {}
+        let err = relay.sync(&session(1), &id.to_string(), &message_carrying(forged.save_after(&base)), false).await;
+        assert!(err.is_err(), "a forged change is refused");
+        assert_eq!(storage.load(&id).unwrap().unwrap().chunks.len(), chunks_before);
+        assert!(sent.try_recv().is_err(), "nothing was forwarded");
+        relay.sync(&session(2), &id.to_string(), &message_with_a_change(), false).await.unwrap();
     }
 }

@@ -57,14 +57,23 @@ struct Handler {
     window: (Instant, u32),
 }
 
+/// What a connection watches besides its socket: the limits (with the ping interval) and
+/// the set of revoked members, which closes it the moment its member is in it.
+pub struct Watch {
+    pub revoked: tokio::sync::watch::Receiver<Arc<HashSet<i64>>>,
+    pub limits: Limits,
+}
+
 pub async fn serve(
     socket: WebSocket,
     relay: Arc<Relay>,
     members: Arc<Directory>,
-    limits: Limits,
+    watch: Watch,
     member: Member,
     connection: ConnectionId,
 ) {
+    let Watch { mut revoked, limits } = watch;
+    let ping_every = limits.ping_interval;
     let metrics = relay.metrics.clone();
     metrics.connections.inc();
     let (mut sink, mut stream) = socket.split();
@@ -75,7 +84,21 @@ pub async fn serve(
     let close_code = Arc::new(AtomicU16::new(CLOSE_RETRY));
     let closing = close_code.clone();
     let writer = tokio::spawn(async move {
-        while let Some(message) = outgoing.recv().await {
+        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+        loop {
+            let message = tokio::select! {
+                message = outgoing.recv() => match message {
+                    Some(message) => message,
+                    None => break,
+                },
+                _ = ping.tick() => {
+                    // A peer that is gone without a word answers nothing; the reader sees it.
+                    if sink.send(Frame::Ping(Default::default())).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            };
             let last = matches!(message, Message::Error { .. });
             let bytes = encode(&message);
             sent.messages_sent.inc();
@@ -104,8 +127,34 @@ pub async fn serve(
         documents: HashSet::new(),
         window: (Instant::now(), 0),
     };
-    while let Some(frame) = stream.next().await {
-        match handler.frame(frame).await {
+    let mut last_heard = Instant::now();
+    let mut check = tokio::time::interval(ping_every);
+    loop {
+        let outcome = tokio::select! {
+            frame = stream.next() => match frame {
+                Some(frame) => {
+                    last_heard = Instant::now();
+                    handler.frame(frame).await
+                }
+                None => break,
+            },
+            // A member revoked while connected is cut off now, not at their next message,
+            // and is sent nothing more.
+            Ok(()) = revoked.changed() => {
+                if !revoked.borrow_and_update().contains(&handler.member.id) {
+                    continue;
+                }
+                Err(Refusal::final_("this member's access has been revoked"))
+            }
+            _ = check.tick() => {
+                if last_heard.elapsed() > ping_every * 2 {
+                    tracing::info!(connection, "no answer to pings; closing a dead connection");
+                    break;
+                }
+                continue;
+            }
+        };
+        match outcome {
             Ok(Next::Continue) => {}
             Ok(Next::Stop) => break,
             Err(Refusal { reason, code }) => {

@@ -132,3 +132,69 @@ async fn the_token_can_come_as_a_subprotocol_as_browsers_send_it() {
     let (_, response) = tokio_tungstenite::connect_async(request).await.unwrap();
     assert_eq!(response.headers().get("sec-websocket-protocol").unwrap(), token.as_str());
 }
+
+#[tokio::test]
+async fn revoking_a_member_closes_their_open_connection_within_a_second_and_they_receive_nothing_after() {
+    let (_dir, relay, id, _) = relay_with_register().await;
+    let token = relay.member("Leaver", "editor", &[id]);
+    let mut leaver = Client::joining(id);
+    leaver.connect(&relay.url(&token)).await.unwrap();
+    leaver.settle(QUIET).await.unwrap();
+    assert_eq!(leaver.register().risks["r1"].title, "Secret risk");
+
+    // The leaver only listens: they send nothing that would give the relay a chance to check.
+    let revoked_at = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
+        .arg("--data")
+        .arg(&relay.data)
+        .args(["member", "revoke", "--name", "Leaver"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let closed = leaver.settle(Duration::from_secs(3)).await;
+    let took = revoked_at.elapsed();
+    assert!(closed.is_err(), "the connection was closed");
+    assert!(took < Duration::from_secs(1) + Duration::from_millis(300), "closed {took:?} after the revocation");
+    assert_eq!(leaver.close_code, Some(protocol::CLOSE_REFUSED), "final: reconnecting will not help");
+    assert!(leaver.refused.as_deref().unwrap_or_default().contains("revoked"), "{:?}", leaver.refused);
+
+    // A change made after the revocation never reaches them.
+    let mut editor = Client::joining(id);
+    editor.connect(&relay.url(&relay.member("Stayer", "editor", &[id]))).await.unwrap();
+    editor.settle(QUIET).await.unwrap();
+    editor.change(|d| d.update::<Risk>("r1", T0 + 5, |r| r.title = "Made after the revocation".into())).unwrap();
+    editor.push().await.unwrap();
+    editor.settle(QUIET).await.unwrap();
+    assert!(leaver.receive_one(QUIET).await.is_err(), "nothing more arrives");
+    assert_eq!(leaver.register().risks["r1"].title, "Secret risk");
+    assert_eq!(refused_before_upgrade(&relay.url(&token)).await, 401);
+}
+
+#[tokio::test]
+async fn a_connection_that_answers_no_pings_is_closed() {
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start_with(dir.path(), &dir.path().join("data"), &["--ping-interval-ms", "200"]);
+    let id = new_document_id();
+    let token = relay.member("Sleeper", "editor", &[id]);
+    let (mut socket, _) = tokio_tungstenite::connect_async(relay.url(&token)).await.unwrap();
+    // A peer that is gone without closing: it never reads, so it never answers a ping.
+    let started = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Whatever was queued for it (pings), then the end: the relay has hung up.
+    let mut pings = 0;
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(frame) = socket.next().await {
+            match frame {
+                Ok(tokio_tungstenite::tungstenite::Message::Ping(_)) => pings += 1,
+                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return true,
+                Ok(_) => {}
+            }
+        }
+        true
+    })
+    .await
+    .unwrap_or(false);
+    assert!(ended, "the relay closed a connection silent for {:?}", started.elapsed());
+    assert!(pings >= 1, "it was pinged first");
+}
