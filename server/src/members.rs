@@ -182,6 +182,41 @@ impl Directory {
     }
 }
 
+/// Publishes the set of revoked members every `every`, for open connections to watch: `member
+/// revoke` runs as another process, so the relay polls its database (a query of one small
+/// table) rather than waiting to be told.
+pub fn watch_revocations(
+    members: std::sync::Arc<Directory>,
+    every: std::time::Duration,
+) -> tokio::sync::watch::Receiver<std::sync::Arc<std::collections::HashSet<i64>>> {
+    let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::default());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let members = members.clone();
+            match tokio::task::spawn_blocking(move || members.revoked()).await {
+                Ok(Ok(revoked)) => {
+                    tx.send_if_modified(|current| {
+                        let changed = **current != revoked;
+                        if changed {
+                            *current = std::sync::Arc::new(revoked);
+                        }
+                        changed
+                    });
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot read revoked members; will try again"),
+                Err(e) => tracing::warn!(error = %e, "revocation check did not run"),
+            }
+            if tx.is_closed() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,39 +255,4 @@ mod tests {
             assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()));
         }
     }
-}
-
-/// Publishes the set of revoked members every `every`, for open connections to watch: `member
-/// revoke` runs as another process, so the relay polls its database (a query of one small
-/// table) rather than waiting to be told.
-pub fn watch_revocations(
-    members: std::sync::Arc<Directory>,
-    every: std::time::Duration,
-) -> tokio::sync::watch::Receiver<std::sync::Arc<std::collections::HashSet<i64>>> {
-    let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::default());
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let members = members.clone();
-            match tokio::task::spawn_blocking(move || members.revoked()).await {
-                Ok(Ok(revoked)) => {
-                    tx.send_if_modified(|current| {
-                        let changed = **current != revoked;
-                        if changed {
-                            *current = std::sync::Arc::new(revoked);
-                        }
-                        changed
-                    });
-                }
-                Ok(Err(e)) => tracing::warn!(error = %e, "cannot read revoked members; will try again"),
-                Err(e) => tracing::warn!(error = %e, "revocation check did not run"),
-            }
-            if tx.is_closed() {
-                return;
-            }
-        }
-    });
-    rx
 }
