@@ -71,7 +71,7 @@ pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: L
     let revoked = members::watch_revocations(members.clone(), limits.revocation_check);
     let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), revoked };
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health))
         .route("/metrics", get(render_metrics))
         .route("/sync", get(sync))
         .with_state(state)
@@ -97,6 +97,15 @@ fn is_hashed_asset(path: &str) -> bool {
     // The wasm file carries a `_bg` suffix after the hash; the hash is a 64-bit number in hex.
     let hash = stem.rsplit('-').next().unwrap_or_default().trim_end_matches("_bg");
     stem.contains('-') && hash.len() >= 12 && hash.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// `ok`, or `degraded:` and why (stored parts that could not be read). Still 200: the relay
+/// serves and syncs everything readable, and a load balancer must not take it out.
+async fn health(State(state): State<AppState>) -> String {
+    match state.relay.health().await {
+        Ok(()) => "ok".into(),
+        Err(why) => format!("degraded: {why}"),
+    }
 }
 
 async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -1,5 +1,6 @@
 //! The relay's entry point: serves the built app and the sync endpoint (stopping cleanly on
-//! SIGINT or SIGTERM), and the subcommands that manage members and export the audit record.
+//! SIGINT or SIGTERM), and the subcommands that manage members, export the audit record and
+//! back the database up.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -58,6 +59,13 @@ enum Command {
     Member(MemberCommand),
     /// Print every change the relay accepted (time, member, register, change hash) as CSV.
     Audit,
+    /// Copy the database (registers, members, audit) to a new file, consistently, while the
+    /// relay runs. To restore: stop the relay, put the copy in place of
+    /// `<data>/registers.sqlite3`, delete `registers.sqlite3-wal` and `-shm` beside it, start.
+    Backup {
+        /// The file to write; it must not exist yet.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,6 +102,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         None => serve(&cli.data, cli.serve).await,
         Some(Command::Audit) => audit(&cli.data),
+        Some(Command::Backup { file }) => {
+            let bytes = continuity_server::storage::backup(&cli.data, &file)?;
+            println!("Backed up {} to {} ({bytes} bytes); integrity check passed.", cli.data.display(), file.display());
+            Ok(())
+        }
         Some(Command::Member(command)) => member(&cli.data, command),
     }
 }

@@ -17,6 +17,8 @@ pub struct Metrics {
     pub refused_connections: Counter,
     /// Seconds from handing a chunk to storage to its commit.
     pub storage_write_seconds: Histogram,
+    /// Stored snapshots and chunks found unreadable on loading, and kept aside.
+    pub unreadable_parts: Counter,
 }
 
 impl Default for Metrics {
@@ -32,6 +34,7 @@ impl Default for Metrics {
             refused_connections: Counter::default(),
             // 0.1 ms to about 3 s.
             storage_write_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 15)),
+            unreadable_parts: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("connections", "Open sync connections", m.connections.clone());
@@ -49,6 +52,11 @@ impl Default for Metrics {
             "storage_write_seconds",
             "Time to store a chunk of changes durably",
             m.storage_write_seconds.clone(),
+        );
+        registry.register(
+            "unreadable_parts",
+            "Stored parts of registers found unreadable and kept aside",
+            m.unreadable_parts.clone(),
         );
         Metrics { registry, ..m }
     }

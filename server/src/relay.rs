@@ -6,9 +6,10 @@
 
 use crate::members::{Member, Role};
 use crate::metrics::Metrics;
-use crate::storage::{Audit, Storage, StorageError};
+use crate::storage::{Audit, Part, Storage, StorageError};
 use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
+use shared::doc::load_strictly;
 use shared::protocol::{DocumentId, Message, ProtocolError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,8 +31,6 @@ pub enum RelayError {
     Protocol(#[from] ProtocolError),
     #[error("{0}; the changes were not accepted")]
     Storage(#[from] StorageError),
-    #[error("the stored document {0} cannot be read: {1}")]
-    Corrupt(DocumentId, String),
     #[error("{0} may read this register but not change it")]
     ReadOnly(String),
 }
@@ -93,13 +92,31 @@ impl Relay {
             poisoned: false,
         };
         if let Some(stored) = stored {
-            let corrupt = |e: automerge::AutomergeError| RelayError::Corrupt(id, e.to_string());
-            if let Some(snapshot) = &stored.snapshot {
-                entry.doc = AutoCommit::load(snapshot).map_err(corrupt)?;
+            // What can be read is loaded; a part that cannot is kept aside and reported. The
+            // changes it held come back from any browser that has them, by syncing.
+            let mut unreadable = Vec::new();
+            if let Some(snapshot) = &stored.snapshot
+                && let Err(e) = load_strictly(&mut entry.doc, snapshot)
+            {
+                unreadable.push((Part::Snapshot, e.to_string()));
             }
             for (chunk_id, chunk) in &stored.chunks {
-                entry.doc.load_incremental(chunk).map_err(corrupt)?;
+                if let Err(e) = load_strictly(&mut entry.doc, chunk) {
+                    unreadable.push((Part::Chunk(*chunk_id), e.to_string()));
+                }
                 entry.last_chunk = *chunk_id;
+            }
+            for (part, reason) in unreadable {
+                tracing::error!(document = %id, ?part, %reason, "a stored part of this register cannot be read; kept aside, loading the rest");
+                let storage = self.storage.clone();
+                let moved = tokio::task::spawn_blocking(move || storage.quarantine(&id, part, &reason))
+                    .await
+                    .map_err(|e| StorageError(e.to_string()))?;
+                // If it cannot be moved it stays where it is, and is reported again next load.
+                if let Err(e) = moved {
+                    tracing::error!(document = %id, ?part, error = %e, "could not keep the unreadable part aside");
+                }
+                self.metrics.unreadable_parts.inc();
             }
             entry.stored = true;
             entry.chunks_since_snapshot = stored.chunks.len();
@@ -276,6 +293,11 @@ impl Relay {
     /// Folds the chunks into a snapshot. A failure here loses nothing (the chunks stay), so
     /// it is logged and the relay carries on.
     async fn compact(&self, id: DocumentId, e: &mut Entry) {
+        // Changes waiting for ones that were in an unreadable part are in no snapshot: their
+        // chunks stay until a browser brings what they build on.
+        if !e.doc.get_missing_deps(&[]).is_empty() {
+            return;
+        }
         let snapshot = e.doc.save();
         let through = e.last_chunk;
         let storage = self.storage.clone();
@@ -293,6 +315,20 @@ impl Relay {
             if let Some(entry) = entry {
                 entry.lock().await.peers.remove(&connection);
             }
+        }
+    }
+
+    /// `Ok` when every stored part of every register could be read; otherwise how many were
+    /// kept aside, for `/healthz` to report the relay degraded.
+    pub async fn health(&self) -> Result<(), String> {
+        let storage = self.storage.clone();
+        match tokio::task::spawn_blocking(move || storage.quarantined()).await {
+            Ok(Ok(0)) => Ok(()),
+            Ok(Ok(n)) => Err(format!(
+                "{n} stored part(s) of registers could not be read and are kept aside in the quarantine table; browsers holding those changes restore them by syncing"
+            )),
+            Ok(Err(e)) => Err(format!("storage cannot be read: {e}")),
+            Err(e) => Err(format!("storage check did not run: {e}")),
         }
     }
 

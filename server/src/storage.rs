@@ -45,6 +45,13 @@ pub struct AuditRow {
     pub change: String,
 }
 
+/// A stored part of a document: its snapshot or one chunk (by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Snapshot,
+    Chunk(i64),
+}
+
 /// Where documents live. Calls block; the relay makes them on tokio's blocking threads.
 pub trait Storage: Send + Sync + 'static {
     /// `None` when the document has never been stored.
@@ -55,6 +62,12 @@ pub trait Storage: Send + Sync + 'static {
     fn audit(&self) -> Result<Vec<AuditRow>, StorageError>;
     /// Makes `snapshot` the document's base and removes its chunks up to and including `through`.
     fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError>;
+    /// Moves a part that cannot be read out of the document, with the reason, into a table
+    /// of its own: kept, never deleted (compaction would otherwise remove a bad chunk), and
+    /// no longer loaded.
+    fn quarantine(&self, doc: &DocumentId, part: Part, reason: &str) -> Result<(), StorageError>;
+    /// How many parts have been kept aside as unreadable.
+    fn quarantined(&self) -> Result<u64, StorageError>;
 }
 
 /// Opens the relay's database in `dir`, creating both: WAL with `synchronous = FULL`, so a
@@ -67,6 +80,33 @@ pub fn open_database(dir: &Path) -> Result<Connection, StorageError> {
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(connection)
+}
+
+/// Copies the relay's database in `dir` to `to` while the relay runs, with SQLite's online
+/// backup API in one step: the copy is the database as it stood at one moment (a write that
+/// commits meanwhile is in it whole or not at all; readers do not block writers in WAL mode).
+/// The copy is then checked with `PRAGMA integrity_check`. Returns the copy's size in bytes.
+pub fn backup(dir: &Path, to: &Path) -> Result<u64, StorageError> {
+    if to.exists() {
+        return Err(StorageError(format!("{} exists already: choose a new file for the backup", to.display())));
+    }
+    if !dir.join("registers.sqlite3").is_file() {
+        return Err(StorageError(format!("{} holds no relay database to back up", dir.display())));
+    }
+    let source = open_database(dir)?;
+    let mut copy = Connection::open(to)?;
+    {
+        let backup = rusqlite::backup::Backup::new(&source, &mut copy)?;
+        // -1: every page in one step, so the copy is of one moment and never restarts
+        // because a write landed between steps.
+        backup.step(-1)?;
+    }
+    let verdict: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if verdict != "ok" {
+        return Err(StorageError(format!("the backup failed its integrity check: {verdict}")));
+    }
+    drop(copy);
+    std::fs::metadata(to).map(|m| m.len()).map_err(|e| StorageError(format!("cannot read {}: {e}", to.display())))
 }
 
 /// SQLite in the data directory: WAL with `synchronous = FULL`, so a committed chunk
@@ -83,7 +123,9 @@ impl Sqlite {
              CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL, data BLOB NOT NULL);
              CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks (doc, id);
              CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
-                 member TEXT NOT NULL, doc TEXT NOT NULL, change TEXT NOT NULL);",
+                 member TEXT NOT NULL, doc TEXT NOT NULL, change TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL,
+                 part TEXT NOT NULL, data BLOB NOT NULL, reason TEXT NOT NULL);",
         )?;
         Ok(Sqlite { connection: Mutex::new(connection) })
     }
@@ -143,7 +185,38 @@ impl Storage for Sqlite {
         t.commit()?;
         Ok(())
     }
+
+    fn quarantine(&self, doc: &DocumentId, part: Part, reason: &str) -> Result<(), StorageError> {
+        let mut c = self.connection();
+        let t = c.transaction()?;
+        let key = doc.to_string();
+        match part {
+            Part::Snapshot => {
+                t.execute(
+                    "INSERT INTO quarantine (doc, part, data, reason) SELECT doc, 'snapshot', data, ?2 FROM snapshots WHERE doc = ?1",
+                    params![key, reason],
+                )?;
+                t.execute("DELETE FROM snapshots WHERE doc = ?1", [&key])?;
+            }
+            Part::Chunk(id) => {
+                t.execute(
+                    "INSERT INTO quarantine (doc, part, data, reason) SELECT doc, 'chunk ' || id, data, ?3 FROM chunks WHERE doc = ?1 AND id = ?2",
+                    params![key, id, reason],
+                )?;
+                t.execute("DELETE FROM chunks WHERE doc = ?1 AND id = ?2", params![key, id])?;
+            }
+        }
+        t.commit()?;
+        Ok(())
+    }
+
+    fn quarantined(&self) -> Result<u64, StorageError> {
+        Ok(self.connection().query_row("SELECT COUNT(*) FROM quarantine", [], |r| r.get(0))?)
+    }
 }
+
+/// A part kept aside by `Memory::quarantine`: document, part, bytes, reason.
+pub type KeptAside = (DocumentId, Part, Vec<u8>, String);
 
 /// Storage in memory, for tests. `fail_writes` makes every write fail, to test that the
 /// relay reports storage errors and acknowledges nothing.
@@ -151,6 +224,7 @@ impl Storage for Sqlite {
 pub struct Memory {
     docs: Mutex<HashMap<DocumentId, Stored>>,
     audit: Mutex<Vec<AuditRow>>,
+    pub kept_aside: Mutex<Vec<KeptAside>>,
     next: Mutex<i64>,
     pub fail_writes: std::sync::atomic::AtomicBool,
 }
@@ -166,7 +240,8 @@ impl Memory {
 
 impl Storage for Memory {
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
-        Ok(self.docs.lock().unwrap_or_else(|e| e.into_inner()).get(doc).cloned())
+        let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(docs.get(doc).filter(|s| s.snapshot.is_some() || !s.chunks.is_empty()).cloned())
     }
 
     fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError> {
@@ -196,6 +271,26 @@ impl Storage for Memory {
         stored.snapshot = Some(snapshot.to_vec());
         stored.chunks.retain(|(id, _)| *id > through);
         Ok(())
+    }
+
+    fn quarantine(&self, doc: &DocumentId, part: Part, reason: &str) -> Result<(), StorageError> {
+        let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        let stored = docs.entry(*doc).or_default();
+        let bytes = match part {
+            Part::Snapshot => stored.snapshot.take(),
+            Part::Chunk(id) => {
+                let at = stored.chunks.iter().position(|(c, _)| *c == id);
+                at.map(|at| stored.chunks.remove(at).1)
+            }
+        };
+        if let Some(bytes) = bytes {
+            self.kept_aside.lock().unwrap_or_else(|e| e.into_inner()).push((*doc, part, bytes, reason.to_string()));
+        }
+        Ok(())
+    }
+
+    fn quarantined(&self) -> Result<u64, StorageError> {
+        Ok(self.kept_aside.lock().unwrap_or_else(|e| e.into_inner()).len() as u64)
     }
 }
 
@@ -228,6 +323,11 @@ mod tests {
         assert_eq!(stored.snapshot.as_deref(), Some(&b"one+two"[..]));
         assert_eq!(stored.chunks, vec![(c, b"three".to_vec())]);
         assert_eq!(storage.load(&other).unwrap().unwrap().chunks.len(), 1);
+        // A part kept aside is no longer loaded, and is counted.
+        storage.quarantine(&doc, Part::Chunk(c), "junk").unwrap();
+        storage.quarantine(&doc, Part::Snapshot, "junk").unwrap();
+        assert_eq!(storage.load(&doc).unwrap(), None);
+        assert_eq!(storage.quarantined().unwrap(), 2);
     }
 
     #[test]
@@ -235,8 +335,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         check_contract(&Sqlite::open(dir.path()).unwrap());
         let reopened = Sqlite::open(dir.path()).unwrap();
-        let stored = reopened.load(&DocumentId([3; 16])).unwrap().unwrap();
-        assert_eq!(stored.snapshot.as_deref(), Some(&b"one+two"[..]));
+        assert_eq!(reopened.load(&DocumentId([4; 16])).unwrap().unwrap().chunks.len(), 1);
+        assert_eq!(reopened.quarantined().unwrap(), 2);
+        let kept: Vec<u8> = reopened
+            .connection()
+            .query_row("SELECT data FROM quarantine WHERE part = 'snapshot'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, b"one+two");
         let mode: String = reopened.connection().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         let sync: i64 = reopened.connection().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();

@@ -187,22 +187,11 @@ impl RegisterDoc {
     /// without a word once the document holds anything, so each chunk is read strictly on its
     /// own first: a chunk that is junk or damaged is reported, never half taken in.
     pub fn load_chunk(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        use automerge::{LoadOptions, OnPartialLoad};
-        let strict = || LoadOptions::new().on_partial_load(OnPartialLoad::Error);
-        let unreadable = |e: automerge::AutomergeError| DocError::NotARegister(e.to_string());
-        if self.doc.get_heads().is_empty() {
-            let actor = self.doc.get_actor().clone();
-            let mut loaded = AutoCommit::load_with_options(bytes, strict()).map_err(unreadable)?;
-            loaded.set_actor(actor);
-            *self = RegisterDoc::wrap(loaded);
-            return Ok(());
+        let was_empty = self.doc.is_empty();
+        load_strictly(&mut self.doc, bytes).map_err(|e| DocError::NotARegister(e.to_string()))?;
+        if was_empty {
+            *self = RegisterDoc::wrap(std::mem::take(&mut self.doc));
         }
-        match automerge::Automerge::load_with_options(bytes, strict()) {
-            // Changes that build on others this chunk does not hold: read whole all the same.
-            Ok(_) | Err(automerge::AutomergeError::MissingDeps) => {}
-            Err(e) => return Err(unreadable(e)),
-        }
-        self.doc.load_incremental(bytes).map_err(unreadable)?;
         Ok(())
     }
 
@@ -726,6 +715,35 @@ impl RegisterDoc {
         let past = self.doc.fork_at(&heads)?;
         Ok(hydrate(&past)?)
     }
+}
+
+/// Takes one stored chunk into `doc`, or refuses it whole and changes nothing. Automerge's
+/// `load_incremental` skips what it cannot parse without a word once the document holds
+/// anything, so the chunk is first read strictly on its own: one that is junk or damaged is
+/// an error, never half taken in. (The relay loads its stored chunks this way too.)
+pub fn load_strictly(doc: &mut AutoCommit, bytes: &[u8]) -> Result<(), automerge::AutomergeError> {
+    use automerge::{AutomergeError, LoadOptions, OnPartialLoad};
+    let strict = || LoadOptions::new().on_partial_load(OnPartialLoad::Error);
+    // Empty means no changes, not even ones waiting for their dependencies.
+    if doc.is_empty() {
+        match AutoCommit::load_with_options(bytes, strict()) {
+            Ok(mut loaded) => {
+                loaded.set_actor(doc.get_actor().clone());
+                *doc = loaded;
+                return Ok(());
+            }
+            // Changes that build on others this chunk does not hold: read whole all the same.
+            Err(AutomergeError::MissingDeps) => {}
+            Err(e) => return Err(e),
+        }
+    } else {
+        match automerge::Automerge::load_with_options(bytes, strict()) {
+            Ok(_) | Err(AutomergeError::MissingDeps) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    doc.load_incremental(bytes)?;
+    Ok(())
 }
 
 fn prop_text(prop: Prop) -> String {
