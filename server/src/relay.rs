@@ -2,7 +2,8 @@
 //! The protocol itself lives in `shared::protocol`; this module adds the locking and the
 //! durability rule: changes a peer sends are stored before anything is sent that shows the
 //! relay has them, and a storage failure is reported and acknowledged to nobody.
-//! The relay never looks inside a document: it holds and forwards Automerge changes only.
+//! The relay never looks inside a record: it holds and forwards Automerge changes, and reads
+//! only the keys of a document's root, to refuse a change that would replace a collection.
 
 use crate::members::{Member, Role};
 use crate::metrics::Metrics;
@@ -33,6 +34,41 @@ pub enum RelayError {
     Storage(#[from] StorageError),
     #[error("{0} may read this register but not change it")]
     ReadOnly(String),
+    #[error(
+        "the changes sent would replace the register's {0}, hiding everything in it from every member; nothing was accepted"
+    )]
+    Replaces(String),
+}
+
+/// The keys of the document root that hold an object (the collections and the actors map).
+fn root_objects(doc: &AutoCommit) -> Vec<String> {
+    use automerge::ReadDoc;
+    let keys: Vec<String> = doc.map_range(automerge::ROOT, ..).map(|item| item.key.to_string()).collect();
+    keys.into_iter()
+        .filter(|key| matches!(doc.get(automerge::ROOT, key.as_str()), Ok(Some((automerge::Value::Object(_), _)))))
+        .collect()
+}
+
+/// The first of `collections` that the changes since `before` overwrite or delete at the root.
+/// An editor's app never does this (it makes a collection only where none exists), and one
+/// that did would hide every record in it from everyone: the relay looks at the root's keys
+/// only, never inside a record.
+fn replaced_collection(
+    doc: &mut AutoCommit,
+    before: &[automerge::ChangeHash],
+    collections: &[String],
+) -> Option<String> {
+    use automerge::legacy::{Key, ObjectId, OpType};
+    for change in doc.get_changes(before) {
+        for op in change.decode().operations {
+            let (ObjectId::Root, Key::Map(key)) = (&op.obj, &op.key) else { continue };
+            let replaces = matches!(op.action, OpType::Put(_) | OpType::Make(_) | OpType::Delete);
+            if replaces && collections.iter().any(|c| c == key.as_str()) {
+                return Some(key.to_string());
+            }
+        }
+    }
+    None
 }
 
 /// Who is on a joined connection and where its replies go: what the relay needs to handle
@@ -171,8 +207,17 @@ impl Relay {
             outbox: outbox.clone(),
         });
         let before = e.doc.get_heads();
+        let collections = root_objects(&e.doc);
         let received = e.doc.sync().receive_sync_message(&mut peer.state, message);
         let after = e.doc.get_heads();
+        if received.is_ok()
+            && after != before
+            && let Some(collection) = replaced_collection(&mut e.doc, &before, &collections)
+        {
+            tracing::warn!(document = %id, member = %member.name, collection, "refused a change that replaces a collection");
+            self.drop_copy(id, guard, connection);
+            return Err(RelayError::Replaces(collection));
+        }
         if let Err(err) = received {
             let refused = ProtocolError::BadSync { document: id.to_string(), reason: err.to_string() };
             if after != before {

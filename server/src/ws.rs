@@ -273,7 +273,7 @@ impl Handler {
         }
         match self.relay.sync(session, &document_id, &data, request).await {
             Ok(()) => Ok(Next::Continue),
-            Err(e @ RelayError::ReadOnly(_)) => Err(Refusal::final_(e)),
+            Err(e @ (RelayError::ReadOnly(_) | RelayError::Replaces(_))) => Err(Refusal::final_(e)),
             Err(e) => Err(e.into()),
         }
     }

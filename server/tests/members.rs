@@ -198,3 +198,39 @@ async fn a_connection_that_answers_no_pings_is_closed() {
     assert!(ended, "the relay closed a connection silent for {:?}", started.elapsed());
     assert!(pings >= 1, "it was pinged first");
 }
+
+#[tokio::test]
+async fn an_editor_cannot_replace_a_collection_and_hide_its_records_from_everyone() {
+    use automerge::transaction::Transactable;
+    let (_dir, relay, id, doc) = relay_with_register().await;
+    let token = relay.member("Careless", "editor", &[id]);
+    let mut careless = Client::with_doc(id, doc);
+    careless.connect(&relay.url(&token)).await.unwrap();
+    careless.settle(QUIET).await.unwrap();
+    // What another client could do with one line: `doc.risks = {}`.
+    careless
+        .change(|d| {
+            d.automerge().put_object(automerge::ROOT, "risks", automerge::ObjType::Map)?;
+            Ok(())
+        })
+        .unwrap();
+    careless.push().await.unwrap();
+    assert!(careless.settle(QUIET).await.is_err(), "the connection is closed");
+    let refused = careless.refused.clone().unwrap_or_default();
+    assert!(refused.contains("would replace the register's risks"), "{refused}");
+    assert_eq!(careless.close_code, Some(protocol::CLOSE_REFUSED));
+
+    let mut check = Client::joining(id);
+    check.connect(&relay.url(&relay.member("Checker", "editor", &[id]))).await.unwrap();
+    check.settle(QUIET).await.unwrap();
+    assert_eq!(check.register().risks["r1"].title, "Secret risk", "nothing was stored or relayed");
+    // The same editor's ordinary edits still go through on a fresh copy.
+    let mut fresh = Client::joining(id);
+    fresh.connect(&relay.url(&token)).await.unwrap();
+    fresh.settle(QUIET).await.unwrap();
+    fresh.change(|d| d.update::<Risk>("r1", T0 + 9, |r| r.title = "Still editable".into())).unwrap();
+    fresh.push().await.unwrap();
+    fresh.settle(QUIET).await.unwrap();
+    check.settle(QUIET).await.unwrap();
+    assert_eq!(check.register().risks["r1"].title, "Still editable");
+}
