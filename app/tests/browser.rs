@@ -155,6 +155,16 @@ async fn two_tabs_never_destroy_each_others_writes() {
     assert!(people.contains_key("ra") && people.contains_key("rb"), "{people:?}");
 }
 
+/// The writes that must be on disk before the app says "saved" ask the browser for it.
+#[wasm_bindgen_test]
+async fn edits_are_written_with_strict_durability() {
+    use continuity_app::worker::local::Local;
+    let local = Local::open(&format!("durability-{}", js_sys::Math::random())).await.unwrap();
+    let tx: web_sys::IdbTransaction = local.strict("test").unwrap().into();
+    let durability = js_sys::Reflect::get(&tx, &"durability".into()).unwrap();
+    assert_eq!(durability.as_string().as_deref(), Some("strict"));
+}
+
 /// A browser that stored its register with the previous version of the database (chunks
 /// only) keeps every chunk when the app opens it with the view store added.
 #[wasm_bindgen_test]
