@@ -119,7 +119,8 @@ struct SyncQuery {
 }
 
 /// The sync endpoint. The member's token comes as `?token=` or, since browsers cannot set
-/// headers on a WebSocket, as a subprotocol; without a valid one there is no upgrade.
+/// headers on a WebSocket, as a subprotocol. Without one there is no upgrade; with one that
+/// is not valid, the socket opens only to say so and close, finally.
 async fn sync(
     upgrade: WebSocketUpgrade,
     Query(query): Query<SyncQuery>,
@@ -136,10 +137,21 @@ async fn sync(
         return (StatusCode::UNAUTHORIZED, "a member token is required").into_response();
     };
     let members = state.members.clone();
+    let upgrade = match &subprotocol {
+        // The browser expects the subprotocol it offered to be selected.
+        Some(protocol) => upgrade.protocols([protocol.clone()]),
+        None => upgrade,
+    };
     let member = match tokio::task::spawn_blocking(move || members.authenticate(&token)).await {
         Ok(Ok(Some(member))) => member,
         Ok(Ok(None)) => {
-            return (StatusCode::UNAUTHORIZED, "this token is not valid or has been revoked").into_response();
+            state.metrics.refused_connections.inc();
+            // A browser cannot read the status of a refused upgrade (it only sees the socket
+            // fail, as if offline, and would retry for ever): it is told on the socket
+            // instead, with the close code that says reconnecting will not help.
+            return upgrade.on_upgrade(|socket| {
+                ws::refuse(socket, "this invite is not valid or has been revoked: ask for a new one")
+            });
         }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "member lookup failed");
@@ -151,11 +163,6 @@ async fn sync(
         }
     };
     let connection = state.next_connection.fetch_add(1, Ordering::Relaxed);
-    let upgrade = match subprotocol {
-        // The browser expects the subprotocol it offered to be selected.
-        Some(protocol) => upgrade.protocols([protocol]),
-        None => upgrade,
-    };
     upgrade.max_message_size(state.limits.max_message_bytes).max_frame_size(state.limits.max_message_bytes).on_upgrade(
         move |socket| {
             let watch = ws::Watch { revoked: state.revoked, limits: state.limits };

@@ -176,6 +176,15 @@ pub async fn serve(
     metrics.connections.dec();
 }
 
+/// Tells a peer whose token is not valid why, and closes with `CLOSE_REFUSED`; nothing it
+/// sends is read.
+pub async fn refuse(socket: WebSocket, reason: &str) {
+    let (mut sink, _) = socket.split();
+    // The peer may already be gone; there is nobody left to tell.
+    let _ = sink.send(Frame::Binary(encode(&Message::error(reason)).into())).await;
+    let _ = sink.send(Frame::Close(Some(CloseFrame { code: CLOSE_REFUSED, reason: "".into() }))).await;
+}
+
 impl Handler {
     async fn frame(&mut self, frame: Result<Frame, axum::Error>) -> Result<Next, Refusal> {
         let bytes = match frame {

@@ -47,15 +47,39 @@ async fn refused_before_upgrade(url: &str) -> u16 {
     }
 }
 
+/// A token that is not valid: the socket opens only to carry the reason and a final close
+/// code, since a browser cannot read the status of a refused upgrade.
+async fn refused_on_the_socket(url: &str) -> (String, u16) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("upgraded");
+    let mut reason = String::new();
+    while let Some(Ok(frame)) = socket.next().await {
+        match frame {
+            Frame::Binary(bytes) => {
+                if let Ok(protocol::Message::Error { message, .. }) = protocol::decode(&bytes) {
+                    reason = message;
+                }
+            }
+            Frame::Close(Some(close)) => return (reason, u16::from(close.code)),
+            _ => {}
+        }
+    }
+    panic!("no close frame from {url}")
+}
+
 #[tokio::test]
-async fn no_token_wrong_token_and_revoked_token_are_refused_before_the_upgrade() {
+async fn no_token_wrong_token_and_revoked_token_are_refused_and_told_why() {
     let (_dir, relay, id, _) = relay_with_register().await;
     assert_eq!(refused_before_upgrade(&format!("ws://{}/sync", relay.addr)).await, 401);
     let token = relay.member("Tom", "editor", &[id]);
     let mut wrong = token.clone();
     wrong.push('0');
-    assert_eq!(refused_before_upgrade(&relay.url(&wrong)).await, 401);
-    assert_eq!(refused_before_upgrade(&relay.url("cr_1_00")).await, 401);
+    for bad in [wrong.as_str(), "cr_1_00"] {
+        let (reason, code) = refused_on_the_socket(&relay.url(bad)).await;
+        assert!(reason.contains("not valid or has been revoked"), "{reason}");
+        assert_eq!(code, protocol::CLOSE_REFUSED);
+    }
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
         .arg("--data")
@@ -64,7 +88,7 @@ async fn no_token_wrong_token_and_revoked_token_are_refused_before_the_upgrade()
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(refused_before_upgrade(&relay.url(&token)).await, 401);
+    assert_eq!(refused_on_the_socket(&relay.url(&token)).await.1, protocol::CLOSE_REFUSED);
 }
 
 #[tokio::test]
@@ -167,7 +191,7 @@ async fn revoking_a_member_closes_their_open_connection_within_a_second_and_they
     editor.settle(QUIET).await.unwrap();
     assert!(leaver.receive_one(QUIET).await.is_err(), "nothing more arrives");
     assert_eq!(leaver.register().risks["r1"].title, "Secret risk");
-    assert_eq!(refused_before_upgrade(&relay.url(&token)).await, 401);
+    assert_eq!(refused_on_the_socket(&relay.url(&token)).await.1, protocol::CLOSE_REFUSED);
 }
 
 #[tokio::test]
