@@ -12,6 +12,7 @@ import { join } from "node:path"
 import { chromium } from "playwright-core"
 
 const RELAY_BIN = process.env.RELAY_BIN ?? "target/debug/continuity-relay"
+const FAULT_BIN = process.env.FAULT_BIN ?? "target/debug/continuity-fault"
 const DIST = process.env.DIST ?? "dist"
 const SCREENSHOTS = process.env.SCREENSHOTS ?? "target/e2e-screenshots"
 const VIEWS = ["risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "export"]
@@ -20,8 +21,8 @@ const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
 let relay, address, register, browser
 
 /** Starts the relay (on `port`, or a free one) and resolves once it prints its address. */
-function startRelay(port = 0, dist = DIST) {
-  const child = spawn(RELAY_BIN, ["--data", data, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--with-sample"], {
+function startRelay(port = 0, dist = DIST, dir = data, flags = []) {
+  const child = spawn(RELAY_BIN, ["--data", dir, "--dist", dist, "--listen", `127.0.0.1:${port}`, "--with-sample", ...flags], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, RUST_LOG: "warn" },
   })
@@ -331,6 +332,140 @@ test("the relay killed and restarted loses nothing, and the status says so", asy
     await openRisk(b.page, "Made before the crash")
     return (await riskField(b.page, "risk-controls")) === "Made while the relay was down"
   }, 45000)
+  await a.context.close()
+  await b.context.close()
+})
+
+test("the relay rate-limits the browser, then fails to store: the browser says so, reconnects by itself and loses nothing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "continuity-e2e-faults-"))
+  const own = await startRelay(0, DIST, dir, ["--max-messages-per-second", "6"])
+  try {
+    const [a, b] = [await open(own.sample.href, "fast typist"), await open(own.sample.href, "colleague")]
+    await Promise.all([connected(a.page), connected(b.page)])
+    await openRisk(a.page, "Loss of premises")
+    // Far more edits in a second than the relay allows one connection.
+    for (let n = 1; n <= 30; n++) await fill(a.page, "risk-controls", `Rapid edit ${n}`)
+    await a.page.waitForSelector("[data-testid='sync-status'][data-state='interrupted']:has-text('slow down')", { timeout: 15000 })
+    await connected(a.page)
+
+    // The relay's database is held locked by another process: its writes fail, as on a bad disk.
+    const lock = spawn(FAULT_BIN, ["lock", dir], { stdio: ["pipe", "pipe", "inherit"] })
+    await new Promise((resolve, reject) => {
+      lock.stdout.on("data", (d) => String(d).includes("locked") && resolve())
+      lock.on("exit", (code) => reject(new Error(`the lock helper exited (${code})`)))
+    })
+    await fill(a.page, "risk-category", "Written while the relay could not store")
+    await a.page.waitForSelector("[data-testid='sync-status'][data-state='interrupted']:has-text('storage failed')", { timeout: 20000 })
+    assert.match(await byTestId(a.page, "save-status").textContent(), /All edits saved in this browser/)
+    lock.stdin.end()
+    await new Promise((resolve) => lock.on("exit", resolve))
+    await connected(a.page)
+    await eventually("every edit to reach the colleague", async () => {
+      await openRisk(b.page, "Loss of premises")
+      return (await riskField(b.page, "risk-controls")) === "Rapid edit 30" &&
+        (await riskField(b.page, "risk-category")) === "Written while the relay could not store"
+    }, 45000)
+    await a.context.close()
+    await b.context.close()
+  } finally {
+    own.child.kill("SIGKILL")
+  }
+})
+
+test("a revoked member's open session says access revoked within a second and gets no later change", async () => {
+  const leaver = await open(invite("Leaver", "editor"), "leaver")
+  const stayer = await open(invite("Stayer", "editor"), "stayer")
+  await Promise.all([connected(leaver.page), connected(stayer.page)])
+  const revoked = Date.now()
+  execFileSync(RELAY_BIN, ["--data", data, "member", "revoke", "--name", "Leaver"])
+  await leaver.page.waitForSelector("[data-testid='sync-status'][data-state='refused']:has-text('revoked')", { timeout: 5000 })
+  const took = Date.now() - revoked
+  assert.ok(took < 1500, `the session was told ${took} ms after the revocation`)
+  await byTestId(stayer.page, "risk-new").click()
+  await fill(stayer.page, "risk-title", "Made after the leaver was revoked")
+  await eventually("the relay to hold the new risk", async () => {
+    const check = await open(invite("Revocation checker", "editor"), "checker")
+    const found = await check.page.locator("[data-testid^='risk-R-']", { hasText: "Made after the leaver" }).count()
+    await check.context.close()
+    return found === 1
+  })
+  await new Promise((r) => setTimeout(r, 1000))
+  assert.equal(await leaver.page.locator("[data-testid^='risk-R-']", { hasText: "Made after the leaver" }).count(), 0)
+  assert.equal(await leaver.page.locator("[data-testid='sync-status'][data-state='refused']").count(), 1, "it does not reconnect")
+  await leaver.context.close()
+  await stayer.context.close()
+})
+
+test("a chunk in IndexedDB overwritten with junk: the app opens with the rest, says so, and saves and syncs a new edit", async () => {
+  const a = await open(invite("Damaged storage", "editor"), "damaged")
+  await connected(a.page)
+  await byTestId(a.page, "risk-new").click()
+  await fill(a.page, "risk-title", "Kept in a readable chunk")
+  await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  await fill(a.page, "risk-controls", "Held only by the chunk that is damaged")
+  await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  await connected(a.page)
+  // Overwrite the newest stored chunk with eight bytes of junk, as a damaged disk might.
+  const name = `continuity-register:${register.replace(/^automerge:/, "")}`
+  await a.page.evaluate((name) => new Promise((resolve, reject) => {
+    const request = indexedDB.open(name)
+    request.onsuccess = () => {
+      const db = request.result
+      const tx = db.transaction(["chunks"], "readwrite")
+      const store = tx.objectStore("chunks")
+      store.openCursor(null, "prev").onsuccess = (e) => {
+        const cursor = e.target.result
+        if (cursor) cursor.update(new Uint8Array([106, 117, 110, 107, 106, 117, 110, 107]))
+      }
+      tx.oncomplete = () => { db.close(); resolve() }
+      tx.onerror = () => reject(tx.error)
+    }
+    request.onerror = () => reject(request.error)
+  }), name)
+  // Offline, so what opens is only what this browser holds.
+  await a.context.setOffline(true)
+  await a.page.reload()
+  await a.page.waitForSelector("[data-testid='error']:has-text('cannot be read and is kept aside')")
+  assert.match(await byTestId(a.page, "error").textContent(), /1 of \d+ stored part/)
+  await a.page.waitForSelector("[data-testid^='risk-R-']:has-text('Kept in a readable chunk')")
+  await a.context.setOffline(false)
+  await connected(a.page)
+  // The relay fills in what the junk held, and a new edit is saved and synced.
+  await openRisk(a.page, "Kept in a readable chunk")
+  await eventually("the relay to bring back what the damaged chunk held", async () =>
+    (await riskField(a.page, "risk-controls")) === "Held only by the chunk that is damaged")
+  await fill(a.page, "risk-controls", "Written after the damage")
+  await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  const b = await open(invite("Damage checker", "editor"), "checker")
+  await eventually("the new edit to reach another browser", async () => {
+    await openRisk(b.page, "Kept in a readable chunk")
+    return (await riskField(b.page, "risk-controls")) === "Written after the damage"
+  })
+  await a.context.close()
+  await b.context.close()
+})
+
+test("a JavaScript automerge-repo client edits the register through the relay; the app shows it and keeps working", async () => {
+  const link = new URL(invite("JavaScript app", "editor"))
+  const token = new URLSearchParams(link.hash.replace(/^#join\?/, "")).get("token")
+  const a = await open(invite("Sees the JavaScript edit", "editor"), "app")
+  await connected(a.page)
+  const out = execFileSync("node", ["tests/interop/peer.mjs", "edit", `ws://${new URL(address).host}/sync?token=${token}`,
+    register.replace(/^automerge:/, ""), "Loss of a critical supplier", "Loss of a critical supplier (checked from JavaScript)"])
+  const edited = JSON.parse(out.toString())
+  assert.equal(edited.title, "Loss of a critical supplier (checked from JavaScript)")
+  await a.page.waitForSelector("[data-testid^='risk-R-']:has-text('checked from JavaScript')", { timeout: 15000 })
+  await openRisk(a.page, "checked from JavaScript")
+  assert.match(await byTestId(a.page, "risk-inherent-likelihood").locator("option:checked").textContent(), /4/)
+  assert.match(await byTestId(a.page, "risk-unreadable").textContent(), /controls: holds a list of 2 items/)
+  // Still a working register: an edit of the unreadable field writes it back, and syncs.
+  await fill(a.page, "risk-controls", "Second provider on standby")
+  await a.page.waitForSelector("[data-testid='risk-unreadable']", { state: "detached", timeout: 15000 })
+  const b = await open(invite("After the JavaScript edit", "editor"), "other app")
+  await eventually("the app's edit to reach another browser", async () => {
+    await openRisk(b.page, "checked from JavaScript")
+    return (await riskField(b.page, "risk-controls")) === "Second provider on standby"
+  })
   await a.context.close()
   await b.context.close()
 })

@@ -1,6 +1,9 @@
 // A reference automerge-repo client, driven by the Rust interop tests.
 //   node peer.mjs create <ws url> <document id>   import a new document under that id, edit it, sync it
 //   node peer.mjs read   <ws url> <document id> <key>   wait until the document has <key>, print it as JSON
+//   node peer.mjs edit   <ws url> <document id> <risk title> <new title>   edit that risk as a JavaScript app
+//     would: the title as a plain string (stored as text), a score as a number, and the
+//     controls as a list (a shape the register does not use there); print the risk as JSON
 import { Repo } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
 import * as A from "@automerge/automerge"
@@ -38,6 +41,30 @@ if (mode === "create") {
     await sleep(200)
   }
   console.log(json(doc ?? null))
+} else if (mode === "edit") {
+  const [title, newTitle] = process.argv.slice(5)
+  let handle
+  while (Date.now() < deadline) {
+    try {
+      handle = await repo.find(`automerge:${documentId}`)
+      if (handle.doc()?.risks) break
+    } catch (e) {
+      // Unavailable so far: ask again.
+    }
+    await sleep(200)
+  }
+  const id = Object.keys(handle.doc().risks).find(k => String(handle.doc().risks[k].title) === title)
+  if (!id) {
+    console.error(`no risk titled ${title}`)
+    process.exit(1)
+  }
+  handle.change(doc => {
+    doc.risks[id].title = newTitle
+    doc.risks[id].inherent_likelihood = 4
+    doc.risks[id].controls = ["Second provider", "Offline codes"]
+  })
+  await sleep(2000)
+  console.log(json({ id, ...handle.doc().risks[id] }))
 } else {
   console.error(`unknown mode ${mode}`)
   process.exit(2)

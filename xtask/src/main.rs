@@ -79,9 +79,12 @@ fn test(root: &Path) -> Result<()> {
     check_page_has_no_automerge(&root.join("dist"))?;
     let target = target_dir(root);
     let screenshots = target.join("e2e-screenshots");
+    // The helper that locks the relay's database, for the storage-failure test.
+    cmd("cargo", &["build", "--package", "continuity-tests", "--bin", "continuity-fault"])?;
     let status = Command::new("node")
         .args(["--test", "--test-concurrency=1", "tests/e2e/"])
         .env("RELAY_BIN", target.join("debug/continuity-relay"))
+        .env("FAULT_BIN", target.join("debug/continuity-fault"))
         .env("DIST", root.join("dist"))
         .env("SCREENSHOTS", &screenshots)
         .status()?;
