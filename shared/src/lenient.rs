@@ -40,6 +40,10 @@ pub(crate) fn field<D: ReadDoc, T: Hydrate + Default>(
     key: &str,
     unreadable: &mut Unreadable,
 ) -> T {
+    // The common case first, with one lookup: a value of our own shape.
+    if let Ok(value) = hydrate_prop(doc, obj, key) {
+        return value;
+    }
     match doc.get(obj, key) {
         Ok(None) => return T::default(),
         Ok(Some(_)) => {}
@@ -47,9 +51,6 @@ pub(crate) fn field<D: ReadDoc, T: Hydrate + Default>(
             unreadable.0.insert(key.to_string(), "a value the document cannot read".into());
             return T::default();
         }
-    }
-    if let Ok(value) = hydrate_prop(doc, obj, key) {
-        return value;
     }
     match coerced(doc, obj, key) {
         Some(value) => value,
