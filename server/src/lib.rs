@@ -58,7 +58,7 @@ struct AppState {
     members: Arc<Directory>,
     limits: Limits,
     next_connection: Arc<AtomicU64>,
-    revoked: tokio::sync::watch::Receiver<Arc<std::collections::HashSet<i64>>>,
+    revoked: tokio::sync::watch::Receiver<Option<members::AccessMap>>,
 }
 
 /// Serves `dist` and the sync endpoint (call within a tokio runtime: it starts the

@@ -89,6 +89,22 @@ enum MemberCommand {
         #[arg(long)]
         name: String,
     },
+    /// Issue a member a new token (and invite links) and end the old one.
+    Rotate {
+        #[arg(long)]
+        name: String,
+        /// The address people open, for the invite link.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
+    /// Change a member's role; their token stays.
+    Role {
+        #[arg(long)]
+        name: String,
+        /// editor or viewer.
+        #[arg(long)]
+        role: Role,
+    },
     /// List members.
     List,
 }
@@ -131,6 +147,18 @@ fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
         MemberCommand::Revoke { name } => {
             anyhow::ensure!(members.revoke(&name)?, "there is no member called {name:?}");
             println!("Revoked {name}.");
+        }
+        MemberCommand::Rotate { name, public_url } => {
+            let token = members.rotate(&name)?;
+            let member = members.authenticate(&token)?.context("the new token does not work")?;
+            println!("New token for {} (shown only this once; the old one no longer works):\n{token}", member.name);
+            for register in &member.registers {
+                println!("Invite link: {}", invite(&public_url, register, &token, member.role));
+            }
+        }
+        MemberCommand::Role { name, role } => {
+            members.set_role(&name, role)?;
+            println!("{name} is now {}.", if role == Role::Viewer { "a viewer" } else { "an editor" });
         }
         MemberCommand::List => {
             for (name, role, revoked) in members.list()? {

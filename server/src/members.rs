@@ -46,6 +46,16 @@ pub struct Member {
     /// The registers this member may open.
     pub registers: Vec<DocumentId>,
     pub revoked: bool,
+    /// Goes up whenever the member's token or role changes (or access is revoked): an open
+    /// connection made before it is closed.
+    pub epoch: i64,
+}
+
+/// What an open connection needs to know of its member now (`watch_revocations`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub epoch: i64,
+    pub revoked: bool,
 }
 
 impl Member {
@@ -65,6 +75,13 @@ fn token_for(id: i64, secret: &str) -> String {
     format!("cr_{id}_{secret}")
 }
 
+/// 256 random bits, as hex: the secret part of a token.
+fn new_secret() -> Result<String, StorageError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| StorageError(format!("no randomness for a token: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
@@ -79,6 +96,12 @@ impl Directory {
              CREATE TABLE IF NOT EXISTS grants (member INTEGER NOT NULL, register TEXT NOT NULL,
                  PRIMARY KEY (member, register));",
         )?;
+        // Databases made before tokens could be rotated lack the epoch.
+        let has_epoch =
+            connection.prepare("SELECT 1 FROM pragma_table_info('members') WHERE name = 'epoch'")?.exists([])?;
+        if !has_epoch {
+            connection.execute_batch("ALTER TABLE members ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0")?;
+        }
         Ok(Directory { connection: Mutex::new(connection) })
     }
 
@@ -91,9 +114,7 @@ impl Directory {
         if name.trim().is_empty() {
             return Err(StorageError("a member needs a name".into()));
         }
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|e| StorageError(format!("no randomness for a token: {e}")))?;
-        let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let secret = new_secret()?;
         let mut c = self.connection();
         let t = c.transaction()?;
         t.execute(
@@ -114,8 +135,35 @@ impl Directory {
             )?;
         }
         t.commit()?;
-        let member = Member { id, name: name.trim().to_string(), role, registers: registers.to_vec(), revoked: false };
+        let member =
+            Member { id, name: name.trim().to_string(), role, registers: registers.to_vec(), revoked: false, epoch: 0 };
         Ok((member, token_for(id, &secret)))
+    }
+
+    /// Issues a member a new token and ends the old one (open connections made with it close
+    /// within the revocation check). Returns the new token, which is not kept anywhere.
+    pub fn rotate(&self, name: &str) -> Result<String, StorageError> {
+        let secret = new_secret()?;
+        let c = self.connection();
+        let id: Option<i64> = c
+            .query_row("SELECT id FROM members WHERE name = ?1 AND revoked = 0", [name.trim()], |r| r.get(0))
+            .optional()?;
+        let id = id.ok_or_else(|| StorageError(format!("there is no member called {:?} with access", name.trim())))?;
+        c.execute("UPDATE members SET secret_hash = ?1, epoch = epoch + 1 WHERE id = ?2", params![hash(&secret), id])?;
+        Ok(token_for(id, &secret))
+    }
+
+    /// Changes a member's role; their token stays, and their open connections reconnect with
+    /// the new role.
+    pub fn set_role(&self, name: &str, role: Role) -> Result<(), StorageError> {
+        let changed = self.connection().execute(
+            "UPDATE members SET role = ?1, epoch = epoch + 1 WHERE name = ?2",
+            params![role.as_str(), name.trim()],
+        )?;
+        if changed == 0 {
+            return Err(StorageError(format!("there is no member called {:?}", name.trim())));
+        }
+        Ok(())
     }
 
     /// The member a token belongs to, if it is valid and not revoked.
@@ -125,12 +173,12 @@ impl Directory {
         };
         let Ok(id) = id.parse::<i64>() else { return Ok(None) };
         let c = self.connection();
-        let row: Option<(String, String, Vec<u8>, bool)> = c
-            .query_row("SELECT name, role, secret_hash, revoked FROM members WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        let row: Option<(String, String, Vec<u8>, bool, i64)> = c
+            .query_row("SELECT name, role, secret_hash, revoked, epoch FROM members WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?;
-        let Some((name, role, stored, revoked)) = row else { return Ok(None) };
+        let Some((name, role, stored, revoked, epoch)) = row else { return Ok(None) };
         if !bool::from(hash(secret).ct_eq(&stored)) || revoked {
             return Ok(None);
         }
@@ -140,13 +188,15 @@ impl Directory {
             .filter_map(|r| r.ok().and_then(|text| text.parse().ok()))
             .collect();
         let role = role.parse().map_err(StorageError)?;
-        Ok(Some(Member { id, name, role, registers, revoked }))
+        Ok(Some(Member { id, name, role, registers, revoked, epoch }))
     }
 
     /// Revokes a member's token. A running relay closes their open connections within its
     /// revocation check interval (`watch_revocations`), even if they never send anything.
     pub fn revoke(&self, name: &str) -> Result<bool, StorageError> {
-        let changed = self.connection().execute("UPDATE members SET revoked = 1 WHERE name = ?1", [name.trim()])?;
+        let changed = self
+            .connection()
+            .execute("UPDATE members SET revoked = 1, epoch = epoch + 1 WHERE name = ?1", [name.trim()])?;
         Ok(changed > 0)
     }
 
@@ -160,12 +210,13 @@ impl Directory {
         Ok(())
     }
 
-    /// The ids of every revoked member, for the watcher that closes their open connections.
-    pub fn revoked(&self) -> Result<std::collections::HashSet<i64>, StorageError> {
+    /// Every member's access as it stands, for the watcher that closes connections made
+    /// before a revocation, a new token or a new role.
+    pub fn access(&self) -> Result<std::collections::HashMap<i64, Access>, StorageError> {
         let c = self.connection();
-        let mut statement = c.prepare_cached("SELECT id FROM members WHERE revoked = 1")?;
-        let ids = statement.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(ids)
+        let mut statement = c.prepare_cached("SELECT id, epoch, revoked FROM members")?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, Access { epoch: r.get(1)?, revoked: r.get(2)? })))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn is_revoked(&self, id: i64) -> Result<bool, StorageError> {
@@ -182,32 +233,35 @@ impl Directory {
     }
 }
 
-/// Publishes the set of revoked members every `every`, for open connections to watch: `member
-/// revoke` runs as another process, so the relay polls its database (a query of one small
-/// table) rather than waiting to be told.
+/// Every member's access, as the watcher last read it.
+pub type AccessMap = std::sync::Arc<std::collections::HashMap<i64, Access>>;
+
+/// Publishes every member's access every `every`, for open connections to watch: `member
+/// revoke`, `rotate` and `role` run as another process, so the relay polls its database (a
+/// query of one small table) rather than waiting to be told.
 pub fn watch_revocations(
     members: std::sync::Arc<Directory>,
     every: std::time::Duration,
-) -> tokio::sync::watch::Receiver<std::sync::Arc<std::collections::HashSet<i64>>> {
-    let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::default());
+) -> tokio::sync::watch::Receiver<Option<AccessMap>> {
+    let (tx, rx) = tokio::sync::watch::channel(None);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let members = members.clone();
-            match tokio::task::spawn_blocking(move || members.revoked()).await {
-                Ok(Ok(revoked)) => {
+            match tokio::task::spawn_blocking(move || members.access()).await {
+                Ok(Ok(access)) => {
                     tx.send_if_modified(|current| {
-                        let changed = **current != revoked;
+                        let changed = current.as_deref() != Some(&access);
                         if changed {
-                            *current = std::sync::Arc::new(revoked);
+                            *current = Some(std::sync::Arc::new(access));
                         }
                         changed
                     });
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "cannot read revoked members; will try again"),
-                Err(e) => tracing::warn!(error = %e, "revocation check did not run"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot read members' access; will try again"),
+                Err(e) => tracing::warn!(error = %e, "access check did not run"),
             }
             if tx.is_closed() {
                 return;

@@ -391,7 +391,7 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     fn editor(id: DocumentId) -> Member {
-        Member { id: 1, name: "Amara".into(), role: Role::Editor, registers: vec![id], revoked: false }
+        Member { id: 1, name: "Amara".into(), role: Role::Editor, registers: vec![id], revoked: false, epoch: 0 }
     }
 
     /// A sync message carrying one change: a peer sends its heads, the relay side answers

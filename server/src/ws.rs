@@ -4,7 +4,7 @@
 //! an `error` to the peer with the reason, then close. Only this connection is affected.
 
 use crate::Limits;
-use crate::members::{Directory, Member};
+use crate::members::{Access, Directory, Member};
 use crate::relay::{ConnectionId, Outbox, Relay, RelayError, Session};
 use axum::extract::ws::CloseFrame;
 use axum::extract::ws::{Message as Frame, WebSocket};
@@ -58,9 +58,9 @@ struct Handler {
 }
 
 /// What a connection watches besides its socket: the limits (with the ping interval) and
-/// the set of revoked members, which closes it the moment its member is in it.
+/// every member's access, which closes it the moment its member is revoked or changed.
 pub struct Watch {
-    pub revoked: tokio::sync::watch::Receiver<Arc<HashSet<i64>>>,
+    pub revoked: tokio::sync::watch::Receiver<Option<crate::members::AccessMap>>,
     pub limits: Limits,
 }
 
@@ -141,10 +141,18 @@ pub async fn serve(
             // A member revoked while connected is cut off now, not at their next message,
             // and is sent nothing more.
             Ok(()) = revoked.changed() => {
-                if !revoked.borrow_and_update().contains(&handler.member.id) {
-                    continue;
+                let now = revoked.borrow_and_update().as_ref().map(|all| all.get(&handler.member.id).copied());
+                match now {
+                    // Not read yet, nothing changed for this member, or a member added since
+                    // the last read (one removed outright is refused at its next message).
+                    None | Some(None) => continue,
+                    Some(Some(access)) if !access.revoked && access.epoch == handler.member.epoch => continue,
+                    Some(Some(Access { revoked: true, .. })) => {
+                        Err(Refusal::final_("this member's access has been revoked"))
+                    }
+                    // A new token or role: reconnecting says which (refused, or the new role).
+                    Some(Some(_)) => Err(Refusal::from("this member's token or role was changed; reconnect")),
                 }
-                Err(Refusal::final_("this member's access has been revoked"))
             }
             _ = check.tick() => {
                 if last_heard.elapsed() > ping_every * 2 {

@@ -258,3 +258,54 @@ async fn an_editor_cannot_replace_a_collection_and_hide_its_records_from_everyon
     check.settle(QUIET).await.unwrap();
     assert_eq!(check.register().risks["r1"].title, "Still editable");
 }
+
+fn relay_cli(relay: &Relay, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
+        .arg("--data")
+        .arg(&relay.data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn rotating_a_token_ends_the_old_one_and_its_open_connection() {
+    let (_dir, relay, id, _) = relay_with_register().await;
+    let old = relay.member("Rotator", "editor", &[id]);
+    let mut device = Client::joining(id);
+    device.connect(&relay.url(&old)).await.unwrap();
+    device.settle(QUIET).await.unwrap();
+    let printed = relay_cli(&relay, &["member", "rotate", "--name", "Rotator"]);
+    let new = printed.lines().find(|l| l.starts_with("cr_")).expect("a new token is printed").to_string();
+    assert_ne!(new, old);
+    assert!(printed.contains("Invite link: "), "{printed}");
+    assert!(device.settle(Duration::from_secs(2)).await.is_err(), "the connection made with the old token closed");
+    assert_eq!(refused_on_the_socket(&relay.url(&old)).await.1, protocol::CLOSE_REFUSED, "the old token is dead");
+    let mut again = Client::joining(id);
+    again.connect(&relay.url(&new)).await.unwrap();
+    again.settle(QUIET).await.unwrap();
+    assert_eq!(again.register().risks["r1"].title, "Secret risk");
+}
+
+#[tokio::test]
+async fn a_role_changed_while_connected_applies_at_once_with_the_same_token() {
+    let (_dir, relay, id, _) = relay_with_register().await;
+    let token = relay.member("Changer", "editor", &[id]);
+    let mut device = Client::joining(id);
+    device.connect(&relay.url(&token)).await.unwrap();
+    device.settle(QUIET).await.unwrap();
+    relay_cli(&relay, &["member", "role", "--name", "Changer", "--role", "viewer"]);
+    assert!(device.settle(Duration::from_secs(2)).await.is_err(), "the editor's connection closed");
+    assert_eq!(device.close_code, Some(protocol::CLOSE_RETRY), "passing: reconnecting gives the new role");
+    let mut viewer = Client::joining(id);
+    viewer.connect(&relay.url(&token)).await.unwrap();
+    viewer.settle(QUIET).await.unwrap();
+    viewer.change(|d| d.update::<Risk>("r1", T0 + 3, |r| r.title = "Changed as a viewer".into())).unwrap();
+    viewer.push().await.unwrap();
+    assert!(viewer.settle(QUIET).await.is_err());
+    assert!(viewer.refused.as_deref().unwrap_or_default().contains("may read this register but not change it"));
+    let listed = relay_cli(&relay, &["member", "list"]);
+    assert!(listed.contains("Changer\tviewer"), "{listed}");
+}

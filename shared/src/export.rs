@@ -45,6 +45,19 @@ impl Cell {
     }
 }
 
+impl Cell {
+    /// The text of the cell in a CSV file, with text that a spreadsheet would run as a formula
+    /// (beginning with `=`, `+`, `-`, `@`, a tab or a carriage return) neutralised with a
+    /// leading apostrophe, as OWASP's CSV injection guidance says: it still reads as the same
+    /// words. Numbers, dates and amounts are written by the app and never start that way.
+    pub fn csv_text(&self) -> String {
+        match self {
+            Cell::Text(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
+            other => other.text(),
+        }
+    }
+}
+
 impl From<String> for Cell {
     fn from(s: String) -> Self {
         Cell::Text(s)
@@ -436,7 +449,7 @@ pub fn csv(table: &Table) -> Result<Vec<u8>, ExportError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&table.headers)?;
     for row in &table.rows {
-        writer.write_record(row.iter().map(Cell::text))?;
+        writer.write_record(row.iter().map(Cell::csv_text))?;
     }
     writer.into_inner().map_err(|e| ExportError::Csv(e.into_error().into()))
 }
@@ -577,5 +590,20 @@ mod tests {
         let mut core = String::new();
         std::io::Read::read_to_string(&mut zip.by_name("docProps/core.xml").unwrap(), &mut core).unwrap();
         assert!(core.contains("2026-11-18T11:06:40Z"), "{core}");
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+        for (typed, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("Ordinary words = fine", "Ordinary words = fine"),
+        ] {
+            assert_eq!(Cell::Text(typed.into()).csv_text(), written);
+        }
+        assert_eq!(Cell::Number(-3).csv_text(), "-3");
     }
 }
