@@ -10,11 +10,20 @@ use shared::{Conflict, Date, Edit, HistoryEntry, Kind, Register, RegisterPatch};
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ToWorker {
     /// Open this register (its id as text), with this relay, as an editor or a viewer.
-    Open { register: String, relay: Option<String>, viewer: bool },
+    Open { register: String, relay: Option<RelayAddress>, viewer: bool },
     /// Write an edit a person made.
     Apply(Edit),
     /// A question; the answer comes back with the same number.
     Ask { id: u32, question: Question },
+}
+
+/// Where the relay is and the member's token. The token goes as a WebSocket subprotocol,
+/// never in the URL, where proxies and access logs would keep it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayAddress {
+    /// `ws://host/sync` or `wss://host/sync`.
+    pub url: String,
+    pub token: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -64,19 +64,16 @@ struct AppState {
 /// Serves `dist` and the sync endpoint (call within a tokio runtime: it starts the
 /// revocation watcher). Trunk's hashed files may be cached; `index.html`
 /// (and anything unknown, which falls back to it so deep links work) is always fetched afresh.
-pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: Limits) -> Router {
+pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: Limits, with_metrics: bool) -> Router {
     let index = ServeFile::new(dist.join("index.html"));
     let files = ServeDir::new(dist).fallback(index);
     let metrics = relay.metrics.clone();
     let revoked = members::watch_revocations(members.clone(), limits.revocation_check);
     let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), revoked };
-    Router::new()
-        .route("/healthz", get(health))
-        .route("/metrics", get(render_metrics))
-        .route("/sync", get(sync))
-        .with_state(state)
-        .fallback_service(files)
-        .layer(middleware::from_fn(cache_control))
+    let routes = Router::new().route("/healthz", get(health)).route("/sync", get(sync));
+    // Metrics may be served on an address of their own (`metrics_router`), not beside the app.
+    let routes = if with_metrics { routes.route("/metrics", get(render_metrics)) } else { routes };
+    routes.with_state(state).fallback_service(files).layer(middleware::from_fn(cache_control))
 }
 
 /// Trunk names built files with a content hash (`app-15cdc80121826cc0.css`): such a name
@@ -109,8 +106,24 @@ async fn health(State(state): State<AppState>) -> String {
 }
 
 async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
-    state.metrics.documents.set(state.relay.documents_in_memory() as i64);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+    metrics_text(&state.relay)
+}
+
+fn metrics_text(relay: &Relay) -> impl IntoResponse + use<> {
+    relay.metrics.documents.set(relay.documents_in_memory() as i64);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], relay.metrics.render())
+}
+
+/// `/metrics` alone, for a listen address of its own (loopback, say), so the figures are
+/// not public beside the app.
+pub fn metrics_router(relay: Arc<Relay>) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let relay = relay.clone();
+            async move { metrics_text(&relay) }
+        }),
+    )
 }
 
 #[derive(serde::Deserialize)]

@@ -47,6 +47,9 @@ struct Serve {
     /// is closed.
     #[arg(long, env = "CONTINUITY_PING_INTERVAL_MS", default_value_t = Limits::default().ping_interval.as_millis() as u64)]
     ping_interval_ms: u64,
+    /// Serve `/metrics` on this address only (for example 127.0.0.1:9090), not beside the app.
+    #[arg(long, env = "CONTINUITY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// Create the sample register if there is none, and print an editor invite link to it.
     #[arg(long)]
     with_sample: bool,
@@ -249,7 +252,18 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%addr, dist = %config.dist.display(), data = %data.display(), "listening");
-    let app = continuity_server::router(&config.dist, relay, members, limits);
+    if let Some(at) = config.metrics_listen {
+        let listener =
+            tokio::net::TcpListener::bind(at).await.with_context(|| format!("cannot listen on {at} for metrics"))?;
+        tracing::info!(addr = %listener.local_addr()?, "metrics");
+        let metrics = continuity_server::metrics_router(relay.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    let app = continuity_server::router(&config.dist, relay, members, limits, config.metrics_listen.is_none());
     axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     tracing::info!("stopped");
     Ok(())

@@ -70,3 +70,23 @@ fn the_sample_editors_token_stays_the_same_from_run_to_run() {
     let _third = Relay::start_with(dist.path(), &data, &["--with-sample"]);
     assert_ne!(kept(), token, "a revoked token is not handed out again");
 }
+
+#[test]
+fn metrics_can_have_an_address_of_their_own_and_then_are_not_beside_the_app() {
+    let dist = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics_at = format!("127.0.0.1:{port}");
+    let relay = Relay::start_with(dist.path(), &dist.path().join("data"), &["--metrics-listen", &metrics_at]);
+    assert!(!get(&relay, "/metrics").contains("continuity_relay_connections"), "not on the app's address");
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(&metrics_at) {
+            use std::io::{Read, Write};
+            write!(stream, "GET /metrics HTTP/1.0\r\nHost: {metrics_at}\r\n\r\n").unwrap();
+            stream.read_to_string(&mut metrics).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(metrics.contains("continuity_relay_connections"), "{metrics}");
+}

@@ -671,6 +671,37 @@ test("the app works from the keyboard alone", async () => {
   await k.context.close()
 })
 
+test("the token goes as a WebSocket subprotocol, never in a URL; another invite asks before it switches", async () => {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const sockets = []
+  page.on("websocket", (ws) => sockets.push(ws.url()))
+  await page.goto(invite("Subprotocol user", "editor"))
+  await connected(page)
+  assert.ok(sockets.length > 0, "the app connected")
+  assert.ok(sockets.every((url) => !url.includes("cr_") && !url.includes("token")), sockets.join(" "))
+  assert.ok(!page.url().includes("cr_"), "the invite left the address bar")
+
+  // Another member's invite opened in the same browser: the person is asked, and "no" keeps
+  // the register and the token this browser had.
+  const other = invite("Colleague sharing a laptop", "viewer")
+  let asked = new Promise((resolve) => page.once("dialog", (d) => { resolve(d.message()); d.dismiss() }))
+  await page.goto(other)
+  await page.reload()
+  assert.match(await asked, /Switch to the register in this link/)
+  await page.waitForSelector("[data-testid='error']:has-text('The invite was not taken')")
+  assert.ok(!page.url().includes("cr_"), "a refused invite's token left the address bar too")
+  await connected(page)
+  assert.equal(await page.locator("[data-testid='read-only']").count(), 0, "still the editor's invite")
+  // "Yes" switches.
+  asked = new Promise((resolve) => page.once("dialog", (d) => { resolve(d.message()); d.accept() }))
+  await page.goto(other)
+  await page.reload()
+  await asked
+  await page.waitForSelector("[data-testid='read-only']")
+  await context.close()
+})
+
 test("a broken invite link says what is wrong, and the app still opens", async () => {
   const context = await browser.newContext()
   const page = await context.newPage()

@@ -2,6 +2,7 @@
 //! link (`#join?register=automerge:…&token=…&role=viewer`) when one is opened, and kept in
 //! the browser's localStorage after that.
 
+use crate::bridge::RelayAddress;
 use shared::protocol::DocumentId;
 
 /// Which register this browser works on and how it reaches the relay, as stored in the
@@ -9,8 +10,8 @@ use shared::protocol::DocumentId;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     pub register: DocumentId,
-    /// `ws://host/sync?token=…`, or none to work locally only.
-    pub relay: Option<String>,
+    /// The relay and the token, or none to work locally only.
+    pub relay: Option<RelayAddress>,
     pub viewer: bool,
 }
 
@@ -27,6 +28,8 @@ pub enum SettingsError {
     NoToken,
     #[error("The invite link's token is not one this relay issues.")]
     NotOurToken,
+    #[error("The invite was not taken: this browser stays on the register it had.")]
+    NotSwitched,
     #[error("This browser does not let the app keep settings.")]
     NoStorage,
     #[error("This browser refused to keep the invite.")]
@@ -52,9 +55,11 @@ fn storage() -> Option<web_sys::Storage> {
 pub fn load() -> (Settings, Option<SettingsError>) {
     let mut problem = None;
     if let Some(invite) = invite_in_location() {
-        match accept(&invite) {
-            Ok(()) => forget_the_invite_in_the_address(),
-            Err(e) => problem = Some(e),
+        // Out of the address bar whether or not it is taken: a token, even one from a broken
+        // link, must not stay in the history or a bookmark.
+        forget_the_invite_in_the_address();
+        if let Err(e) = accept(&invite) {
+            problem = Some(e);
         }
     }
     let store = storage();
@@ -91,6 +96,21 @@ fn accept(query: &str) -> Result<(), SettingsError> {
     }
     let role = params.get("role").unwrap_or_else(|| "editor".into());
     let store = storage().ok_or(SettingsError::NoStorage)?;
+    // Another member's (or another register's) invite while this browser works on a relay's
+    // register: switching is the person's choice, not the link's.
+    let held = |key: &str| store.get_item(key).ok().flatten();
+    if let (Some(current), Some(old)) = (held(REGISTER), held(TOKEN))
+        && (current != id.url() || old != token)
+    {
+        let question = format!(
+            "This browser works on register {current} with another invite. Switch to the register in this link ({})? Edits already made here stay in this browser and on the relay.",
+            id.url()
+        );
+        let yes = web_sys::window().and_then(|w| w.confirm_with_message(&question).ok()).unwrap_or(false);
+        if !yes {
+            return Err(SettingsError::NotSwitched);
+        }
+    }
     for (key, value) in [(REGISTER, id.url()), (TOKEN, token), (ROLE, role)] {
         store.set_item(key, &value).map_err(|_| SettingsError::Refused)?;
     }
@@ -109,10 +129,9 @@ fn forget_the_invite_in_the_address() {
     }
 }
 
-/// The relay's sync address on the host that served the app.
-fn relay_url(token: &str) -> Option<String> {
+/// The relay's sync address on the host that served the app, with the member's token.
+fn relay_url(token: &str) -> Option<RelayAddress> {
     let location = web_sys::window()?.location();
     let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
-    let token = js_sys::encode_uri_component(token);
-    Some(format!("{scheme}://{}/sync?token={token}", location.host().ok()?))
+    Some(RelayAddress { url: format!("{scheme}://{}/sync", location.host().ok()?), token: token.to_string() })
 }

@@ -6,7 +6,7 @@
 pub mod exports;
 pub mod local;
 
-use crate::bridge::{Answer, Question, ToPage, ToWorker, WorkerError, decode, encode};
+use crate::bridge::{Answer, Question, RelayAddress, ToPage, ToWorker, WorkerError, decode, encode};
 use crate::clock;
 use local::Local;
 use shared::protocol::DocumentId;
@@ -35,7 +35,7 @@ struct Shell {
     replica: Replica,
     to_page: ToPageFn,
     local: Option<Rc<Local>>,
-    relay: Option<String>,
+    relay: Option<RelayAddress>,
     socket: Option<Socket>,
     tabs: Option<BroadcastChannel>,
     /// When each edit not yet in IndexedDB was made (`performance.now()`), by the replica's
@@ -178,10 +178,11 @@ fn to_page(message: ToPage) {
 
 /// Opens a WebSocket to the relay and reports what happens on it as events.
 fn connect() {
-    let Some(Some(url)) = with_shell(|s| s.relay.clone()) else { return };
-    let socket = match WebSocket::new(&url) {
+    let Some(Some(RelayAddress { url, token })) = with_shell(|s| s.relay.clone()) else { return };
+    // The token as the subprotocol: the only header a browser may set on a WebSocket.
+    let socket = match WebSocket::new_with_str(&url, &token) {
         Ok(socket) => socket,
-        Err(_) => return feed(Event::RelayBroken(format!("{url} is not a relay address"))),
+        Err(_) => return feed(Event::RelayBroken(format!("{url} is not a relay address, or the token is malformed"))),
     };
     socket.set_binary_type(BinaryType::Arraybuffer);
     let on_open = Closure::<dyn Fn(JsValue)>::new(move |_| feed(Event::RelayOpened));
@@ -210,7 +211,7 @@ fn connect() {
 
 /// Starts the shell for one register: the replica first reads IndexedDB, and only then
 /// (if there is a relay) connects.
-pub fn open(register: DocumentId, relay: Option<String>, viewer: bool, to_page: ToPageFn) {
+pub fn open(register: DocumentId, relay: Option<RelayAddress>, viewer: bool, to_page: ToPageFn) {
     let config = Config {
         register,
         relay: relay.is_some(),
