@@ -68,12 +68,56 @@ pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: L
     let index = ServeFile::new(dist.join("index.html"));
     let files = ServeDir::new(dist).fallback(index);
     let metrics = relay.metrics.clone();
+    let policy = HeaderValue::from_str(&content_security_policy(&dist.join("index.html")))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
     let revoked = members::watch_revocations(members.clone(), limits.revocation_check);
     let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), revoked };
     let routes = Router::new().route("/healthz", get(health)).route("/sync", get(sync));
     // Metrics may be served on an address of their own (`metrics_router`), not beside the app.
     let routes = if with_metrics { routes.route("/metrics", get(render_metrics)) } else { routes };
-    routes.with_state(state).fallback_service(files).layer(middleware::from_fn(cache_control))
+    routes
+        .with_state(state)
+        .fallback_service(files)
+        .layer(middleware::from_fn(cache_control))
+        .layer(middleware::from_fn(move |request, next| security_headers(policy.clone(), request, next)))
+}
+
+/// The policy the app runs under: everything from this origin only, no inline script except
+/// the loader Trunk writes into `index.html` (allowed by its hash, read from the built page
+/// when the relay starts), WebAssembly compiled, never framed.
+fn content_security_policy(index: &Path) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let page = std::fs::read_to_string(index).unwrap_or_default();
+    let mut hashes = String::new();
+    let mut rest = page.as_str();
+    while let Some(start) = rest.find("<script") {
+        let Some(open_end) = rest[start..].find('>') else { break };
+        let tag = &rest[start..start + open_end];
+        let body_start = start + open_end + 1;
+        let Some(body_len) = rest[body_start..].find("</script>") else { break };
+        if !tag.contains("src=") {
+            let digest = Sha256::digest(rest[body_start..body_start + body_len].as_bytes());
+            hashes.push_str(&format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
+        }
+        rest = &rest[body_start + body_len..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// On every response: the content security policy, no MIME sniffing, no referrer, no framing.
+async fn security_headers(policy: HeaderValue, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
 }
 
 /// Trunk names built files with a content hash (`app-15cdc80121826cc0.css`): such a name
@@ -145,6 +189,18 @@ async fn sync(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').map(str::trim).find(|p| p.starts_with("cr_")))
         .map(str::to_string);
+    // A page from another site may not open this relay's sync with a visitor's browser. Peers
+    // that are not browsers send no Origin.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+        if origin_host != host {
+            state.metrics.refused_connections.inc();
+            tracing::warn!(origin, host, "refused a sync connection from another site");
+            return (StatusCode::FORBIDDEN, "sync connections are accepted only from this relay's own pages")
+                .into_response();
+        }
+    }
     let Some(token) = query.token.or(subprotocol.clone()) else {
         state.metrics.refused_connections.inc();
         return (StatusCode::UNAUTHORIZED, "a member token is required").into_response();
@@ -186,6 +242,20 @@ async fn sync(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_policy_allows_the_inline_loader_by_its_hash_and_nothing_else_inline() {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let dir = tempfile::tempdir().unwrap();
+        let page = "<head><script type=\"module\">\nimport init from '/app.js';\n</script><script src=\"/x.js\"></script></head>";
+        std::fs::write(dir.path().join("index.html"), page).unwrap();
+        let policy = super::content_security_policy(&dir.path().join("index.html"));
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest("\nimport init from '/app.js';\n"));
+        assert!(policy.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{hash}';")), "{policy}");
+        assert_eq!(policy.matches("sha256-").count(), 1, "a script with src needs no hash");
+        assert!(!policy.contains("unsafe-inline"));
+    }
+
     #[test]
     fn only_trunk_hashed_names_are_cached() {
         assert!(super::is_hashed_asset("/continuity-app-a2190b83ce2dfb2_bg.wasm"));

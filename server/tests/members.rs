@@ -80,6 +80,11 @@ async fn no_token_wrong_token_and_revoked_token_are_refused_and_told_why() {
         assert!(reason.contains("not valid or has been revoked"), "{reason}");
         assert_eq!(code, protocol::CLOSE_REFUSED);
     }
+    let metrics = http_get(&relay.addr, "/metrics");
+    assert!(
+        metrics.contains("continuity_relay_refused_connections_total 3"),
+        "no token and two wrong ones:\n{metrics}"
+    );
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_continuity-relay"))
         .arg("--data")

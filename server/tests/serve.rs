@@ -90,3 +90,42 @@ fn metrics_can_have_an_address_of_their_own_and_then_are_not_beside_the_app() {
     }
     assert!(metrics.contains("continuity_relay_connections"), "{metrics}");
 }
+
+#[test]
+fn every_response_carries_the_security_headers_and_the_policy_allows_only_the_built_loader() {
+    let dist = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dist.path(), &dist.path().join("data"));
+    for path in ["/", "/risks/R-001", "/healthz", "/metrics", "/sync", "/missing.js"] {
+        let response = get(&relay, path).to_ascii_lowercase();
+        for header in [
+            "content-security-policy: default-src 'self'",
+            "frame-ancestors 'none'",
+            "x-content-type-options: nosniff",
+            "referrer-policy: no-referrer",
+            "x-frame-options: deny",
+        ] {
+            assert!(response.contains(header), "{path} lacks {header}:\n{response}");
+        }
+        assert!(!response.contains("unsafe-inline"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_sync_connection_opened_by_a_page_from_another_site_is_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let dist = tempfile::tempdir().unwrap();
+    let relay = Relay::start(dist.path(), &dist.path().join("data"));
+    let id = support::new_document_id();
+    let token = relay.member("Visitor", "editor", &[id]);
+    let mut request = relay.url(&token).into_client_request().unwrap();
+    request.headers_mut().insert("Origin", "https://elsewhere.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), 403),
+        other => panic!("not refused: {other:?}"),
+    }
+    // From the relay's own pages it is accepted.
+    let mut request = relay.url(&token).into_client_request().unwrap();
+    request.headers_mut().insert("Origin", format!("http://{}", relay.addr).parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.expect("same origin is accepted");
+    assert!(get(&relay, "/metrics").contains("continuity_relay_refused_connections_total 1"));
+}

@@ -50,10 +50,14 @@ function invite(name, role) {
   return out.match(/Invite link: (\S+)/)[1]
 }
 
+/** Everything any page (or its workers) reported breaking the content security policy. */
+const policyViolations = []
+
 async function open(link, name) {
   const context = await browser.newContext()
   const page = await context.newPage()
   page.on("pageerror", (e) => console.error(`[${name}] ${e}`))
+  page.on("console", (m) => /Content Security Policy/i.test(m.text()) && policyViolations.push(`[${name}] ${m.text()}`))
   await page.goto(link)
   await page.waitForSelector("[data-testid^='risk-R-']")
   // The service worker must control the page before an offline reload can work.
@@ -735,7 +739,8 @@ test("every view passes the accessibility check and is photographed", async () =
     if (view === "exercises") await a.page.locator("[data-testid^='open-E-']").first().click()
     if (view === "finance") await a.page.locator("[data-testid^='open-I-']").first().click()
     if (view === "plans") await a.page.locator("[data-testid^='open-D-']").first().click()
-    await a.page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") })
+    // Evaluated by the test driver, not added as an inline script the policy would refuse.
+    await a.page.evaluate(readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"))
     const results = await a.page.evaluate(() => window.axe.run())
     const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
     assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`), [], view)
@@ -745,4 +750,15 @@ test("every view passes the accessibility check and is photographed", async () =
     await a.page.screenshot({ path: join(SCREENSHOTS, `${view}.png`), fullPage: true })
   }
   await a.context.close()
+})
+
+test("no page or worker broke the content security policy in any test above", async () => {
+  const a = await open(invite("Policy check", "editor"), "policy")
+  await connected(a.page)
+  for (const view of VIEWS) await byTestId(a.page, `nav-${view}`).click()
+  const headers = (await a.page.request.get(`${address}/`)).headers()
+  assert.match(headers["content-security-policy"], /script-src 'self' 'wasm-unsafe-eval' 'sha256-/)
+  assert.doesNotMatch(headers["content-security-policy"], /unsafe-inline/)
+  await a.context.close()
+  assert.deepEqual(policyViolations, [])
 })
