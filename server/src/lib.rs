@@ -97,7 +97,7 @@ fn content_security_policy(index: &Path) -> String {
         let body_start = start + open_end + 1;
         let Some(body_len) = rest[body_start..].find("</script>") else { break };
         if !tag.contains("src=") {
-            let digest = Sha256::digest(rest[body_start..body_start + body_len].as_bytes());
+            let digest = Sha256::digest(&rest.as_bytes()[body_start..body_start + body_len]);
             hashes.push_str(&format!(" 'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)));
         }
         rest = &rest[body_start + body_len..];
