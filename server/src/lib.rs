@@ -58,7 +58,7 @@ struct AppState {
     members: Arc<Directory>,
     limits: Limits,
     next_connection: Arc<AtomicU64>,
-    revoked: tokio::sync::watch::Receiver<Option<members::AccessMap>>,
+    access: tokio::sync::watch::Receiver<Option<members::AccessMap>>,
 }
 
 /// Serves `dist` and the sync endpoint (call within a tokio runtime: it starts the
@@ -70,8 +70,8 @@ pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: L
     let metrics = relay.metrics.clone();
     let policy = HeaderValue::from_str(&content_security_policy(&dist.join("index.html")))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
-    let revoked = members::watch_revocations(members.clone(), limits.revocation_check);
-    let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), revoked };
+    let access = members::watch_access(members.clone(), limits.revocation_check);
+    let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), access };
     let routes = Router::new().route("/healthz", get(health)).route("/sync", get(sync));
     // Metrics may be served on an address of their own (`metrics_router`), not beside the app.
     let routes = if with_metrics { routes.route("/metrics", get(render_metrics)) } else { routes };
@@ -234,7 +234,7 @@ async fn sync(
     let connection = state.next_connection.fetch_add(1, Ordering::Relaxed);
     upgrade.max_message_size(state.limits.max_message_bytes).max_frame_size(state.limits.max_message_bytes).on_upgrade(
         move |socket| {
-            let watch = ws::Watch { revoked: state.revoked, limits: state.limits };
+            let watch = ws::Watch { access: state.access, limits: state.limits };
             ws::serve(socket, state.relay, state.members, watch, member, connection)
         },
     )

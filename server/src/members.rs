@@ -51,7 +51,7 @@ pub struct Member {
     pub epoch: i64,
 }
 
-/// What an open connection needs to know of its member now (`watch_revocations`).
+/// What an open connection needs to know of its member now (`watch_access`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Access {
     pub epoch: i64,
@@ -192,7 +192,7 @@ impl Directory {
     }
 
     /// Revokes a member's token. A running relay closes their open connections within its
-    /// revocation check interval (`watch_revocations`), even if they never send anything.
+    /// revocation check interval (`watch_access`), even if they never send anything.
     pub fn revoke(&self, name: &str) -> Result<bool, StorageError> {
         let changed = self
             .connection()
@@ -239,7 +239,7 @@ pub type AccessMap = std::sync::Arc<std::collections::HashMap<i64, Access>>;
 /// Publishes every member's access every `every`, for open connections to watch: `member
 /// revoke`, `rotate` and `role` run as another process, so the relay polls its database (a
 /// query of one small table) rather than waiting to be told.
-pub fn watch_revocations(
+pub fn watch_access(
     members: std::sync::Arc<Directory>,
     every: std::time::Duration,
 ) -> tokio::sync::watch::Receiver<Option<AccessMap>> {

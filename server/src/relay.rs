@@ -43,9 +43,9 @@ pub enum RelayError {
 /// The keys of the document root that hold an object (the collections and the actors map).
 fn root_objects(doc: &AutoCommit) -> Vec<String> {
     use automerge::ReadDoc;
-    let keys: Vec<String> = doc.map_range(automerge::ROOT, ..).map(|item| item.key.to_string()).collect();
-    keys.into_iter()
-        .filter(|key| matches!(doc.get(automerge::ROOT, key.as_str()), Ok(Some((automerge::Value::Object(_), _)))))
+    doc.map_range(automerge::ROOT, ..)
+        .filter(|item| matches!(item.value, automerge::ValueRef::Object(_)))
+        .map(|item| item.key.to_string())
         .collect()
 }
 
@@ -207,7 +207,8 @@ impl Relay {
             outbox: outbox.clone(),
         });
         let before = e.doc.get_heads();
-        let collections = root_objects(&e.doc);
+        // Only a message that carries changes can replace a collection.
+        let collections = if message.changes.is_empty() { Vec::new() } else { root_objects(&e.doc) };
         let received = e.doc.sync().receive_sync_message(&mut peer.state, message);
         let after = e.doc.get_heads();
         if received.is_ok()

@@ -60,7 +60,7 @@ struct Handler {
 /// What a connection watches besides its socket: the limits (with the ping interval) and
 /// every member's access, which closes it the moment its member is revoked or changed.
 pub struct Watch {
-    pub revoked: tokio::sync::watch::Receiver<Option<crate::members::AccessMap>>,
+    pub access: tokio::sync::watch::Receiver<Option<crate::members::AccessMap>>,
     pub limits: Limits,
 }
 
@@ -72,7 +72,7 @@ pub async fn serve(
     member: Member,
     connection: ConnectionId,
 ) {
-    let Watch { mut revoked, limits } = watch;
+    let Watch { mut access, limits } = watch;
     let ping_every = limits.ping_interval;
     let metrics = relay.metrics.clone();
     metrics.connections.inc();
@@ -140,18 +140,17 @@ pub async fn serve(
             },
             // A member revoked while connected is cut off now, not at their next message,
             // and is sent nothing more.
-            Ok(()) = revoked.changed() => {
-                let now = revoked.borrow_and_update().as_ref().map(|all| all.get(&handler.member.id).copied());
+            Ok(()) = access.changed() => {
+                let now = access.borrow_and_update().as_ref().and_then(|all| all.get(&handler.member.id).copied());
                 match now {
-                    // Not read yet, nothing changed for this member, or a member added since
-                    // the last read (one removed outright is refused at its next message).
-                    None | Some(None) => continue,
-                    Some(Some(access)) if !access.revoked && access.epoch == handler.member.epoch => continue,
-                    Some(Some(Access { revoked: true, .. })) => {
-                        Err(Refusal::final_("this member's access has been revoked"))
-                    }
+                    Some(Access { revoked: true, .. }) => Err(Refusal::final_("this member's access has been revoked")),
                     // A new token or role: reconnecting says which (refused, or the new role).
-                    Some(Some(_)) => Err(Refusal::from("this member's token or role was changed; reconnect")),
+                    Some(Access { epoch, .. }) if epoch != handler.member.epoch => {
+                        Err(Refusal::from("this member's token or role was changed; reconnect"))
+                    }
+                    // Not read yet, unchanged, or a member added since the last read (one
+                    // removed outright is refused at its next message).
+                    _ => continue,
                 }
             }
             _ = check.tick() => {

@@ -23,6 +23,13 @@ fn risk(title: &str) -> Risk {
     }
 }
 
+/// The bytes with one in the middle flipped, as a bad sector or a torn write leaves them.
+fn damaged(mut bytes: Vec<u8>) -> Vec<u8> {
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    bytes
+}
+
 fn database(data: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(data.join("registers.sqlite3")).unwrap()
 }
@@ -64,10 +71,8 @@ async fn a_corrupt_chunk_is_kept_aside_reported_and_healed_by_a_browser_with_the
     let (bad_id, original): (i64, Vec<u8>) = database(&data)
         .query_row("SELECT id, data FROM chunks ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
-    let mut damaged = original.clone();
-    let middle = damaged.len() / 2;
-    damaged[middle] ^= 0xff;
-    database(&data).execute("UPDATE chunks SET data = ?1 WHERE id = ?2", rusqlite::params![damaged, bad_id]).unwrap();
+    let bad = damaged(original);
+    database(&data).execute("UPDATE chunks SET data = ?1 WHERE id = ?2", rusqlite::params![bad, bad_id]).unwrap();
 
     let relay = Relay::start(dir.path(), &data);
     let mut reader = Client::joining(id);
@@ -83,7 +88,7 @@ async fn a_corrupt_chunk_is_kept_aside_reported_and_healed_by_a_browser_with_the
     assert!(metrics.contains("continuity_relay_unreadable_parts_total 1"), "{metrics}");
     let kept: (String, Vec<u8>) =
         database(&data).query_row("SELECT part, data FROM quarantine", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-    assert_eq!(kept, (format!("chunk {bad_id}"), damaged), "the bad bytes are kept, as they were");
+    assert_eq!(kept, (format!("chunk {bad_id}"), bad), "the bad bytes are kept, as they were");
 
     // The writer's browser holds the whole history: syncing puts risk 3 back on the relay.
     writer.connect(&relay.url(&token)).await.unwrap();
@@ -111,12 +116,10 @@ async fn a_corrupt_snapshot_loads_the_chunks_after_it_once_a_browser_brings_the_
     let c = database(&data);
     let (first, bytes): (i64, Vec<u8>) =
         c.query_row("SELECT id, data FROM chunks ORDER BY id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
-    let mut damaged = bytes;
-    let middle = damaged.len() / 2;
-    damaged[middle] ^= 0xff;
+    let bad = damaged(bytes);
     c.execute(
         "INSERT INTO snapshots (doc, data) SELECT doc, ?1 FROM chunks WHERE id = ?2",
-        rusqlite::params![damaged, first],
+        rusqlite::params![bad, first],
     )
     .unwrap();
     c.execute("DELETE FROM chunks WHERE id = ?1", [first]).unwrap();

@@ -183,16 +183,9 @@ impl RegisterDoc {
     }
 
     /// Takes in one stored chunk (a whole save or the changes after one), or refuses it whole
-    /// and changes nothing. Automerge's own `load_incremental` skips what it cannot parse
-    /// without a word once the document holds anything, so each chunk is read strictly on its
-    /// own first: a chunk that is junk or damaged is reported, never half taken in.
+    /// and changes nothing (`load_strictly`).
     pub fn load_chunk(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        let was_empty = self.doc.is_empty();
-        load_strictly(&mut self.doc, bytes).map_err(|e| DocError::NotARegister(e.to_string()))?;
-        if was_empty {
-            *self = RegisterDoc::wrap(std::mem::take(&mut self.doc));
-        }
-        Ok(())
+        load_strictly(&mut self.doc, bytes).map_err(|e| DocError::NotARegister(e.to_string()))
     }
 
     /// Wraps a document that arrived by sync, with the same checks as `load`.

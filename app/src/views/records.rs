@@ -180,35 +180,24 @@ pub fn options<T: Copy + std::fmt::Display + Send + Sync>(
 /// Says which fields were edited at the same time on two devices, with every value; nothing
 /// when there are none.
 pub fn conflicts_notice(testid: &str, found: Vec<shared::Conflict>) -> Option<AnyView> {
-    (!found.is_empty()).then(|| {
-        view! {
-            <div class="conflicts" data-testid=testid.to_string() role="status">
-                <p>"Edited at the same time on two devices; the first value is the one shown:"</p>
-                <ul>
-                    {found
-                        .into_iter()
-                        .map(|c| view! { <li>{format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))}</li> })
-                        .collect_view()}
-                </ul>
-            </div>
-        }
-        .into_any()
-    })
+    let lines = found.into_iter().map(|c| format!("{}: {}", c.field.replace('_', " "), c.values.join(" / "))).collect();
+    notice(testid, "Edited at the same time on two devices; the first value is the one shown:", lines)
 }
 
 /// Names the fields another app wrote in a shape this one cannot read, with what each holds;
 /// they show empty, and setting one writes it back in this app's shape. Nothing when none.
 pub fn unreadable_notice(testid: &str, found: &shared::lenient::Unreadable) -> Option<AnyView> {
-    (!found.is_empty()).then(|| {
+    let lines = found.iter().map(|(field, holds)| format!("{}: holds {holds}", field.replace('_', " "))).collect();
+    notice(testid, "Written by another app in a form this one cannot read; shown empty until set again:", lines)
+}
+
+/// A notice about some of a record's fields: what they have in common, then one line each.
+fn notice(testid: &str, intro: &'static str, lines: Vec<String>) -> Option<AnyView> {
+    (!lines.is_empty()).then(|| {
         view! {
             <div class="conflicts" data-testid=testid.to_string() role="status">
-                <p>"Written by another app in a form this one cannot read; shown empty until set again:"</p>
-                <ul>
-                    {found
-                        .iter()
-                        .map(|(field, holds)| view! { <li>{format!("{}: holds {holds}", field.replace('_', " "))}</li> })
-                        .collect_view()}
-                </ul>
+                <p>{intro}</p>
+                <ul>{lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
             </div>
         }
         .into_any()
