@@ -12,7 +12,7 @@ use axum::extract::{Query, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use members::Directory;
 use metrics::Metrics;
 use relay::Relay;
@@ -72,7 +72,8 @@ pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: L
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
     let access = members::watch_access(members.clone(), limits.revocation_check);
     let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), access };
-    let routes = Router::new().route("/healthz", get(health)).route("/sync", get(sync));
+    let routes =
+        Router::new().route("/healthz", get(health)).route("/sync", get(sync)).route("/uploads", post(uploads));
     // Metrics may be served on an address of their own (`metrics_router`), not beside the app.
     let routes = if with_metrics { routes.route("/metrics", get(render_metrics)) } else { routes };
     routes
@@ -170,6 +171,106 @@ pub fn metrics_router(relay: Arc<Relay>) -> Router {
     )
 }
 
+/// A page from another site may not use this relay with a visitor's browser: refused when
+/// the Origin names another host than the one asked. Peers that are not browsers send no Origin.
+fn foreign_origin(headers: &HeaderMap) -> Option<Response> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())?;
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+    if origin_host == host {
+        return None;
+    }
+    tracing::warn!(origin, host, "refused a request from another site");
+    Some((StatusCode::FORBIDDEN, "only this relay's own pages may use it").into_response())
+}
+
+/// Who stored the sample register, in the audit: the relay itself, not a member.
+pub const SAMPLE_UPLOADER: &str = "relay (sample register)";
+
+/// The most changes one `/uploads` request may ask about (a record's history is far shorter).
+const MAX_UPLOADS_ASKED: usize = 5_000;
+
+#[derive(serde::Deserialize)]
+struct UploadsAsked {
+    register: String,
+    changes: Vec<String>,
+}
+
+/// What the relay's audit says of changes to one register: per change hash, the member who
+/// first sent it and the relay's time, so History can show who really made a change. The
+/// member's token comes as `Authorization: Bearer`; any member of the register may ask,
+/// viewers too. A register the member may not open answers as a missing one.
+async fn uploads(
+    headers: HeaderMap,
+    State(state): State<AppState>,
+    asked: Result<axum::Json<UploadsAsked>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if let Some(refused) = foreign_origin(&headers) {
+        state.metrics.refused_connections.inc();
+        return refused;
+    }
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let Some(token) = token else {
+        state.metrics.refused_connections.inc();
+        return (StatusCode::UNAUTHORIZED, "a member token is required (Authorization: Bearer)").into_response();
+    };
+    let asked = match asked {
+        Ok(axum::Json(asked)) => asked,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("expected {{\"register\": id, \"changes\": [hashes]}}: {e}"))
+                .into_response();
+        }
+    };
+    let register: shared::protocol::DocumentId = match asked.register.parse() {
+        Ok(id) => id,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    if asked.changes.len() > MAX_UPLOADS_ASKED {
+        let why = format!("at most {MAX_UPLOADS_ASKED} changes at once, not {}", asked.changes.len());
+        return (StatusCode::BAD_REQUEST, why).into_response();
+    }
+    if let Some(bad) = asked.changes.iter().find(|c| c.len() != 64 || !c.chars().all(|ch| ch.is_ascii_hexdigit())) {
+        return (StatusCode::BAD_REQUEST, format!("{bad:?} is not a change hash (64 hex digits)")).into_response();
+    }
+    let members = state.members.clone();
+    let member = match tokio::task::spawn_blocking(move || members.authenticate(&token)).await {
+        Ok(Ok(Some(member))) => member,
+        Ok(Ok(None)) => {
+            state.metrics.refused_connections.inc();
+            return (StatusCode::FORBIDDEN, "this invite is not valid or has been revoked: ask for a new one")
+                .into_response();
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "member lookup failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot check tokens just now").into_response();
+        }
+        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    };
+    if !member.may_open(&register) {
+        return (StatusCode::NOT_FOUND, "no such register").into_response();
+    }
+    match state.relay.uploads(register, asked.changes).await {
+        Ok(rows) => {
+            let found: std::collections::BTreeMap<String, shared::authorship::Upload> = rows
+                .into_iter()
+                .map(|row| {
+                    let by_relay = row.member == SAMPLE_UPLOADER;
+                    (row.change, shared::authorship::Upload { member: row.member, at: row.at, by_relay })
+                })
+                .collect();
+            axum::Json(found).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading the audit failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot read its audit just now").into_response()
+        }
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct SyncQuery {
     token: Option<String>,
@@ -189,17 +290,9 @@ async fn sync(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').map(str::trim).find(|p| p.starts_with("cr_")))
         .map(str::to_string);
-    // A page from another site may not open this relay's sync with a visitor's browser. Peers
-    // that are not browsers send no Origin.
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-        if origin_host != host {
-            state.metrics.refused_connections.inc();
-            tracing::warn!(origin, host, "refused a sync connection from another site");
-            return (StatusCode::FORBIDDEN, "sync connections are accepted only from this relay's own pages")
-                .into_response();
-        }
+    if let Some(refused) = foreign_origin(&headers) {
+        state.metrics.refused_connections.inc();
+        return refused;
     }
     let Some(token) = query.token.or(subprotocol.clone()) else {
         state.metrics.refused_connections.inc();

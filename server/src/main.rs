@@ -194,7 +194,7 @@ fn seed_sample(data: &Path, storage: &Sqlite, members: &Directory) -> anyhow::Re
         let today = shared::Date(now.date_naive());
         let mut doc = shared::sample::sample(today, now.timestamp())?;
         let changes = doc.automerge().get_changes(&[]).iter().map(|c| c.hash().to_string()).collect();
-        let audit = Audit { member: "relay (sample register)".into(), at: now.timestamp(), changes };
+        let audit = Audit { member: continuity_server::SAMPLE_UPLOADER.into(), at: now.timestamp(), changes };
         storage.append(&SAMPLE_REGISTER, &doc.save(), &audit)?;
     }
     // The sample editor's token is kept in the data folder (only this demo member's), so the

@@ -7,7 +7,7 @@
 
 use crate::members::{Member, Role};
 use crate::metrics::Metrics;
-use crate::storage::{Audit, Part, Storage, StorageError};
+use crate::storage::{Audit, AuditRow, Part, Storage, StorageError};
 use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
 use shared::doc::load_strictly;
@@ -376,6 +376,14 @@ impl Relay {
             Ok(Err(e)) => Err(format!("storage cannot be read: {e}")),
             Err(e) => Err(format!("storage check did not run: {e}")),
         }
+    }
+
+    /// Who first sent each of these changes to one register, and when, from the audit.
+    pub async fn uploads(&self, id: DocumentId, changes: Vec<String>) -> Result<Vec<AuditRow>, StorageError> {
+        let storage = self.storage.clone();
+        tokio::task::spawn_blocking(move || storage.uploads(&id, &changes))
+            .await
+            .map_err(|e| StorageError(e.to_string()))?
     }
 
     /// Number of documents held in memory, for `/metrics`.

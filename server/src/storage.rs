@@ -60,6 +60,9 @@ pub trait Storage: Send + Sync + 'static {
     fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError>;
     /// Every accepted change, oldest first.
     fn audit(&self) -> Result<Vec<AuditRow>, StorageError>;
+    /// The audit's record of each of these changes (hashes, hex) in one document: who sent
+    /// it first and when. Changes the relay never accepted are left out.
+    fn uploads(&self, doc: &DocumentId, changes: &[String]) -> Result<Vec<AuditRow>, StorageError>;
     /// Makes `snapshot` the document's base and removes its chunks up to and including `through`.
     fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError>;
     /// Moves a part that cannot be read out of the document, with the reason, into a table
@@ -124,6 +127,7 @@ impl Sqlite {
              CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks (doc, id);
              CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
                  member TEXT NOT NULL, doc TEXT NOT NULL, change TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS audit_by_change ON audit (doc, change);
              CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL,
                  part TEXT NOT NULL, data BLOB NOT NULL, reason TEXT NOT NULL);",
         )?;
@@ -171,6 +175,23 @@ impl Storage for Sqlite {
             Ok(AuditRow { at: r.get(0)?, member: r.get(1)?, register: r.get(2)?, change: r.get(3)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn uploads(&self, doc: &DocumentId, changes: &[String]) -> Result<Vec<AuditRow>, StorageError> {
+        let c = self.connection();
+        let key = doc.to_string();
+        let mut statement =
+            c.prepare_cached("SELECT at, member FROM audit WHERE doc = ?1 AND change = ?2 ORDER BY id LIMIT 1")?;
+        let mut rows = Vec::new();
+        for change in changes {
+            let found = statement
+                .query_row(params![key, change], |r| {
+                    Ok(AuditRow { at: r.get(0)?, member: r.get(1)?, register: key.clone(), change: change.clone() })
+                })
+                .optional()?;
+            rows.extend(found);
+        }
+        Ok(rows)
     }
 
     fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError> {
@@ -264,6 +285,15 @@ impl Storage for Memory {
         Ok(self.audit.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
 
+    fn uploads(&self, doc: &DocumentId, changes: &[String]) -> Result<Vec<AuditRow>, StorageError> {
+        let rows = self.audit.lock().unwrap_or_else(|e| e.into_inner());
+        let key = doc.to_string();
+        Ok(changes
+            .iter()
+            .filter_map(|change| rows.iter().find(|r| r.register == key && &r.change == change).cloned())
+            .collect())
+    }
+
     fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError> {
         self.check()?;
         let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
@@ -328,6 +358,14 @@ mod tests {
         storage.quarantine(&doc, Part::Snapshot, "junk").unwrap();
         assert_eq!(storage.load(&doc).unwrap(), None);
         assert_eq!(storage.quarantined().unwrap(), 2);
+        // Asked for by hash within one document: the first upload only, nothing from another.
+        storage.append(&doc, b"again", &Audit { member: "Later".into(), ..audit("c1") }).unwrap();
+        let asked = ["c2".to_string(), "c1".into(), "c3".into(), "never".into()];
+        let found = storage.uploads(&doc, &asked).unwrap();
+        assert_eq!(
+            found.iter().map(|r| (r.change.as_str(), r.member.as_str())).collect::<Vec<_>>(),
+            [("c2", "Amara"), ("c1", "Amara")]
+        );
     }
 
     #[test]

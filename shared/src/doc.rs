@@ -70,6 +70,10 @@ pub struct HistoryEntry {
     pub field: String,
     pub old: Option<String>,
     pub new: Option<String>,
+    /// The restore (its mark's hash, hex) whose backup held this change, when one did: a
+    /// colleague's old change may reach the relay first from whoever restored it.
+    #[serde(default)]
+    pub restored_in: Option<String>,
 }
 
 /// A field that two people set at the same time without seeing each other's edit. Automerge
@@ -136,6 +140,10 @@ struct ChangeIndex {
     changes: Vec<ChangeHash>,
     by_object: HashMap<String, Vec<u32>>,
     at: Vec<ChangeHash>,
+    /// Each restore's mark and the backup's heads it names (`authorship::RESTORE_MARK`);
+    /// `restored` the changes those backups held, each with the first restore that held it.
+    restores: Vec<(ChangeHash, Vec<ChangeHash>)>,
+    restored: Option<HashMap<ChangeHash, ChangeHash>>,
 }
 
 /// The highest numbers, valid while the document's heads are `at`: this replica's own edits
@@ -219,7 +227,7 @@ impl RegisterDoc {
     /// lost, and edits made since the backup stay. Returns how many changes were new. A file
     /// that is not a register, or holds a different register, is refused and nothing changes;
     /// so is any file while this replica holds no register yet.
-    pub fn restore_backup(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
+    pub fn restore_backup(&mut self, bytes: &[u8], now: i64) -> Result<usize, DocError> {
         let mut backup = RegisterDoc::load(bytes)?;
         // Replicas of one register share the collection maps made when it was created; an
         // independently made register has its own, and merging the two would hide records.
@@ -233,6 +241,13 @@ impl RegisterDoc {
         let added = self.doc.get_changes_added(&mut backup.doc);
         let count = added.len();
         self.doc.apply_changes(added)?;
+        if count > 0 {
+            // The mark says which changes came from the backup, so History can show a
+            // colleague's change sent by whoever restored it as restored, not as forged.
+            let heads: Vec<String> = backup.doc.get_heads().iter().map(ChangeHash::to_string).collect();
+            let mark = format!("{}{}", crate::authorship::RESTORE_MARK, heads.join(","));
+            self.doc.empty_change(CommitOptions::default().with_time(now).with_message(mark));
+        }
         Ok(count)
     }
 
@@ -605,6 +620,10 @@ impl RegisterDoc {
             objects.keys().filter_map(|obj| self.index.by_object.get(obj)).flatten().copied().collect();
         touching.sort_unstable();
         touching.dedup();
+        // Taken out while the changes are read (and put back): an early return only costs
+        // working it out again.
+        self.index_restores();
+        let restored = self.index.restored.take().unwrap_or_default();
         let mut entries = Vec::new();
         for position in touching {
             let Some(change) = self.doc.get_change_by_hash(&self.index.changes[position as usize]) else { continue };
@@ -612,6 +631,7 @@ impl RegisterDoc {
             let (hash, deps, time) = (change.hash(), change.deps().to_vec(), change.timestamp());
             let actor = change.actor_id().to_hex_string();
             let person = actors.get(&actor).cloned();
+            let restored_in = restored.get(&hash).map(ChangeHash::to_string);
             let entry = |field: String, old: Option<String>, new: Option<String>| HistoryEntry {
                 change: hash.to_string(),
                 actor: actor.clone(),
@@ -620,6 +640,7 @@ impl RegisterDoc {
                 field,
                 old,
                 new,
+                restored_in: restored_in.clone(),
             };
             let mut created = false;
             let mut seen = HashSet::new();
@@ -660,6 +681,7 @@ impl RegisterDoc {
                 }
             }
         }
+        self.index.restored = Some(restored);
         Ok(entries)
     }
 
@@ -679,8 +701,33 @@ impl RegisterDoc {
             for obj in objects {
                 index.by_object.entry(obj).or_default().push(position);
             }
+            if let Some(heads) = change.message().and_then(|m| crate::authorship::restored_heads(m)) {
+                let heads = heads.iter().filter_map(|h| h.parse().ok()).collect();
+                index.restores.push((change.hash(), heads));
+                index.restored = None;
+            }
         }
         index.at = heads;
+    }
+
+    /// The changes restored backups held, each with the mark of the first restore that held
+    /// it; worked out once per new restore (a walk back from the backup's heads).
+    fn index_restores(&mut self) {
+        if self.index.restored.is_none() {
+            let mut restored = HashMap::new();
+            for (mark, heads) in &self.index.restores {
+                let mut todo = heads.clone();
+                while let Some(hash) = todo.pop() {
+                    if restored.contains_key(&hash) {
+                        continue;
+                    }
+                    let Some(change) = self.doc.get_change_by_hash(&hash) else { continue };
+                    todo.extend(change.deps().iter().copied());
+                    restored.insert(hash, *mark);
+                }
+            }
+            self.index.restored = Some(restored);
+        }
     }
 
     /// The register as it stood at the end of `date` in the UK: every change made by then,

@@ -1,6 +1,7 @@
 //! Continuity Register's shared core: the register model on Automerge, derived values,
 //! findings, the review calendar and exports. Pure: no IO, no clock; builds for wasm32 and native.
 
+pub mod authorship;
 pub mod calendar;
 pub mod date;
 pub mod derive;

@@ -467,7 +467,7 @@ impl Replica {
     /// Takes in a register document downloaded earlier: whatever it holds that this copy
     /// lacks is merged in and stored; nothing here is lost. Returns how many changes were new.
     pub fn restore_backup(&mut self, now: Now, bytes: &[u8]) -> Result<usize, Problem> {
-        self.change(now, |doc, _| doc.restore_backup(bytes)).map_err(|e| match e {
+        self.change(now, |doc, now| doc.restore_backup(bytes, now)).map_err(|e| match e {
             _ if self.config.viewer => Problem::ReadOnly,
             e => Problem::Refused(e.to_string()),
         })

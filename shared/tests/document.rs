@@ -193,25 +193,25 @@ fn a_backup_restores_what_was_lost_and_keeps_what_came_after() {
     // A replica that has seen everything in the backup and more gains nothing from it.
     let mut ahead = doc.fork();
     ahead.update::<Risk>("r1", 2, |r| r.controls = "Added after the backup".into()).unwrap();
-    assert_eq!(ahead.restore_backup(&backup).unwrap(), 0);
+    assert_eq!(ahead.restore_backup(&backup, 1_800_000_000).unwrap(), 0);
     assert_eq!(ahead.get::<Risk>("r1").unwrap().unwrap().controls, "Added after the backup");
 
     // A replica that lost the record (only the register's start survived) gets it back, and
     // edits made after restoring stay when the same backup is restored again.
-    assert!(start.restore_backup(&backup).unwrap() > 0);
+    assert!(start.restore_backup(&backup, 1_800_000_000).unwrap() > 0);
     assert_eq!(start.register().unwrap(), doc.register().unwrap());
     start.update::<Risk>("r1", 3, |r| r.category = "Restored, then edited".into()).unwrap();
-    assert_eq!(start.restore_backup(&backup).unwrap(), 0);
+    assert_eq!(start.restore_backup(&backup, 1_800_000_000).unwrap(), 0);
     assert_eq!(start.get::<Risk>("r1").unwrap().unwrap().category, "Restored, then edited");
 
     // A different register (made on its own), junk, and a copy with no register yet refuse,
     // and nothing changes.
     let mut other = RegisterDoc::new("Backup", 0).unwrap();
     let before = other.register().unwrap();
-    assert!(matches!(other.restore_backup(&backup), Err(DocError::OtherRegister)));
-    assert!(matches!(other.restore_backup(b"not a register"), Err(DocError::NotARegister(_))));
+    assert!(matches!(other.restore_backup(&backup, 1_800_000_000), Err(DocError::OtherRegister)));
+    assert!(matches!(other.restore_backup(b"not a register", 1_800_000_000), Err(DocError::NotARegister(_))));
     assert_eq!(other.register().unwrap(), before);
-    assert!(matches!(RegisterDoc::empty().restore_backup(&backup), Err(DocError::NoRegisterYet)));
+    assert!(matches!(RegisterDoc::empty().restore_backup(&backup, 1_800_000_000), Err(DocError::NoRegisterYet)));
 }
 
 #[test]
@@ -284,4 +284,39 @@ fn a_patch_between_two_copies_turns_one_into_the_other() {
     patch.apply_to(&mut copy);
     assert_eq!(copy, after);
     assert!(RegisterPatch::between(&after, &after).is_empty());
+}
+
+#[test]
+fn history_says_which_changes_came_in_by_a_restore_and_which_restore() {
+    let mut start = RegisterDoc::new("Backup", 0).unwrap();
+    let mut colleague = start.fork();
+    colleague.create("r1", risk(), 1).unwrap();
+    colleague.update::<Risk>("r1", 2, |r| r.controls = "Colleague's".into()).unwrap();
+    let backup = colleague.save();
+    start.update::<Risk>("r1", 3, |r| r.controls = "x".into()).unwrap_err();
+    assert!(start.history::<Risk>("r1").is_err(), "the record is not there before the restore");
+
+    start.restore_backup(&backup, 1_800_000_000).unwrap();
+    start.update::<Risk>("r1", 4, |r| r.category = "After the restore".into()).unwrap();
+    let history = start.history::<Risk>("r1").unwrap();
+    let mark = start
+        .automerge()
+        .get_changes(&[])
+        .into_iter()
+        .find(|c| c.message().is_some_and(|m| m.starts_with(shared::authorship::RESTORE_MARK)))
+        .map(|c| c.hash().to_string());
+    assert!(mark.is_some(), "the restore left its mark");
+    let (from_backup, after): (Vec<_>, Vec<_>) = history.iter().partition(|e| e.restored_in.is_some());
+    assert!(from_backup.iter().all(|e| e.restored_in == mark));
+    assert!(from_backup.iter().any(|e| e.new.as_deref() == Some("Colleague's")));
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].new.as_deref(), Some("After the restore"));
+
+    // Another replica that syncs the restore sees the same.
+    let mut other = RegisterDoc::load(&start.save()).unwrap();
+    assert_eq!(other.history::<Risk>("r1").unwrap(), history);
+    // Restoring what is already there leaves no mark.
+    let changes = start.automerge().get_changes(&[]).len();
+    assert_eq!(start.restore_backup(&backup, 1_800_000_001).unwrap(), 0);
+    assert_eq!(start.automerge().get_changes(&[]).len(), changes);
 }

@@ -87,6 +87,24 @@ pub fn http_get(addr: &str, path: &str) -> String {
     response
 }
 
+/// A plain HTTP/1.0 POST of a JSON body with extra header lines (each ending `\r\n`),
+/// returning the status and the body.
+pub fn http_post(addr: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
 /// Opens a raw socket as peer `peer`, joins, and returns it.
 pub async fn joined(url: &str, peer: &str) -> Socket {
     use futures_util::{SinkExt, StreamExt};
