@@ -13,6 +13,9 @@ pub enum ToWorker {
     Open { register: String, relay: Option<RelayAddress>, viewer: bool },
     /// Write an edit a person made.
     Apply(Edit),
+    /// The person using this browser (a person in the register), whose name this device's
+    /// edits carry from its next edit on.
+    Identify(Option<shared::Id>),
     /// A question; the answer comes back with the same number.
     Ask { id: u32, question: Question },
 }
@@ -40,6 +43,8 @@ pub enum Question {
     Restore(Vec<u8>),
     /// A download, made from the register on this day at this time (seconds).
     Export { kind: Download, today: Date, generated: i64 },
+    /// What the relay's audit says of these changes (hashes, hex): who sent each and when.
+    Uploads(Vec<String>),
 }
 
 /// From the worker to the page.
@@ -80,6 +85,8 @@ pub enum Answer {
     Document(Vec<u8>),
     Restored(Result<usize, Problem>),
     Export(Result<File, String>),
+    /// Per change hash, the relay's record; or why the relay could not be asked.
+    Uploads(Result<std::collections::BTreeMap<String, shared::authorship::Upload>, String>),
     /// The register is not open yet.
     NotOpen,
 }

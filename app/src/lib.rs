@@ -120,6 +120,7 @@ pub fn App() -> impl IntoView {
             <h1>"Continuity Register"</h1>
             <p data-testid="register-name">{name}</p>
             <status::Status />
+            <status::WhoAmI />
         </header>
         <nav aria-label="Sections">
             {Section::ALL

@@ -701,7 +701,7 @@ impl RegisterDoc {
             for obj in objects {
                 index.by_object.entry(obj).or_default().push(position);
             }
-            if let Some(heads) = change.message().and_then(|m| crate::authorship::restored_heads(m)) {
+            if let Some(heads) = change.message().and_then(crate::authorship::restored_heads) {
                 let heads = heads.iter().filter_map(|h| h.parse().ok()).collect();
                 index.restores.push((change.hash(), heads));
                 index.restored = None;

@@ -5,6 +5,7 @@
 //! show this patch); the browser's register worker and the native test client are thin
 //! shells that carry the effects out and feed the results back.
 
+use crate::Id;
 use crate::doc::{Changed, Conflict, DocError, HistoryEntry, RegisterDoc};
 use crate::edit::{Edit, RegisterPatch};
 use crate::model::{ForKind, Kind, Record, Register};
@@ -194,6 +195,8 @@ pub enum Event {
     RelayBroken(String),
     /// The network is back: the moment to try the relay, not whenever the backoff ends.
     Online,
+    /// Whom this device's edits come from (a person in the register), as the person said.
+    Identity(Option<Id>),
     Fired(Timer),
 }
 
@@ -292,6 +295,9 @@ pub struct Replica {
     status: Status,
     shown: Option<Status>,
     out: Vec<Effect>,
+    /// The person this device's edits are from, written beside this device's actor with
+    /// its first edit (not on opening: a session that only reads writes nothing).
+    identity: Option<Id>,
 }
 
 impl Replica {
@@ -309,6 +315,7 @@ impl Replica {
             doc: RegisterDoc::empty(),
             register: Register::default(),
             opened: false,
+            identity: None,
             view: None,
             queued: Vec::new(),
             storage: false,
@@ -378,6 +385,7 @@ impl Replica {
                 }
                 self.status.sync = SyncStatus::Refused(reason);
             }
+            Event::Identity(person) => self.identity = person,
             Event::Online => {
                 if let Some(relay) = &mut self.relay
                     && !relay.socket
@@ -616,11 +624,18 @@ impl Replica {
             self.put_back(record);
             return;
         }
+        // A failure to say who is editing must not cost the edit itself.
+        let identified = match &self.identity {
+            Some(person) => self.doc.identify(person, now.seconds).is_ok() && self.doc.heads() != before,
+            None => false,
+        };
         match self.doc.apply(edit, now.seconds) {
             Ok(()) => {
                 self.status.problem = None;
                 let changed = match record {
-                    Some((kind, id)) => Changed::Records { header: false, records: [(kind, id)].into_iter().collect() },
+                    Some((kind, id)) => {
+                        Changed::Records { header: identified, records: [(kind, id)].into_iter().collect() }
+                    }
                     None => self.doc.changed_since(&before),
                 };
                 self.made(changed);
@@ -629,6 +644,10 @@ impl Replica {
                 self.status.problem = Some(Problem::Refused(e.to_string()));
                 // The interface already shows the edit: put the record back as it is stored.
                 self.put_back(record);
+                if identified {
+                    let changed = self.doc.changed_since(&before);
+                    self.made(changed);
+                }
             }
         }
     }

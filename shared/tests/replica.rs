@@ -780,3 +780,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn edits_carry_who_made_them_once_the_person_says_and_reading_writes_nothing() {
+    let mut replica = Replica::new(config(false, false));
+    let mut stored = origin();
+    stored.create("p1", Person { name: "Priya Shah".into(), ..Default::default() }, T0).unwrap();
+    replica.handle(now(0), Event::Opened(Ok(vec![Chunk { key: ChunkKey(1), bytes: stored.save() }])));
+    replica.handle(now(1), Event::Written { write: 1, result: Ok(ChunkKey(2)) });
+    let effects = replica.handle(now(2), Event::Identity(Some("p1".into())));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Write { .. })), "saying who you are writes nothing by itself");
+    let shared = replica.register().risks["shared"].clone();
+    let edited = Risk { controls: "Checked by Priya".into(), ..shared.clone() };
+    let edit = Edit::Update { id: "shared".into(), old: shared.any_record(), new: edited.any_record() };
+    replica.handle(now(3), Event::Edit(edit));
+    let (history, _) = replica.history(Kind::Risk, "shared").unwrap();
+    let edit = history.iter().find(|e| e.new.as_deref() == Some("Checked by Priya")).unwrap();
+    assert_eq!(edit.person.as_deref(), Some("p1"));
+    assert_eq!(replica.register().actors.values().filter(|p| *p == "p1").count(), 1);
+}

@@ -400,6 +400,48 @@ test("a revoked member's open session says access revoked within a second and ge
   await stayer.context.close()
 })
 
+test("History sets who the server verified sent each change, and when, beside whom it names; a false name is flagged", async () => {
+  const amara = await open(invite("Amara Okafor", "editor"), "amara")
+  const tom = await open(invite("Tom Hughes", "editor"), "tom")
+  await Promise.all([connected(amara.page), connected(tom.page)])
+  await byTestId(amara.page, "who-am-i").selectOption({ label: "Amara Okafor" })
+  await byTestId(amara.page, "risk-new").click()
+  await fill(amara.page, "risk-title", "Office flooded overnight")
+  // Tom's browser says it is Amara's, and edits her risk.
+  await eventually("Tom to see Amara's risk", async () =>
+    (await tom.page.locator("[data-testid^='risk-R-']", { hasText: "Office flooded overnight" }).count()) === 1)
+  await byTestId(tom.page, "who-am-i").selectOption({ label: "Amara Okafor" })
+  await openRisk(tom.page, "Office flooded overnight")
+  await fill(tom.page, "risk-category", "Written by Tom as Amara")
+  await eventually("Tom's edit on the server", async () => (await tom.page.locator("[data-testid='sync-status'][data-state='connected']").count()) === 1)
+
+  const p = amara.page
+  await eventually("Amara to see Tom's edit", async () =>
+    (await p.locator("[data-testid^='risk-R-']", { hasText: "Written by Tom as Amara" }).count()) === 1)
+  await byTestId(p, "nav-history").click()
+  const option = await byTestId(p, "history-record").locator("option", { hasText: "Office flooded overnight" }).textContent()
+  await byTestId(p, "history-record").selectOption({ label: option })
+  const mismatch = p.locator("[data-testid='history-entry'][data-authorship='mismatch']")
+  const verified = p.locator("[data-testid='history-entry'][data-authorship='verified']")
+  await eventually("the server's record beside each change", async () => (await mismatch.count()) >= 1 && (await verified.count()) >= 1)
+  const forged = await mismatch.filter({ hasText: "Written by Tom as Amara" }).first().locator("td").allTextContents()
+  const day = /\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}/
+  assert.match(forged[0], day, "the time the change claims")
+  assert.equal(forged[1], "Amara Okafor", "the name the change claims")
+  assert.match(forged[5], /^Tom Hughes, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}/, "the member the server verified, at the server's time")
+  assert.match(forged[5], /Mismatch: the change names Amara Okafor, but Tom Hughes sent it/)
+  const own = await verified.first().locator("td").allTextContents()
+  assert.equal(own[1], "Amara Okafor")
+  assert.match(own[5], /^Amara Okafor, .*Verified$/)
+  // The sample's own changes were stored by the relay, not sent by a member.
+  await byTestId(p, "history-record").selectOption({ index: 1 })
+  await eventually("the sample record's history", async () =>
+    (await p.locator("[data-testid='history-entry'][data-authorship='sample']").count()) >= 1)
+  await p.screenshot({ path: join(SCREENSHOTS, "history-authorship.png"), fullPage: true })
+  await amara.context.close()
+  await tom.context.close()
+})
+
 test("a chunk in IndexedDB overwritten with junk: the app opens with the rest, says so, and saves and syncs a new edit", async () => {
   const a = await open(invite("Damaged storage", "editor"), "damaged")
   await connected(a.page)

@@ -45,6 +45,7 @@ pub enum SettingsError {
 const REGISTER: &str = "continuity.register";
 const TOKEN: &str = "continuity.token";
 const ROLE: &str = "continuity.role";
+const PERSON: &str = "continuity.person";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -79,6 +80,21 @@ pub fn load() -> (Settings, Option<SettingsError>) {
     let relay = get(TOKEN).and_then(|token| relay_url(&token));
     let viewer = get(ROLE).as_deref() == Some("viewer");
     (Settings { register, relay, viewer }, problem)
+}
+
+/// Who uses this browser for `register`, as they said (a person's id in the register).
+pub fn person(register: &DocumentId) -> Option<shared::Id> {
+    storage()?.get_item(&format!("{PERSON}.{register}")).ok().flatten().filter(|p| !p.is_empty())
+}
+
+/// Keeps who uses this browser for `register`; false when the browser refused to keep it.
+pub fn set_person(register: &DocumentId, person: Option<&str>) -> bool {
+    let Some(store) = storage() else { return false };
+    let key = format!("{PERSON}.{register}");
+    match person {
+        Some(person) => store.set_item(&key, person).is_ok(),
+        None => store.remove_item(&key).is_ok(),
+    }
 }
 
 fn invite_in_location() -> Option<String> {

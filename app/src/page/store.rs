@@ -74,6 +74,9 @@ pub struct Store {
     pub unsent: RwSignal<usize>,
     pub last_sync: RwSignal<Option<i64>>,
     pub viewer: RwSignal<bool>,
+    /// Who uses this browser, as they said: their edits carry this person's name.
+    pub person: RwSignal<Option<Id>>,
+    register_id: StoredValue<shared::protocol::DocumentId>,
 }
 
 impl Store {
@@ -88,7 +91,19 @@ impl Store {
             unsent: RwSignal::new(0),
             last_sync: RwSignal::new(None),
             viewer: RwSignal::new(settings.viewer),
+            person: RwSignal::new(crate::page::settings::person(&settings.register)),
+            register_id: StoredValue::new(settings.register),
         }
+    }
+
+    /// Says who uses this browser: kept in the browser, and told to the worker so the next
+    /// edit carries the name.
+    pub fn identify(&self, person: Option<Id>) {
+        if !crate::page::settings::set_person(&self.register_id.get_value(), person.as_deref()) {
+            self.error.set(Some("This browser did not keep who you are: it will ask again after a reload.".into()));
+        }
+        self.person.set(person.clone());
+        post(&ToWorker::Identify(person));
     }
 
     /// The message on show: what the person just did on this page, else the worker's problem.
@@ -130,6 +145,7 @@ impl Store {
             relay: settings.relay,
             viewer: settings.viewer,
         });
+        post(&ToWorker::Identify(self.person.get_untracked()));
     }
 
     /// Takes in one message from the worker (the browser tests feed these directly).
@@ -254,6 +270,17 @@ impl Store {
     pub async fn history(&self, kind: Kind, id: &str) -> Result<(Vec<HistoryEntry>, Vec<Conflict>), String> {
         match self.ask(Question::History { kind, id: id.into() }).await {
             Some(Answer::History(found)) => found,
+            _ => Err("the register's worker did not answer".into()),
+        }
+    }
+
+    /// Who the relay says sent each of these changes, and when.
+    pub async fn uploads(
+        &self,
+        changes: Vec<String>,
+    ) -> Result<std::collections::BTreeMap<String, shared::authorship::Upload>, String> {
+        match self.ask(Question::Uploads(changes)).await {
+            Some(Answer::Uploads(found)) => found,
             _ => Err("the register's worker did not answer".into()),
         }
     }

@@ -1,12 +1,13 @@
 //! The History view: for any record, who changed which field when, from what to what (and
-//! which fields were edited at the same time on two devices); and the whole register as it
-//! stood on a chosen date.
+//! which fields were edited at the same time on two devices), each change beside who the
+//! server verified sent it; and the whole register as it stood on a chosen date.
 
 use crate::page::store::Store;
 use crate::views::fields;
 use crate::views::records::headings;
 use leptos::prelude::*;
 use shared::Action;
+use shared::authorship::{Authorship, Upload, judge};
 use shared::refs::references;
 use shared::*;
 
@@ -35,6 +36,41 @@ fn every_record(register: &Register) -> Vec<(Option<(Kind, String)>, String)> {
 
 fn when(time: i64) -> String {
     crate::clock::local_time(time, false)
+}
+
+/// A stable name for each judgement, for styling and tests.
+fn authorship_key(verdict: &Authorship) -> &'static str {
+    match verdict {
+        Authorship::Unconfirmed => "unconfirmed",
+        Authorship::Verified => "verified",
+        Authorship::Unclaimed => "unclaimed",
+        Authorship::ByRelay => "sample",
+        Authorship::Restored => "restored",
+        Authorship::Mismatch => "mismatch",
+    }
+}
+
+/// The server's record of one change beside what the change claims: who sent it and when,
+/// and what to make of it. A mismatch names both people, so nobody has to compare columns.
+fn sent_by(verdict: &Authorship, claimed: &str, upload: Option<&Upload>) -> AnyView {
+    let Some(upload) = upload else {
+        return view! { <span class="authorship">{verdict.label()}</span> }.into_any();
+    };
+    let record = format!("{}, {}", upload.member, when(upload.at));
+    let judgement = match verdict {
+        Authorship::Mismatch => {
+            format!("Mismatch: the change names {claimed}, but {} sent it", upload.member)
+        }
+        Authorship::Restored => format!("Restored from a backup by {}", upload.member),
+        other => other.label().to_string(),
+    };
+    let class = if *verdict == Authorship::Mismatch { "authorship mismatch" } else { "authorship" };
+    view! {
+        <span>{record}</span>
+        <br />
+        <strong class=class>{judgement}</strong>
+    }
+    .into_any()
 }
 
 #[component]
@@ -70,6 +106,23 @@ pub fn History() -> impl IntoView {
             }
         }
     });
+    // Who the server says sent each change: asked once the changes are read, and again
+    // when they are read again.
+    let verified = LocalResource::new(move || {
+        let asked = found.get().flatten().and_then(Result::ok).map(|(entries, _)| {
+            let mut hashes: Vec<String> = entries.iter().map(|e| e.change.clone()).collect();
+            hashes.extend(entries.iter().filter_map(|e| e.restored_in.clone()));
+            hashes.sort();
+            hashes.dedup();
+            hashes
+        });
+        async move {
+            match asked {
+                Some(hashes) if !hashes.is_empty() => Some(store.uploads(hashes).await),
+                _ => None,
+            }
+        }
+    });
     let changes = move || {
         if chosen.with(Option::is_none) {
             return view! { <p class="hint">"Choose a record to see every change to it."</p> }.into_any();
@@ -88,24 +141,33 @@ pub fn History() -> impl IntoView {
             let (_, record) = patch.put.first()?;
             crate::views::records::unreadable_notice("history-unreadable", record.unreadable())
         });
+        let (uploads, unverified) = match verified.get().flatten() {
+            Some(Ok(uploads)) => (uploads, None),
+            Some(Err(why)) => (Default::default(), Some(why)),
+            None => (Default::default(), None),
+        };
+        let unverified = unverified.map(|why| view! { <p class="hint" data-testid="history-unverified">{why}</p> });
         let rows = entries
             .into_iter()
             .rev()
             .map(|e| {
-                let who = e
-                    .person
-                    .as_deref()
-                    .and_then(|p| register.person_name(p))
+                let claimed = e.person.as_deref().and_then(|p| register.person_name(p));
+                let who = claimed
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("Device {}", &e.actor[..e.actor.len().min(8)]));
                 let field = if e.field.is_empty() { "(created)".to_string() } else { e.field.replace('_', " ") };
+                let upload = uploads.get(&e.change);
+                let restore = e.restored_in.as_ref().and_then(|mark| uploads.get(mark));
+                let verdict = judge(claimed, upload, restore);
+                let sent = sent_by(&verdict, &who, upload);
                 view! {
-                    <tr data-testid="history-entry">
+                    <tr data-testid="history-entry" data-authorship=authorship_key(&verdict)>
                         <td>{when(e.time)}</td>
                         <td>{who}</td>
                         <td>{field}</td>
                         <td>{e.old.unwrap_or_default()}</td>
                         <td>{e.new.unwrap_or_default()}</td>
+                        <td>{sent}</td>
                     </tr>
                 }
             })
@@ -113,9 +175,10 @@ pub fn History() -> impl IntoView {
         view! {
             {conflicts}
             {unreadable}
+            {unverified}
             <table data-testid="history-table">
                 <caption>"Changes, newest first"</caption>
-                {headings(&["When", "Who", "Field", "Was", "Became"])}
+                {headings(&["When (as the device says)", "Who (as the change says)", "Field", "Was", "Became", "Sent by (as the server recorded)"])}
                 <tbody>{rows}</tbody>
             </table>
         }

@@ -5,6 +5,32 @@ use crate::page::store::Store;
 use leptos::prelude::*;
 use shared::replica::{Saved, SyncStatus};
 
+/// Who uses this browser: their edits carry this person's name, beside which History
+/// shows the member the server verified.
+#[component]
+pub fn WhoAmI() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let people = move || {
+        let mut people: Vec<(Option<shared::Id>, String)> = store
+            .register
+            .with(|r| r.live::<shared::Person>().map(|(id, p)| (Some(id.clone()), p.name.clone())).collect());
+        people.sort_by_key(|(_, name)| name.to_lowercase());
+        people.insert(0, (None, "Choose who you are".into()));
+        people
+    };
+    move || {
+        (!store.viewer.get()).then(|| {
+            crate::views::fields::choice(
+                "You are",
+                "who-am-i",
+                people,
+                move || store.person.get(),
+                move |person| store.identify(person),
+            )
+        })
+    }
+}
+
 /// Where this browser's copy stands: saved locally or not, and the relay's state.
 #[component]
 pub fn Status() -> impl IntoView {

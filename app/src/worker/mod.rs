@@ -5,6 +5,7 @@
 
 pub mod exports;
 pub mod local;
+mod uploads;
 
 use crate::bridge::{Answer, Question, RelayAddress, ToPage, ToWorker, WorkerError, decode, encode};
 use crate::clock;
@@ -36,6 +37,7 @@ struct Shell {
     to_page: ToPageFn,
     local: Option<Rc<Local>>,
     relay: Option<RelayAddress>,
+    register: DocumentId,
     socket: Option<Socket>,
     tabs: Option<BroadcastChannel>,
     /// When each edit not yet in IndexedDB was made (`performance.now()`), by the replica's
@@ -237,6 +239,7 @@ pub fn open(register: DocumentId, relay: Option<RelayAddress>, viewer: bool, to_
             to_page,
             local: None,
             relay,
+            register,
             socket: None,
             tabs,
             unsaved: VecDeque::new(),
@@ -278,6 +281,8 @@ fn answer(question: Question) -> Answer {
             Question::Export { kind, today, generated } => {
                 Answer::Export(replica.register_to_export().and_then(|r| exports::make(r, &kind, today, generated)))
             }
+            // Asked over the network, in `take`.
+            Question::Uploads(_) => Answer::NotOpen,
         }
     });
     // A restore queues effects (storing, showing and sending what it brought).
@@ -300,6 +305,21 @@ pub fn take(message: ToWorker, to_page: ToPageFn) {
                 return to_page(ToPage::Failed(WorkerError::NotOpen));
             }
             feed(Event::Edit(edit));
+        }
+        ToWorker::Identify(person) => feed(Event::Identity(person)),
+        // The relay's record is asked over HTTP: answered when the relay replies.
+        ToWorker::Ask { id, question: Question::Uploads(changes) } => {
+            let asked = with_shell(|s| (s.relay.clone(), s.register));
+            spawn_local(async move {
+                let answer = match asked {
+                    None => Answer::NotOpen,
+                    Some((None, _)) => Answer::Uploads(Err(
+                        "This browser works on its own: there is no server to confirm who sent each change.".into(),
+                    )),
+                    Some((Some(relay), register)) => Answer::Uploads(uploads::ask(&relay, register, changes).await),
+                };
+                to_page(ToPage::Answer { id, answer });
+            });
         }
         ToWorker::Ask { id, question } => to_page(ToPage::Answer { id, answer: answer(question) }),
     }
