@@ -434,7 +434,8 @@ test("History sets who the server verified sent each change, and when, beside wh
   assert.equal(own[1], "Amara Okafor")
   assert.match(own[5], /^Amara Okafor, .*Verified$/)
   // The sample's own changes were stored by the relay, not sent by a member.
-  await byTestId(p, "history-record").selectOption({ index: 1 })
+  const person = await byTestId(p, "history-record").locator("option", { hasText: "Hannah Clarke" }).textContent()
+  await byTestId(p, "history-record").selectOption({ label: person })
   await eventually("the sample record's history", async () =>
     (await p.locator("[data-testid='history-entry'][data-authorship='sample']").count()) >= 1)
   await p.screenshot({ path: join(SCREENSHOTS, "history-authorship.png"), fullPage: true })

@@ -56,7 +56,8 @@ fn sent_by(verdict: &Authorship, claimed: &str, upload: Option<&Upload>) -> AnyV
     let Some(upload) = upload else {
         return view! { <span class="authorship">{verdict.label()}</span> }.into_any();
     };
-    let record = format!("{}, {}", upload.member, when(upload.at));
+    let sender = if upload.by_relay { "The server" } else { upload.member.as_str() };
+    let record = format!("{sender}, {}", when(upload.at));
     let judgement = match verdict {
         Authorship::Mismatch => {
             format!("Mismatch: the change names {claimed}, but {} sent it", upload.member)
