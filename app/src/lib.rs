@@ -139,6 +139,7 @@ pub fn App() -> impl IntoView {
                 .collect_view()}
         </nav>
         <main>
+            <ProblemSummary />
             {move || store.message().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
             {move || match section.get() {
                 Section::Risks => view! { <risks::Risks /> }.into_any(),
@@ -158,6 +159,40 @@ pub fn App() -> impl IntoView {
 
 /// Installs the service worker that lets the app open with no network. Failing to is not
 /// an error the person can act on (a private window, say): the app works online regardless.
+/// Every value on screen that was not taken, each a link to its field (the GOV.UK error
+/// summary): what is wrong is said at the field, and this says there is something to see.
+#[component]
+fn ProblemSummary() -> impl IntoView {
+    let store = expect_context::<Store>();
+    move || {
+        let problems = store.problems.get();
+        (!problems.is_empty()).then(|| {
+            let items = problems
+                .into_iter()
+                .map(|(id, (label, why))| {
+                    let go = move |_| {
+                        if let Some(field) = web_sys::window()
+                            .and_then(|w| w.document())
+                            .and_then(|d| d.get_element_by_id(&id))
+                            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                        {
+                            let _ = field.focus();
+                        }
+                    };
+                    let text = if why.starts_with(&label) { why } else { format!("{label}: {why}") };
+                    view! { <li><button class="link" on:click=go>{text}</button></li> }
+                })
+                .collect_view();
+            view! {
+                <div class="error-summary" role="alert" data-testid="error-summary">
+                    <h2>"There is a problem"</h2>
+                    <ul>{items}</ul>
+                </div>
+            }
+        })
+    }
+}
+
 pub fn register_service_worker() {
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().service_worker().register("/sw.js");

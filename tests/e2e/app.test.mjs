@@ -53,8 +53,8 @@ function invite(name, role) {
 /** Everything any page (or its workers) reported breaking the content security policy. */
 const policyViolations = []
 
-async function open(link, name) {
-  const context = await browser.newContext()
+async function open(link, name, options = {}) {
+  const context = await browser.newContext(options)
   const page = await context.newPage()
   page.on("pageerror", (e) => console.error(`[${name}] ${e}`))
   page.on("console", (m) => /Content Security Policy/i.test(m.text()) && policyViolations.push(`[${name}] ${m.text()}`))
@@ -125,13 +125,13 @@ test("a risk created and edited in the browser is there after a reload", async (
   await fill(a.page, "risk-description", "Staff are not paid on time")
   await byTestId(a.page, "risk-status").selectOption({ label: "Monitoring" })
   await byTestId(a.page, "risk-residual-impact").selectOption({ label: "4" })
-  await fill(a.page, "risk-last-review", "2026-11-02")
+  await fill(a.page, "risk-last-review", "2/11/2026")
   await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
   await a.page.reload()
   await openRisk(a.page, "Payroll bureau unavailable")
   assert.equal(await riskField(a.page, "risk-category"), "Supplier")
   assert.equal(await riskField(a.page, "risk-description"), "Staff are not paid on time")
-  assert.equal(await riskField(a.page, "risk-last-review"), "2026-11-02")
+  assert.equal(await riskField(a.page, "risk-last-review"), "2 Nov 2026")
   assert.equal(await byTestId(a.page, "risk-status").locator("option:checked").textContent(), "Monitoring")
   await a.context.close()
 })
@@ -441,6 +441,63 @@ test("History sets who the server verified sent each change, and when, beside wh
   await p.screenshot({ path: join(SCREENSHOTS, "history-authorship.png"), fullPage: true })
   await amara.context.close()
   await tom.context.close()
+})
+
+test("in an en-US browser dates are typed the UK way and saved once; a refused value is said at its field and put back", async () => {
+  const a = await open(invite("Date typist", "editor"), "dates", { locale: "en-US", timezoneId: "America/New_York" })
+  const p = a.page
+  await connected(p)
+  await openRisk(p, "Loss of premises")
+  const review = byTestId(p, "risk-last-review")
+  // Typed over the date held, character by character, then left: one change, the day meant.
+  await review.click()
+  await review.press("Control+A")
+  await review.pressSequentially("22/11/2026", { delay: 40 })
+  await review.press("Tab")
+  await eventually("the date saved as typed", async () => (await review.inputValue()) === "22 Nov 2026")
+  await byTestId(p, "nav-history").click()
+  const option = await byTestId(p, "history-record").locator("option", { hasText: "Loss of premises" }).textContent()
+  await byTestId(p, "history-record").selectOption({ label: option })
+  const reviews = p.locator("[data-testid='history-entry']", { hasText: "last review" })
+  await eventually("the risk's history", async () => (await reviews.count()) >= 1)
+  assert.equal(await reviews.count(), 1, "typing a date is one change, not one per keystroke")
+  assert.match(await reviews.first().textContent(), /2026-11-22/)
+
+  // An impossible date, then a score out of range: each said at its field and put back.
+  await byTestId(p, "nav-risks").click()
+  await openRisk(p, "Loss of premises")
+  await fill(p, "risk-last-review", "31/02/2026")
+  await p.waitForSelector("#risk-last-review-error:has-text('there is no day 31 in February 2026')")
+  assert.equal(await review.inputValue(), "22 Nov 2026", "the refused date is put back")
+  assert.equal(await review.getAttribute("aria-invalid"), "true")
+  assert.equal(await review.getAttribute("aria-describedby"), "risk-last-review-error")
+  await fill(p, "risk-target", "40")
+  await p.waitForSelector("#risk-target-error:has-text('from 1 to 25')")
+  assert.equal(await byTestId(p, "risk-target").inputValue(), "2")
+  assert.match(await byTestId(p, "save-status").textContent(), /Not saved: 2 problems/)
+  assert.equal(await p.locator("[data-testid='error-summary'] li").count(), 2)
+  await p.locator("[data-testid='error-summary'] button", { hasText: "Last review" }).click()
+  assert.equal(await p.evaluate(() => document.activeElement?.id), "risk-last-review", "the summary's link goes to the field")
+  await p.screenshot({ path: join(SCREENSHOTS, "field-problems.png"), fullPage: true })
+  // Putting a field right clears its problem; the other stays until it is put right too.
+  await fill(p, "risk-last-review", "1 Dec 2026")
+  await eventually("the first problem cleared", async () => (await p.locator("[data-testid='error-summary'] li").count()) === 1)
+  assert.match(await byTestId(p, "save-status").textContent(), /Not saved: 1 problem$/)
+  await fill(p, "risk-target", "3")
+  await eventually("no problem left", async () => (await byTestId(p, "error-summary").count()) === 0)
+  assert.equal(await review.inputValue(), "1 Dec 2026")
+
+  // An action marked done without its evidence: refused at the status, which goes back.
+  await byTestId(p, "nav-exercises").click()
+  await p.locator("[data-testid^='action-A-']", { hasText: "nightly repository mirror" }).locator("button").click()
+  const status = byTestId(p, "action-status")
+  const held = await status.locator("option:checked").textContent()
+  await byTestId(p, "action-evidence").fill("")
+  await byTestId(p, "action-evidence").dispatchEvent("change")
+  await status.selectOption({ label: "Done" })
+  await p.waitForSelector("#action-status-error:has-text('evidence')")
+  assert.equal(await status.locator("option:checked").textContent(), held, "the select shows what the register holds")
+  await a.context.close()
 })
 
 test("a chunk in IndexedDB overwritten with junk: the app opens with the rest, says so, and saves and syncs a new edit", async () => {

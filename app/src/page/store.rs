@@ -74,6 +74,9 @@ pub struct Store {
     pub unsent: RwSignal<usize>,
     pub last_sync: RwSignal<Option<i64>>,
     pub viewer: RwSignal<bool>,
+    /// Values typed into a field and not taken, by the field's id: (the field's label, why).
+    /// Each is shown at its field and in the summary at the top until the field is saved.
+    pub problems: RwSignal<std::collections::BTreeMap<String, (String, String)>>,
     /// Who uses this browser, as they said: their edits carry this person's name.
     pub person: RwSignal<Option<Id>>,
     register_id: StoredValue<shared::protocol::DocumentId>,
@@ -91,6 +94,7 @@ impl Store {
             unsent: RwSignal::new(0),
             last_sync: RwSignal::new(None),
             viewer: RwSignal::new(settings.viewer),
+            problems: RwSignal::new(Default::default()),
             person: RwSignal::new(crate::page::settings::person(&settings.register)),
             register_id: StoredValue::new(settings.register),
         }

@@ -2,14 +2,98 @@
 //! register and hands what the person chose to a `save` callback when they commit it
 //! (change, not every keystroke: one edit per field change keeps the history readable).
 //! The public functions only box their closures and call one non-generic builder per kind
-//! of control, so the rendering code is compiled once, not once per field.
+//! of control, so the rendering code is compiled once, not once per field. A value that is
+//! not taken is said at its field (and in the summary at the top) and the control is put
+//! back to what the register holds, so the screen never disagrees with the register.
 
+use crate::page::store::Store;
 use leptos::prelude::*;
 use shared::Date;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use wasm_bindgen::JsCast;
 
 type Save<T> = Box<dyn Fn(T)>;
+
+/// One field's commits: a message its save leaves behind (a value the page refused, or the
+/// record's own checks) becomes the field's problem instead of a banner far away.
+#[derive(Clone)]
+struct Commit {
+    store: Option<Store>,
+    id: String,
+    label: &'static str,
+}
+
+impl Commit {
+    fn new(id: &str, label: &'static str) -> Commit {
+        let store = use_context::<Store>();
+        if let Some(store) = store {
+            let gone = id.to_string();
+            // A field no longer on screen cannot be put right there.
+            on_cleanup(move || store.problems.update(|p| drop(p.remove(&gone))));
+        }
+        Commit { store, id: id.to_string(), label }
+    }
+
+    fn run(&self, save: impl FnOnce()) {
+        let Some(store) = self.store else { return save() };
+        store.error.set(None);
+        save();
+        let refused = store.error.get_untracked();
+        if refused.is_some() {
+            store.error.set(None);
+        }
+        let (id, label) = (self.id.clone(), self.label.to_string());
+        store.problems.update(|p| {
+            match refused {
+                Some(why) => p.insert(id, (label, why)),
+                None => p.remove(&id),
+            };
+        });
+    }
+
+    /// The field's problem on show, if any.
+    fn problem(&self) -> Signal<Option<String>> {
+        let (store, id) = (self.store, self.id.clone());
+        Signal::derive(move || store.and_then(|s| s.problems.with(|p| p.get(&id).map(|(_, why)| why.clone()))))
+    }
+}
+
+/// The label, the message when the field's value was not taken, and the control.
+fn frame(
+    id: String,
+    label: &'static str,
+    hint: Option<&'static str>,
+    problem: Signal<Option<String>>,
+    control: AnyView,
+) -> AnyView {
+    let message = format!("{id}-error");
+    view! {
+        <div class="field" class:field-invalid=move || problem.with(Option::is_some)>
+            <label for=id>{label}</label>
+            {hint.map(|hint| view! { <p class="field-hint">{hint}</p> })}
+            {move || problem.get().map(|why| view! { <p class="field-message" id=message.clone()>{why}</p> })}
+            {control}
+        </div>
+    }
+    .into_any()
+}
+
+/// Puts what the register holds back into the control that raised `ev`: after a refusal the
+/// control would otherwise go on showing the value that was not taken.
+fn put_back(ev: &leptos::ev::Event, value: &str) {
+    if let Some(target) = ev.target() {
+        if let Some(input) = target.dyn_ref::<web_sys::HtmlInputElement>() {
+            if input.value() != value {
+                input.set_value(value);
+            }
+        } else if let Some(area) = target.dyn_ref::<web_sys::HtmlTextAreaElement>()
+            && area.value() != value
+        {
+            area.set_value(value);
+        }
+    }
+}
 
 /// What a control shows, as a memo: it notifies only when the value really changes, so an
 /// edit arriving for another field never resets what someone is typing in this one.
@@ -36,18 +120,22 @@ fn text_control(
     multiline: bool,
 ) -> AnyView {
     let id = testid.to_string();
-    let control = if multiline {
-        view! { <textarea id=id.clone() data-testid=id.clone() rows="3" prop:value=value on:change=move |ev| save(event_target_value(&ev))></textarea> }.into_any()
-    } else {
-        view! { <input type="text" id=id.clone() data-testid=id.clone() prop:value=value on:change=move |ev| save(event_target_value(&ev)) /> }.into_any()
+    let commit = Commit::new(testid, label);
+    let problem = commit.problem();
+    let message = format!("{testid}-error");
+    let described = move || problem.with(Option::is_some).then(|| message.clone());
+    let testid = id.clone();
+    let on_change = move |ev: leptos::ev::Event| {
+        commit.run(|| save(event_target_value(&ev)));
+        put_back(&ev, &value.get_untracked());
     };
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            {control}
-        </div>
-    }
-    .into_any()
+    let invalid = move || problem.with(Option::is_some).then_some("true");
+    let control = if multiline {
+        view! { <textarea id=id.clone() data-testid=id.clone() rows="3" aria-invalid=invalid aria-describedby=described prop:value=value on:change=on_change></textarea> }.into_any()
+    } else {
+        view! { <input type="text" id=id.clone() data-testid=id.clone() aria-invalid=invalid aria-describedby=described prop:value=value on:change=on_change /> }.into_any()
+    };
+    frame(testid, label, None, problem, control)
 }
 
 /// A whole number between `range.0` and `range.1`.
@@ -64,7 +152,7 @@ pub fn number(
         _ => on_error(format!("{label} must be a whole number from {} to {}, not {text:?}", range.0, range.1)),
     };
     let shown = shown(move || value().to_string());
-    input_control(label, testid, "number", shown, Box::new(commit), Some(range))
+    input_control(label, testid, "number", None, shown, Box::new(commit), Some(range))
 }
 
 /// An amount of money in pounds and pence, kept as pence.
@@ -80,10 +168,11 @@ pub fn money(
         Err(e) => on_error(format!("{label}: {e}")),
     };
     let shown = shown(move || value().to_string());
-    input_control(label, testid, "text", shown, Box::new(commit), None)
+    input_control(label, testid, "text", None, shown, Box::new(commit), None)
 }
 
-/// A date, or none. The browser's date picker gives and takes ISO dates.
+/// A date, or none, typed the UK way whatever the browser's locale (the browser's own date
+/// input follows the locale, and saved each partial year while a date was typed over).
 pub fn date(
     label: &'static str,
     testid: &str,
@@ -95,40 +184,47 @@ pub fn date(
         if text.trim().is_empty() {
             save(None)
         } else {
-            match Date::parse(&text) {
+            match Date::entered(&text) {
                 Ok(d) => save(Some(d)),
                 Err(e) => on_error(format!("{label}: {e}")),
             }
         }
     };
-    let shown = shown(move || value().map(|d| d.0.format("%Y-%m-%d").to_string()).unwrap_or_default());
-    input_control(label, testid, "date", shown, Box::new(commit), None)
+    let shown = shown(move || value().map(|d| d.to_string()).unwrap_or_default());
+    input_control(label, testid, "text", Some("For example 22/11/2026 or 22 Nov 2026"), shown, Box::new(commit), None)
 }
 
 fn input_control(
     label: &'static str,
     testid: &str,
     kind: &'static str,
+    hint: Option<&'static str>,
     value: Signal<String>,
-    commit: Save<String>,
+    save: Save<String>,
     range: Option<(u32, u32)>,
 ) -> AnyView {
     let id = testid.to_string();
-    view! {
-        <div class="field">
-            <label for=id.clone()>{label}</label>
-            <input
-                type=kind
-                id=id.clone()
-                data-testid=id
-                min=range.map(|r| r.0)
-                max=range.map(|r| r.1)
-                prop:value=value
-                on:change=move |ev| commit(event_target_value(&ev))
-            />
-        </div>
+    let commit = Commit::new(testid, label);
+    let problem = commit.problem();
+    let message = format!("{testid}-error");
+    let control = view! {
+        <input
+            type=kind
+            id=id.clone()
+            data-testid=id.clone()
+            min=range.map(|r| r.0)
+            max=range.map(|r| r.1)
+            aria-invalid=move || problem.with(Option::is_some).then_some("true")
+            aria-describedby=move || problem.with(Option::is_some).then(|| message.clone())
+            prop:value=value
+            on:change=move |ev| {
+                commit.run(|| save(event_target_value(&ev)));
+                put_back(&ev, &value.get_untracked());
+            }
+        />
     }
-    .into_any()
+    .into_any();
+    frame(id, label, hint, problem, control)
 }
 
 /// One of a list of options, shown by label.
@@ -160,15 +256,25 @@ fn choice_control(
     pick: Save<usize>,
 ) -> AnyView {
     let id = testid.to_string();
-    view! {
-        <div class="field">
-            <label for=id.clone()>{label}</label>
+    let commit = Commit::new(testid, label);
+    let problem = commit.problem();
+    let message = format!("{testid}-error");
+    let control = view! {
             <select
                 id=id.clone()
-                data-testid=id
+                data-testid=id.clone()
+                aria-invalid=move || problem.with(Option::is_some).then_some("true")
+                aria-describedby=move || problem.with(Option::is_some).then(|| message.clone())
                 on:change=move |ev| {
                     if let Ok(i) = event_target_value(&ev).parse() {
-                        pick(i)
+                        commit.run(|| pick(i));
+                    }
+                    // A refused choice goes back to the option the register holds.
+                    let held = options.with_untracked(|o| o.iter().position(|(_, selected)| *selected));
+                    if let (Some(select), Some(held)) = (ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()), held)
+                        && select.selected_index() != held as i32
+                    {
+                        select.set_selected_index(held as i32);
                     }
                 }
             >
@@ -181,9 +287,9 @@ fn choice_control(
                         .collect_view()
                 }}
             </select>
-        </div>
     }
-    .into_any()
+    .into_any();
+    frame(id, label, None, problem, control)
 }
 
 /// A yes/no box.

@@ -37,6 +37,10 @@ pub fn Status() -> impl IntoView {
     let store = expect_context::<Store>();
     let time = |at: i64| clock::local_time(at, true);
     let saved = move || match store.saved.get() {
+        _ if store.problems.with(|p| !p.is_empty()) => {
+            let n = store.problems.with(|p| p.len());
+            format!("Not saved: {n} problem{}", if n == 1 { "" } else { "s" })
+        }
         Saved::Loading => "Opening the register…".to_string(),
         Saved::Saving => "Saving…".to_string(),
         Saved::Saved(None) => "All edits saved in this browser".to_string(),
