@@ -32,7 +32,7 @@ pub enum Section {
 }
 
 impl Section {
-    const ALL: [Section; 10] = [
+    pub const ALL: [Section; 10] = [
         Section::Risks,
         Section::Suppliers,
         Section::People,
@@ -58,7 +58,7 @@ impl Section {
             Section::Export => "Export",
         }
     }
-    fn slug(self) -> &'static str {
+    pub fn slug(self) -> &'static str {
         match self {
             Section::Risks => "risks",
             Section::Suppliers => "suppliers",
@@ -73,7 +73,7 @@ impl Section {
         }
     }
     /// Where the records of a kind are edited.
-    fn of_kind(kind: Kind) -> Section {
+    pub fn of_kind(kind: Kind) -> Section {
         match kind {
             Kind::Risk => Section::Risks,
             Kind::Supplier => Section::Suppliers,
@@ -85,16 +85,9 @@ impl Section {
     }
 }
 
-/// The section on show, shared so a finding or a calendar entry can open another section.
-#[derive(Clone, Copy)]
-struct Showing(RwSignal<Section>);
-
-/// Opens the record a finding or calendar entry is about.
+/// Opens the record a finding or calendar entry is about, in its section, at its address.
 pub fn open_record(kind: Kind, id: String) {
-    let focus = expect_context::<Focus>();
-    let showing = expect_context::<Showing>();
-    showing.0.set(Section::of_kind(kind));
-    focus.0.set(Some((kind, id)));
+    expect_context::<page::route::Route>().open(kind, id);
 }
 
 /// The whole app. The register is read from this browser's storage first; the relay, if an
@@ -112,8 +105,10 @@ pub fn App() -> impl IntoView {
         }
     });
     let section = RwSignal::new(Section::Risks);
-    provide_context(Showing(section));
-    provide_context(Focus(RwSignal::new(None)));
+    let focus = Focus(RwSignal::new(None));
+    provide_context(focus);
+    let route = page::route::Route::start(store, section, focus);
+    provide_context(route);
     let name = move || store.register.with(|r| r.name.clone());
     view! {
         <header>
@@ -130,7 +125,7 @@ pub fn App() -> impl IntoView {
                         <button
                             data-testid=format!("nav-{}", s.slug())
                             aria-current=move || (section.get() == s).then_some("page")
-                            on:click=move |_| section.set(s)
+                            on:click=move |_| route.show(s)
                         >
                             {s.label()}
                         </button>

@@ -177,8 +177,9 @@ test("records created and edited in every view are there after a reload", async 
   await fill(p, "plan-version", "1.0")
   await saved()
 
+  // The reload keeps the view it was on.
   await p.reload()
-  await p.waitForSelector("[data-testid^='risk-R-']")
+  await p.waitForSelector("[data-testid^='plan-D-']")
   await byTestId(p, "nav-suppliers").click()
   await p.locator("[data-testid^='supplier-S-']", { hasText: "Payroll bureau" }).locator("button").click()
   assert.equal(await byTestId(p, "supplier-criticality").locator("option:checked").textContent(), "Critical")
@@ -500,6 +501,49 @@ test("in an en-US browser dates are typed the UK way and saved once; a refused v
   await a.context.close()
 })
 
+test("every view and record has an address: a copied link opens the record, online and offline, and back and forward work", async () => {
+  const a = await open(invite("Link sender", "editor"), "sender")
+  const p = a.page
+  await connected(p)
+  await openRisk(p, "Loss of premises")
+  const link = new URL(p.url())
+  assert.match(link.pathname, /^\/risks\/R-\d{3}$/)
+  await byTestId(p, "nav-suppliers").click()
+  assert.equal(new URL(p.url()).pathname, "/suppliers")
+  await p.goBack()
+  await p.waitForSelector("[data-testid='risk-editor']")
+  assert.equal(await riskField(p, "risk-title"), "Loss of premises")
+  await p.goBack()
+  await eventually("the editor closed by going back", async () => (await byTestId(p, "risk-editor").count()) === 0)
+  assert.equal(new URL(p.url()).pathname, "/")
+  await p.goForward()
+  await p.waitForSelector("[data-testid='risk-editor']")
+  await p.goForward()
+  await p.waitForSelector("[data-testid^='supplier-S-']")
+  assert.equal(await byTestId(p, "nav-suppliers").getAttribute("aria-current"), "page")
+  // A finding's link carries the record's address too.
+  await byTestId(p, "nav-findings").click()
+  assert.equal(new URL(p.url()).pathname, "/findings")
+  await byTestId(p, "finding-open").first().click()
+  assert.match(new URL(p.url()).pathname, /^\/[a-z]+\/[A-Z]+-\d{3}[a-z]?$/)
+
+  // A colleague opens the copied link, then again with no network at all.
+  const b = await open(invite("Link receiver", "editor"), "receiver")
+  await b.page.goto(link.href)
+  await b.page.waitForSelector("[data-testid='risk-editor']")
+  assert.equal(await riskField(b.page, "risk-title"), "Loss of premises")
+  await b.context.setOffline(true)
+  await b.page.goto(new URL("/suppliers", link).href)
+  await b.page.waitForSelector("[data-testid^='supplier-S-']")
+  await b.page.goto(link.href)
+  await b.page.waitForSelector("[data-testid='risk-editor']")
+  assert.equal(await riskField(b.page, "risk-title"), "Loss of premises")
+  await b.page.goto(new URL("/risks/R-999", link).href)
+  await b.page.waitForSelector("[data-testid='error']:has-text('There is no R-999 in this register')")
+  await a.context.close()
+  await b.context.close()
+})
+
 test("a chunk in IndexedDB overwritten with junk: the app opens with the rest, says so, and saves and syncs a new edit", async () => {
   const a = await open(invite("Damaged storage", "editor"), "damaged")
   await connected(a.page)
@@ -668,7 +712,7 @@ test("every download is made by the register worker, with the latest edit, also 
   // After the first visit the worker is cached: exports work with no network at all.
   await a.context.setOffline(true)
   await p.reload()
-  await p.waitForSelector("[data-testid^='risk-R-']")
+  await p.waitForSelector("[data-testid='calendar-download']")
   await byTestId(p, "nav-export").click()
   const offline = await download(p, "export-csv-break-glass-accounts")
   assert.equal(offline.name, "break-glass-accounts.csv")

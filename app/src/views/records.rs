@@ -10,9 +10,17 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
 
-/// The record another view asked to open: (kind, id).
+/// What a view is asked to show from elsewhere (a finding, the calendar, the address).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Want {
+    /// Open this record (taken, and cleared, by the view that shows its kind).
+    Open(shared::Kind, String),
+    /// No record open (the address names only a section).
+    Close,
+}
+
 #[derive(Clone, Copy)]
-pub struct Focus(pub RwSignal<Option<(shared::Kind, String)>>);
+pub struct Focus(pub RwSignal<Option<Want>>);
 
 /// One record of kind `R`, for an editor.
 pub struct Editing<R> {
@@ -231,6 +239,9 @@ pub fn editor_frame<R: Record>(
     });
     let close = move || {
         selected.set(None);
+        if let Some(route) = use_context::<crate::page::route::Route>() {
+            route.closed();
+        }
         if let Some(opener) = opener.get_value().filter(|e| e.is_connected()) {
             let _ = opener.focus();
         }
@@ -278,17 +289,19 @@ pub fn RecordTable<R: Record + Send + Sync>(
     let selected = RwSignal::new(None::<String>);
     let archived = RwSignal::new(false);
     // A finding or calendar entry about one of these records opens it here.
-    Effect::new(move || {
-        if let Some((kind, id)) = focus.0.get()
-            && kind == R::KIND
-        {
+    Effect::new(move || match focus.0.get() {
+        Some(Want::Open(kind, id)) if kind == R::KIND => {
             selected.set(Some(id));
             focus.0.set(None);
         }
+        Some(Want::Close) => selected.set(None),
+        _ => {}
     });
+    let route = expect_context::<crate::page::route::Route>();
     let create = move |_| {
         let id = uuid::Uuid::new_v4().to_string();
         if store.apply(Edit::Create { id: id.clone(), record: fresh().any_record() }) {
+            route.opened(R::KIND, &id);
             selected.set(Some(id));
         }
     };
@@ -319,7 +332,10 @@ pub fn RecordTable<R: Record + Send + Sync>(
         view! {
             <tr data-testid=format!("{slug}-{reference}")>
                 <td>
-                    <button class="link" aria-label=format!("Edit {reference}") data-testid=format!("open-{reference}") on:click=move |_| selected.set(Some(id.clone()))>
+                    <button class="link" aria-label=format!("Edit {reference}") data-testid=format!("open-{reference}") on:click=move |_| {
+                        route.opened(R::KIND, &id);
+                        selected.set(Some(id.clone()))
+                    }>
                         {reference.clone()}
                     </button>
                 </td>

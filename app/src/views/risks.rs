@@ -4,6 +4,7 @@
 use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::fields;
+use crate::views::records::Want;
 use crate::views::records::{Editing, Pager, editor_frame, linkable, options, page_of, people};
 use leptos::prelude::*;
 use shared::derive::score;
@@ -54,19 +55,21 @@ pub fn Risks() -> impl IntoView {
     let filters = RwSignal::new(Filters::default());
     let focus = expect_context::<crate::views::records::Focus>();
     // A finding or calendar entry about a risk opens it here.
-    Effect::new(move || {
-        if let Some((kind, id)) = focus.0.get()
-            && kind == shared::Kind::Risk
-        {
+    Effect::new(move || match focus.0.get() {
+        Some(Want::Open(shared::Kind::Risk, id)) => {
             selected.set(Some(id));
             focus.0.set(None);
         }
+        Some(Want::Close) => selected.set(None),
+        _ => {}
     });
+    let route = expect_context::<crate::page::route::Route>();
 
     let create = move |_| {
         let id = uuid::Uuid::new_v4().to_string();
         let created = store.apply(Edit::Create { id: id.clone(), record: Risk::titled("New risk").any_record() });
         if created {
+            route.opened(shared::Kind::Risk, &id);
             selected.set(Some(id));
         }
     };
@@ -133,7 +136,10 @@ pub fn Risks() -> impl IntoView {
                         class="link"
                         data-testid=format!("open-{reference}")
                         aria-label=format!("Edit {reference}")
-                        on:click=move |_| selected.set(Some(id.clone()))
+                        on:click=move |_| {
+                            route.opened(shared::Kind::Risk, &id);
+                            selected.set(Some(id.clone()))
+                        }
                     >
                         {reference.clone()}
                     </button>
