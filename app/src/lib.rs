@@ -19,6 +19,7 @@ use views::*;
 /// The sections of the app, in the order of the navigation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
+    Today,
     Risks,
     Suppliers,
     People,
@@ -32,7 +33,8 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 10] = [
+    pub const ALL: [Section; 11] = [
+        Section::Today,
         Section::Risks,
         Section::Suppliers,
         Section::People,
@@ -46,6 +48,7 @@ impl Section {
     ];
     fn label(self) -> &'static str {
         match self {
+            Section::Today => "Today",
             Section::Risks => "Risks",
             Section::Suppliers => "Suppliers",
             Section::People => "People and deputies",
@@ -60,6 +63,7 @@ impl Section {
     }
     pub fn slug(self) -> &'static str {
         match self {
+            Section::Today => "today",
             Section::Risks => "risks",
             Section::Suppliers => "suppliers",
             Section::People => "people",
@@ -104,39 +108,71 @@ pub fn App() -> impl IntoView {
             leptos::logging::log!("the browser may evict this register under storage pressure");
         }
     });
-    let section = RwSignal::new(Section::Risks);
+    let section = RwSignal::new(Section::Today);
     let focus = Focus(RwSignal::new(None));
     provide_context(focus);
     let route = page::route::Route::start(store, section, focus);
     provide_context(route);
     let name = move || store.register.with(|r| r.name.clone());
+    let counts = Memo::new(move |_| store.register.with(|r| today::counts(r, clock::today())));
+    let badge = move |s: Section| {
+        let (n, what) = match s {
+            Section::Risks => (counts.get().above_target, " above target"),
+            Section::Calendar => (counts.get().overdue, " overdue"),
+            Section::Findings => (counts.get().findings, " needing action"),
+            _ => (0, ""),
+        };
+        (n > 0).then(|| view! { <span class="badge">{n}<span class="visually-hidden">{what}</span></span> })
+    };
+    // On a small screen the sections are a menu, opened by a button and closed by choosing.
+    let menu = RwSignal::new(false);
     view! {
-        <header>
-            <h1>"Continuity Register"</h1>
-            <p data-testid="register-name">{name}</p>
+        <header class="masthead">
+            <div class="brand">
+                <p class="app-name">"Continuity Register"</p>
+                <h1 data-testid="register-name">{name}</h1>
+            </div>
             <status::Status />
             <status::WhoAmI />
+            <button
+                class="menu-toggle"
+                data-testid="menu-toggle"
+                aria-controls="sections"
+                aria-expanded=move || menu.get().to_string()
+                on:click=move |_| menu.update(|m| *m = !*m)
+            >
+                "Menu"
+            </button>
         </header>
-        <nav aria-label="Sections">
-            {Section::ALL
-                .into_iter()
-                .map(|s| {
-                    view! {
-                        <button
-                            data-testid=format!("nav-{}", s.slug())
-                            aria-current=move || (section.get() == s).then_some("page")
-                            on:click=move |_| route.show(s)
-                        >
-                            {s.label()}
-                        </button>
-                    }
-                })
-                .collect_view()}
+        <nav aria-label="Sections" id="sections" class="sections" class:open=move || menu.get()>
+            <ul>
+                {Section::ALL
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <li>
+                                <button
+                                    data-testid=format!("nav-{}", s.slug())
+                                    aria-current=move || (section.get() == s).then_some("page")
+                                    on:click=move |_| {
+                                        menu.set(false);
+                                        route.show(s)
+                                    }
+                                >
+                                    <span>{s.label()}</span>
+                                    {move || badge(s)}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
         </nav>
         <main>
             <ProblemSummary />
             {move || store.message().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
             {move || match section.get() {
+                Section::Today => view! { <today::Today /> }.into_any(),
                 Section::Risks => view! { <risks::Risks /> }.into_any(),
                 Section::Suppliers => view! { <suppliers::Suppliers /> }.into_any(),
                 Section::People => view! { <people::People /> }.into_any(),
@@ -175,7 +211,7 @@ fn ProblemSummary() -> impl IntoView {
                         }
                     };
                     let text = if why.starts_with(&label) { why } else { format!("{label}: {why}") };
-                    view! { <li><button class="link" on:click=go>{text}</button></li> }
+                    view! { <li><button class="link" data-testid="error-summary-link" on:click=go>{text}</button></li> }
                 })
                 .collect_view();
             view! {

@@ -20,8 +20,8 @@ pub enum Severity {
 impl Severity {
     pub fn label(self) -> &'static str {
         match self {
-            Severity::Error => "Error",
-            Severity::Warning => "Warning",
+            Severity::Error => "Needs action",
+            Severity::Warning => "Worth a look",
         }
     }
 }

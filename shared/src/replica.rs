@@ -104,15 +104,15 @@ pub enum SyncStatus {
 impl SyncStatus {
     pub fn describe(&self) -> String {
         match self {
-            SyncStatus::Local => "Working locally: no relay set up".into(),
-            SyncStatus::Connecting => "Connecting to the relay…".into(),
+            SyncStatus::Local => "Working in this browser only: no server to share with".into(),
+            SyncStatus::Connecting => "Connecting to the server…".into(),
             SyncStatus::Connected => "Connected".into(),
             SyncStatus::Offline { retry_in } => format!("Offline: retrying in {retry_in} s"),
             SyncStatus::Interrupted { reason, retry_in } => {
-                format!("The relay stopped this connection ({reason}): retrying in {retry_in} s")
+                format!("The server stopped this connection ({reason}): retrying in {retry_in} s")
             }
-            SyncStatus::Refused(reason) => format!("The relay refused this browser: {reason}"),
-            SyncStatus::Unavailable => "The relay does not have this register, or this invite does not open it".into(),
+            SyncStatus::Refused(reason) => format!("The server refused this browser: {reason}"),
+            SyncStatus::Unavailable => "The server does not have this register, or this invite does not open it".into(),
         }
     }
 }
@@ -127,7 +127,7 @@ pub enum Problem {
     Unreadable(String),
     #[error("Another tab wrote something this one cannot read: {0}")]
     OtherTab(String),
-    #[error("The relay sent something unreadable: {0}")]
+    #[error("The server sent something unreadable: {0}")]
     Relay(String),
     /// An edit that was not written; says what was wrong.
     #[error("{0}")]
@@ -140,7 +140,7 @@ pub enum Problem {
     Sample(String),
     /// An edit before the register has arrived: it would make the register's collections a
     /// second time, and two sets of collections hide each other's records.
-    #[error("The register has not arrived from the relay yet: nothing can be changed until it has.")]
+    #[error("The register has not arrived from the server yet: nothing can be changed until it has.")]
     NoRegisterYet,
 }
 
@@ -419,7 +419,7 @@ impl Replica {
             return Err(format!("Nothing was exported. {problem}"));
         }
         if self.doc.heads().is_empty() {
-            return Err("Nothing was exported: the register has not been read yet (it has not arrived from the relay, or it cannot be opened).".into());
+            return Err("Nothing was exported: the register has not been read yet (it has not arrived from the server, or it cannot be opened).".into());
         }
         Ok(&self.register)
     }

@@ -15,7 +15,7 @@ const RELAY_BIN = process.env.RELAY_BIN ?? "target/debug/continuity-relay"
 const FAULT_BIN = process.env.FAULT_BIN ?? "target/debug/continuity-fault"
 const DIST = process.env.DIST ?? "dist"
 const SCREENSHOTS = process.env.SCREENSHOTS ?? "target/e2e-screenshots"
-const VIEWS = ["risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "export"]
+const VIEWS = ["today", "risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "export"]
 const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
 
 let relay, address, register, browser
@@ -59,13 +59,22 @@ async function open(link, name, options = {}) {
   page.on("pageerror", (e) => console.error(`[${name}] ${e}`))
   page.on("console", (m) => /Content Security Policy/i.test(m.text()) && policyViolations.push(`[${name}] ${m.text()}`))
   await page.goto(link)
-  await page.waitForSelector("[data-testid^='risk-R-']")
+  await showRisks(page)
   // The service worker must control the page before an offline reload can work.
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
   return { context, page, name }
 }
 
 const byTestId = (page, id) => page.locator(`[data-testid='${id}']`)
+
+/** From wherever the app opened (Today, for an invite), to the risks. */
+async function showRisks(page) {
+  await page.waitForSelector("[data-testid='nav-risks']", { state: "attached" })
+  // On a phone the sections are behind the menu.
+  if (await byTestId(page, "menu-toggle").isVisible()) await byTestId(page, "menu-toggle").click()
+  await byTestId(page, "nav-risks").click()
+  await page.waitForSelector("[data-testid^='risk-R-']")
+}
 
 async function connected(page) {
   await page.waitForSelector("[data-testid='sync-status'][data-state='connected']", { timeout: 15000 })
@@ -253,11 +262,11 @@ test("edits made offline, through an offline reload, reach the other person", as
   await fill(a.page, "risk-controls", "Added after the offline reload")
   await a.page.waitForSelector("[data-testid='sync-status'][data-state='offline']")
   await eventually("the status to count the unsent change", async () =>
-    /changes? not yet on the relay/.test(await byTestId(a.page, "sync-status").textContent()))
+    /changes? not yet on the server/.test(await byTestId(a.page, "sync-status").textContent()))
   await a.context.setOffline(false)
   await connected(a.page)
   await eventually("the relay to confirm every change", async () =>
-    !/not yet on the relay/.test(await byTestId(a.page, "sync-status").textContent()))
+    !/not yet on the server/.test(await byTestId(a.page, "sync-status").textContent()))
   await eventually("the watcher to receive both offline edits", async () => {
     if ((await b.page.locator("[data-testid^='risk-R-']", { hasText: "Written offline" }).count()) === 0) return false
     await openRisk(b.page, "Written offline")
@@ -310,7 +319,7 @@ test("when the register's storage cannot be opened the app works from the relay 
     request.onerror = () => reject(request.error)
   }), `continuity-register:${register.replace(/^automerge:/, "")}`)
   await page.goto(invite("No storage", "editor"))
-  await page.waitForSelector("[data-testid^='risk-R-']")
+  await showRisks(page)
   await page.waitForSelector("[data-testid='save-status']:has-text('Not saved in this browser')")
   assert.match(await byTestId(page, "error").textContent(), /Edits are kept only while this tab stays open/)
   await openRisk(page, "Loss of premises")
@@ -515,7 +524,7 @@ test("every view and record has an address: a copied link opens the record, onli
   assert.equal(await riskField(p, "risk-title"), "Loss of premises")
   await p.goBack()
   await eventually("the editor closed by going back", async () => (await byTestId(p, "risk-editor").count()) === 0)
-  assert.equal(new URL(p.url()).pathname, "/")
+  assert.equal(new URL(p.url()).pathname, "/risks")
   await p.goForward()
   await p.waitForSelector("[data-testid='risk-editor']")
   await p.goForward()
@@ -623,7 +632,7 @@ test("two tabs of one browser stay consistent, also offline", async () => {
   await connected(one.page)
   const two = await one.context.newPage()
   await two.goto(`${address}/`)
-  await two.waitForSelector("[data-testid^='risk-R-']")
+  await showRisks(two)
   await one.context.setOffline(true)
   await byTestId(one.page, "risk-new").click()
   await fill(one.page, "risk-title", "Written in tab one")
@@ -736,7 +745,7 @@ test("a downloaded register document restores into this register and is refused 
   const context = await browser.newContext()
   const page = await context.newPage()
   await page.goto(`${address}/`)
-  await page.waitForSelector("[data-testid^='risk-R-']")
+  await showRisks(page)
   await byTestId(page, "nav-export").click()
   await byTestId(page, "import-document").setInputFiles(file)
   await page.waitForSelector("[data-testid='error']")
@@ -854,7 +863,7 @@ test("a broken invite link says what is wrong, and the app still opens", async (
   const context = await browser.newContext()
   const page = await context.newPage()
   await page.goto(`${address}/#join?register=not-a-register&token=cr_1_x&role=editor`)
-  await page.waitForSelector("[data-testid^='risk-R-']")
+  await showRisks(page)
   await page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
   assert.match(await byTestId(page, "error").textContent(), /The invite link's register is not valid/)
   await context.close()
@@ -871,29 +880,46 @@ test("a viewer cannot change anything", async () => {
   await v.context.close()
 })
 
-test("every view passes the accessibility check and is photographed", async () => {
+test("every view passes the accessibility check in both themes, at desktop and phone sizes, and is photographed", async () => {
   const require = createRequire(import.meta.url)
-  const a = await open(invite("Accessibility", "editor"), "a11y")
-  await connected(a.page)
-  for (const view of VIEWS) {
-    await byTestId(a.page, `nav-${view}`).click()
-    if (view === "risks") await openRisk(a.page, "Regional")
-    if (view === "suppliers") await a.page.locator("[data-testid^='open-S-']").first().click()
-    if (view === "people") await a.page.locator("[data-testid^='open-RO-']").first().click()
-    if (view === "exercises") await a.page.locator("[data-testid^='open-E-']").first().click()
-    if (view === "finance") await a.page.locator("[data-testid^='open-I-']").first().click()
-    if (view === "plans") await a.page.locator("[data-testid^='open-D-']").first().click()
-    // Evaluated by the test driver, not added as an inline script the policy would refuse.
-    await a.page.evaluate(readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"))
-    const results = await a.page.evaluate(() => window.axe.run())
-    const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`), [], view)
-    const untagged = await a.page.evaluate(() =>
-      [...document.querySelectorAll("button, input, select, textarea, a[href]")].filter((e) => !e.dataset.testid).map((e) => e.outerHTML.slice(0, 120)))
-    assert.deepEqual(untagged, [], `every control in ${view} has a data-testid`)
-    await a.page.screenshot({ path: join(SCREENSHOTS, `${view}.png`), fullPage: true })
+  const axe = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8")
+  const sizes = [
+    { size: "desktop", viewport: { width: 1366, height: 800 }, themes: ["light", "dark"] },
+    { size: "phone", viewport: { width: 390, height: 844 }, themes: ["light", "dark"] },
+  ]
+  for (const { size, viewport, themes } of sizes) {
+    const a = await open(invite(`Accessibility ${size}`, "editor"), `a11y-${size}`, { viewport })
+    await connected(a.page)
+    for (const theme of themes) {
+      await a.page.emulateMedia({ colorScheme: theme })
+      for (const view of VIEWS) {
+        const where = `${view} (${size}, ${theme})`
+        if (size === "phone") {
+          await byTestId(a.page, "menu-toggle").click()
+          assert.equal(await byTestId(a.page, "menu-toggle").getAttribute("aria-expanded"), "true")
+        }
+        await byTestId(a.page, `nav-${view}`).click()
+        if (view === "risks") await openRisk(a.page, "Regional")
+        if (view === "suppliers") await a.page.locator("[data-testid^='open-S-']").first().click()
+        if (view === "people") await a.page.locator("[data-testid^='open-RO-']").first().click()
+        if (view === "exercises") await a.page.locator("[data-testid^='open-E-']").first().click()
+        if (view === "finance") await a.page.locator("[data-testid^='open-I-']").first().click()
+        if (view === "plans") await a.page.locator("[data-testid^='open-D-']").first().click()
+        // Evaluated by the test driver, not added as an inline script the policy would refuse.
+        await a.page.evaluate(axe)
+        const results = await a.page.evaluate(() => window.axe.run())
+        const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+        assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`), [], where)
+        const untagged = await a.page.evaluate(() =>
+          [...document.querySelectorAll("button, input, select, textarea, a[href]")].filter((e) => !e.dataset.testid).map((e) => e.outerHTML.slice(0, 120)))
+        assert.deepEqual(untagged, [], `every control in ${where} has a data-testid`)
+        const { scroll, width } = await a.page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }))
+        assert.ok(scroll <= width, `${where} scrolls sideways: ${scroll} px of content in ${width} px`)
+        await a.page.screenshot({ path: join(SCREENSHOTS, `${size}-${theme}-${view}.png`), fullPage: true })
+      }
+    }
+    await a.context.close()
   }
-  await a.context.close()
 })
 
 test("no page or worker broke the content security policy in any test above", async () => {

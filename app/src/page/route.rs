@@ -41,14 +41,22 @@ fn find(register: &Register, section: Section, wanted: &str) -> Option<(Kind, Id
         .find_map(|kind| kind.run(Named(register, wanted)).map(|id| (*kind, id)))
 }
 
-/// `/risks/R-007` as (the section, the reference); `/` is the risks.
+/// `/risks/R-007` as (the section, the reference); `/` is Today.
 fn parse(path: &str) -> (Option<Section>, Option<String>) {
     let mut parts = path.trim_matches('/').split('/').filter(|p| !p.is_empty());
     let section = match parts.next() {
-        None => Some(Section::Risks),
+        None => Some(Section::Today),
         Some(slug) => Section::ALL.into_iter().find(|s| s.slug() == slug),
     };
     (section, parts.next().map(str::to_string))
+}
+
+/// A section's own address: Today is the home page.
+fn path_of(section: Section) -> String {
+    match section {
+        Section::Today => "/".into(),
+        other => format!("/{}", other.slug()),
+    }
 }
 
 fn location() -> String {
@@ -111,7 +119,7 @@ impl Route {
     /// Shows what the address names.
     fn follow(&self) {
         let (section, wanted) = parse(&location());
-        let section = section.unwrap_or(Section::Risks);
+        let section = section.unwrap_or(Section::Today);
         self.section.set(section);
         match wanted {
             Some(wanted) => self.pending.set(Some((section, wanted))),
@@ -126,7 +134,7 @@ impl Route {
     pub fn show(&self, section: Section) {
         self.section.set(section);
         self.focus.0.set(Some(Want::Close));
-        push(&format!("/{}", section.slug()));
+        push(&path_of(section));
     }
 
     /// A record is to be opened in its section (from a finding, the calendar, a link).
@@ -148,6 +156,6 @@ impl Route {
     /// The person closed the record they had open.
     pub fn closed(&self) {
         let (section, _) = parse(&location());
-        push(&format!("/{}", section.unwrap_or(Section::Risks).slug()));
+        push(&path_of(section.unwrap_or(Section::Today)));
     }
 }

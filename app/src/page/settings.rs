@@ -26,7 +26,7 @@ pub enum SettingsError {
     BadRegister(String),
     #[error("The invite link carries no token.")]
     NoToken,
-    #[error("The invite link's token is not one this relay issues.")]
+    #[error("The invite link's token is not one this server issues.")]
     NotOurToken,
     #[error("The invite was not taken: this browser stays on the register it had.")]
     NotSwitched,
@@ -119,7 +119,7 @@ fn accept(query: &str) -> Result<(), SettingsError> {
         && (current != id.url() || old != token)
     {
         let question = format!(
-            "This browser works on register {current} with another invite. Switch to the register in this link ({})? Edits already made here stay in this browser and on the relay.",
+            "This browser works on register {current} with another invite. Switch to the register in this link ({})? Edits already made here stay in this browser and on the server.",
             id.url()
         );
         let yes = web_sys::window().and_then(|w| w.confirm_with_message(&question).ok()).unwrap_or(false);

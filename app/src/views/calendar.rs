@@ -30,10 +30,10 @@ pub fn Calendar() -> impl IntoView {
                 };
                 view! {
                     <tr data-testid="obligation" class:overdue=o.overdue>
-                        <td>{due}</td>
-                        <td>{o.what}</td>
-                        <td>{subject}</td>
-                        <td>{if o.overdue { "Overdue" } else { "" }}</td>
+                        <td data-label="Due">{due}</td>
+                        <td data-label="What">{o.what}</td>
+                        <td data-label="Record">{subject}</td>
+                        <td data-label="State">{if o.overdue { "Overdue" } else { "" }}</td>
                     </tr>
                 }
             })

@@ -163,12 +163,12 @@ pub fn History() -> impl IntoView {
                 let sent = sent_by(&verdict, &who, upload);
                 view! {
                     <tr data-testid="history-entry" data-authorship=authorship_key(&verdict)>
-                        <td>{when(e.time)}</td>
-                        <td>{who}</td>
-                        <td>{field}</td>
-                        <td>{e.old.unwrap_or_default()}</td>
-                        <td>{e.new.unwrap_or_default()}</td>
-                        <td>{sent}</td>
+                        <td data-label="When">{when(e.time)}</td>
+                        <td data-label="Who">{who}</td>
+                        <td data-label="Field">{field}</td>
+                        <td data-label="Was">{e.old.unwrap_or_default()}</td>
+                        <td data-label="Became">{e.new.unwrap_or_default()}</td>
+                        <td data-label="Sent by">{sent}</td>
                     </tr>
                 }
             })

@@ -15,3 +15,4 @@ pub mod records;
 pub mod risks;
 pub mod status;
 pub mod suppliers;
+pub mod today;

@@ -305,6 +305,8 @@ pub fn RecordTable<R: Record + Send + Sync>(
             selected.set(Some(id));
         }
     };
+    // Each cell names its column, for the cards a table becomes on a phone.
+    let labels: Arc<Vec<&'static str>> = Arc::new(columns.iter().map(|(h, _)| *h).collect());
     let columns = Arc::new(columns);
     let headings = columns.iter().map(|(h, _)| view! { <th scope="col">{*h}</th> }).collect_view();
     let span = columns.len() + 1;
@@ -329,6 +331,7 @@ pub fn RecordTable<R: Record + Send + Sync>(
     let shown = Memo::new(move |_| rows.with(|rows| page_of(rows, page.get())));
     let total = Signal::derive(move || rows.with(Vec::len));
     let row = move |(id, reference, cells): (String, String, Vec<String>)| {
+        let labels = labels.clone();
         view! {
             <tr data-testid=format!("{slug}-{reference}")>
                 <td>
@@ -339,7 +342,7 @@ pub fn RecordTable<R: Record + Send + Sync>(
                         {reference.clone()}
                     </button>
                 </td>
-                {cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
+                {cells.into_iter().zip(labels.iter()).map(|(c, label)| view! { <td data-label=*label>{c}</td> }).collect_view()}
             </tr>
         }
     };

@@ -144,14 +144,14 @@ pub fn Risks() -> impl IntoView {
                         {reference.clone()}
                     </button>
                 </td>
-                <td>{title}</td>
-                <td>{owner}</td>
-                <td>{category}</td>
-                <td>{inherent}</td>
-                <td>{residual}</td>
-                <td class=format!("band band-{}", band.to_lowercase())>{band}</td>
-                <td>{status}</td>
-                <td>{next} {overdue.then_some(" (overdue)")}</td>
+                <td data-label="Title">{title}</td>
+                <td data-label="Owner">{owner}</td>
+                <td data-label="Category">{category}</td>
+                <td data-label="Inherent">{inherent}</td>
+                <td data-label="Residual">{residual}</td>
+                <td data-label="Band" class=format!("band band-{}", band.to_lowercase())>{band}</td>
+                <td data-label="Status">{status}</td>
+                <td data-label="Next review">{next} {overdue.then_some(" (overdue)")}</td>
             </tr>
         }
     };

@@ -1,4 +1,5 @@
-//! The status line: whether every edit is saved in this browser, and the relay's state.
+//! The status line: whether every edit is saved in this browser, and whether it is shared
+//! through the server (the relay; "server" is the word people know).
 
 use crate::clock;
 use crate::page::store::Store;
@@ -52,7 +53,7 @@ pub fn Status() -> impl IntoView {
         let mut text = status.describe();
         let unsent = store.unsent.get();
         if status != SyncStatus::Local && unsent > 0 {
-            text.push_str(&format!("; {unsent} change{} not yet on the relay", if unsent == 1 { "" } else { "s" }));
+            text.push_str(&format!("; {unsent} change{} not yet on the server", if unsent == 1 { "" } else { "s" }));
         }
         if let Some(at) = store.last_sync.get() {
             text.push_str(&format!("; last synced {}", time(at)));
