@@ -29,11 +29,12 @@ pub enum Section {
     Calendar,
     Findings,
     History,
+    Report,
     Export,
 }
 
 impl Section {
-    pub const ALL: [Section; 11] = [
+    pub const ALL: [Section; 12] = [
         Section::Today,
         Section::Risks,
         Section::Suppliers,
@@ -44,6 +45,7 @@ impl Section {
         Section::Calendar,
         Section::Findings,
         Section::History,
+        Section::Report,
         Section::Export,
     ];
     fn label(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Section {
             Section::Calendar => "Calendar",
             Section::Findings => "Findings",
             Section::History => "History",
+            Section::Report => "Board report",
             Section::Export => "Export",
         }
     }
@@ -73,6 +76,7 @@ impl Section {
             Section::Calendar => "calendar",
             Section::Findings => "findings",
             Section::History => "history",
+            Section::Report => "report",
             Section::Export => "export",
         }
     }
@@ -180,6 +184,7 @@ pub fn App() -> impl IntoView {
                 Section::Finance => view! { <finance::Finance /> }.into_any(),
                 Section::Plans => view! { <plans::Plans /> }.into_any(),
                 Section::History => view! { <history::History /> }.into_any(),
+                Section::Report => view! { <report::Report /> }.into_any(),
                 Section::Findings => view! { <views::findings::Findings /> }.into_any(),
                 Section::Calendar => view! { <calendar::Calendar /> }.into_any(),
                 Section::Export => view! { <export::Export /> }.into_any(),

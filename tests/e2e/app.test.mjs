@@ -15,7 +15,7 @@ const RELAY_BIN = process.env.RELAY_BIN ?? "target/debug/continuity-relay"
 const FAULT_BIN = process.env.FAULT_BIN ?? "target/debug/continuity-fault"
 const DIST = process.env.DIST ?? "dist"
 const SCREENSHOTS = process.env.SCREENSHOTS ?? "target/e2e-screenshots"
-const VIEWS = ["today", "risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "export"]
+const VIEWS = ["today", "risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "report", "export"]
 const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
 
 let relay, address, register, browser
@@ -551,6 +551,30 @@ test("every view and record has an address: a copied link opens the record, onli
   await b.page.waitForSelector("[data-testid='error']:has-text('There is no R-999 in this register')")
   await a.context.close()
   await b.context.close()
+})
+
+test("the board report prints on its own, dated, with the sections a board expects", async () => {
+  const a = await open(invite("Board reporter", "editor"), "report")
+  const p = a.page
+  await connected(p)
+  await byTestId(p, "nav-report").click()
+  await p.waitForSelector("[data-testid='report-heading']")
+  assert.match(await byTestId(p, "report-heading").textContent(), /^Board report: Brightwater Software Ltd$/)
+  assert.match(await byTestId(p, "report").textContent(), /The risk and continuity register on \d{1,2} [A-Z][a-z]{2} \d{4}\./)
+  const headings = await byTestId(p, "report").locator("h3").allTextContents()
+  assert.deepEqual(headings, ["Where the risks sit", "Risks above their target", "Top risks", "Overdue obligations",
+    "Exercise outcomes", "Insurance renewals", "Findings that need action"])
+  assert.ok((await byTestId(p, "report-top").locator("tbody tr").count()) >= 1)
+  await p.emulateMedia({ media: "print" })
+  assert.equal(await p.locator("nav.sections").isVisible(), false, "no navigation on paper")
+  assert.equal(await byTestId(p, "report-print").isVisible(), false, "no controls on paper")
+  assert.equal(await byTestId(p, "heat-map").isVisible(), true)
+  const pdf = await p.pdf({ format: "A4", path: join(SCREENSHOTS, "board-report.pdf") })
+  assert.equal(pdf.subarray(0, 5).toString(), "%PDF-")
+  const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) ?? []).length
+  assert.ok(pages >= 1 && pages <= 6, `${pages} pages`)
+  await p.emulateMedia({ media: "screen" })
+  await a.context.close()
 })
 
 test("a chunk in IndexedDB overwritten with junk: the app opens with the rest, says so, and saves and syncs a new edit", async () => {

@@ -12,6 +12,7 @@ pub mod history;
 pub mod people;
 pub mod plans;
 pub mod records;
+pub mod report;
 pub mod risks;
 pub mod status;
 pub mod suppliers;

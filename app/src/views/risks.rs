@@ -260,7 +260,7 @@ fn RiskFilters(filters: RwSignal<Filters>) -> impl IntoView {
 
 /// Where each live risk sits on the 5x5 matrix, before and after its controls.
 #[component]
-fn HeatMap() -> impl IntoView {
+pub fn HeatMap() -> impl IntoView {
     let store = expect_context::<Store>();
     let grid = move || {
         let register = store.register.get();
