@@ -35,9 +35,10 @@ fn find(register: &Register, section: Section, wanted: &str) -> Option<(Kind, Id
             references::<R>(self.0).into_iter().find(|(_, r)| r.eq_ignore_ascii_case(self.1)).map(|(id, _)| id)
         }
     }
+    // History shows any record.
     Kind::ALL
         .iter()
-        .filter(|k| Section::of_kind(**k) == section)
+        .filter(|k| section == Section::History || Section::of_kind(**k) == section)
         .find_map(|kind| kind.run(Named(register, wanted)).map(|id| (*kind, id)))
 }
 
@@ -141,6 +142,15 @@ impl Route {
     pub fn open(&self, kind: Kind, id: Id) {
         self.section.set(Section::of_kind(kind));
         self.opened(kind, &id);
+        self.focus.0.set(Some(Want::Open(kind, id)));
+    }
+
+    /// A record's history, one click from its editor.
+    pub fn history(&self, kind: Kind, id: Id) {
+        self.section.set(Section::History);
+        if let Some(reference) = self.store.register.with_untracked(|r| reference(r, kind, &id)) {
+            push(&format!("/history/{reference}"));
+        }
         self.focus.0.set(Some(Want::Open(kind, id)));
     }
 

@@ -74,10 +74,53 @@ fn sent_by(verdict: &Authorship, claimed: &str, upload: Option<&Upload>) -> AnyV
     .into_any()
 }
 
+/// A stored value as people read it: dates the UK way, people by name.
+fn readable(register: &Register, value: Option<String>) -> String {
+    let Some(value) = value else { return String::new() };
+    if let Ok(date) = Date::parse(&value) {
+        return date.to_string();
+    }
+    register.person_name(&value).map(str::to_string).unwrap_or(value)
+}
+
+/// Consecutive edits of one field by one device within this many seconds read as one.
+const SITTING: i64 = 15 * 60;
+
+/// Folds a run of edits to one field by one device in one sitting into one entry: the value
+/// before the first and after the last (entries oldest first), with how many changes each holds.
+fn sittings(entries: Vec<HistoryEntry>) -> Vec<(HistoryEntry, usize)> {
+    let mut out: Vec<(HistoryEntry, usize)> = Vec::new();
+    for e in entries {
+        if let Some((last, count)) = out.last_mut()
+            && !e.field.is_empty()
+            && last.field == e.field
+            && last.actor == e.actor
+            && e.time - last.time <= SITTING
+        {
+            last.new = e.new;
+            last.time = e.time;
+            last.change = e.change;
+            last.restored_in = e.restored_in;
+            *count += 1;
+            continue;
+        }
+        out.push((e, 1));
+    }
+    out
+}
+
 #[component]
 pub fn History() -> impl IntoView {
     let store = expect_context::<Store>();
     let chosen = RwSignal::new(None::<(Kind, String)>);
+    // "History of this record" in an editor, or an address like /history/R-007.
+    let focus = expect_context::<crate::views::records::Focus>();
+    Effect::new(move || {
+        if let Some(crate::views::records::Want::Open(kind, id)) = focus.0.get() {
+            chosen.set(Some((kind, id)));
+            focus.0.set(None);
+        }
+    });
     let as_of = RwSignal::new(None::<Date>);
 
     // The picker lists every record; it is drawn again only when a reference or title changes,
@@ -148,10 +191,10 @@ pub fn History() -> impl IntoView {
             None => (Default::default(), None),
         };
         let unverified = unverified.map(|why| view! { <p class="hint" data-testid="history-unverified">{why}</p> });
-        let rows = entries
+        let rows = sittings(entries)
             .into_iter()
             .rev()
-            .map(|e| {
+            .map(|(e, changes)| {
                 let claimed = e.person.as_deref().and_then(|p| register.person_name(p));
                 let who = claimed
                     .map(str::to_string)
@@ -162,12 +205,12 @@ pub fn History() -> impl IntoView {
                 let verdict = judge(claimed, upload, restore);
                 let sent = sent_by(&verdict, &who, upload);
                 view! {
-                    <tr data-testid="history-entry" data-authorship=authorship_key(&verdict)>
+                    <tr data-testid="history-entry" data-authorship=authorship_key(&verdict) data-changes=changes.to_string()>
                         <td data-label="When">{when(e.time)}</td>
                         <td data-label="Who">{who}</td>
                         <td data-label="Field">{field}</td>
-                        <td data-label="Was">{e.old.unwrap_or_default()}</td>
-                        <td data-label="Became">{e.new.unwrap_or_default()}</td>
+                        <td data-label="Was">{readable(&register, e.old)}</td>
+                        <td data-label="Became">{readable(&register, e.new)}</td>
                         <td data-label="Sent by">{sent}</td>
                     </tr>
                 }

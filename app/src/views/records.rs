@@ -268,6 +268,18 @@ pub fn editor_frame<R: Record>(
                 <button data-testid=format!("{slug}-close") on:click=move |_| close()>
                     "Close"
                 </button>
+                " "
+                <button
+                    class="link"
+                    data-testid=format!("{slug}-history")
+                    on:click=move |_| {
+                        if let Some(route) = use_context::<crate::page::route::Route>() {
+                            route.history(R::KIND, r.id());
+                        }
+                    }
+                >
+                    "History of this record"
+                </button>
             </p>
         </section>
     }
