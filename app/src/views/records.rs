@@ -6,7 +6,6 @@ use crate::page::store::Store;
 use leptos::prelude::*;
 use shared::refs::references;
 use shared::{Edit, Record, Register};
-use std::marker::PhantomData;
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
 
@@ -22,23 +21,36 @@ pub enum Want {
 #[derive(Clone, Copy)]
 pub struct Focus(pub RwSignal<Option<Want>>);
 
-/// One record of kind `R`, for an editor.
-pub struct Editing<R> {
+/// One record of kind `R`, for an editor. A new record is a draft until its first field is
+/// saved: it is created then, so opening "New" and walking away leaves nothing behind.
+pub struct Editing<R: 'static> {
     store: Store,
     id: StoredValue<String>,
-    kind: PhantomData<fn() -> R>,
+    draft: StoredValue<Option<R>, LocalStorage>,
 }
 
-impl<R> Clone for Editing<R> {
+impl<R: 'static> Clone for Editing<R> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<R> Copy for Editing<R> {}
+impl<R: 'static> Copy for Editing<R> {}
 
 impl<R: Record> Editing<R> {
     pub fn new(store: Store, id: String) -> Self {
-        Editing { store, id: StoredValue::new(id), kind: PhantomData }
+        Editing { store, id: StoredValue::new(id), draft: StoredValue::new_local(None) }
+    }
+
+    /// The editor of a record not yet created, starting from `draft`.
+    pub fn with_draft(self, draft: Option<R>) -> Self {
+        self.draft.set_value(draft);
+        self
+    }
+
+    /// Not created yet (tracked).
+    pub fn is_draft(&self) -> bool {
+        let id = self.id.get_value();
+        !self.store.register.with(|r| R::collection(r).contains_key(&id)) && self.draft.with_value(Option::is_some)
     }
 
     pub fn id(&self) -> String {
@@ -48,14 +60,28 @@ impl<R: Record> Editing<R> {
     /// The record as it is now (tracked: views re-render when it changes).
     pub fn get(&self) -> R {
         let id = self.id.get_value();
-        self.store.register.with(|r| R::collection(r).get(&id).cloned().unwrap_or_default())
+        self.store
+            .register
+            .with(|r| R::collection(r).get(&id).cloned())
+            .or_else(|| self.draft.get_value())
+            .unwrap_or_default()
     }
 
     /// Changes the record; only the fields `edit` changes are written.
     pub fn save(&self, edit: impl FnOnce(&mut R) + 'static) {
         let id = self.id.get_value();
         let Some(old) = self.store.register.with_untracked(|r| R::collection(r).get(&id).cloned()) else {
-            self.store.error.set(Some(format!("This {} is no longer in the register.", R::LABEL)));
+            match self.draft.get_value() {
+                // The first field saved creates the record.
+                Some(draft) => {
+                    let mut new = draft.clone();
+                    edit(&mut new);
+                    if new != draft && self.store.apply(Edit::Create { id, record: new.any_record() }) {
+                        self.draft.set_value(None);
+                    }
+                }
+                None => self.store.error.set(Some(format!("This {} is no longer in the register.", R::LABEL))),
+            }
             return;
         };
         let mut new = old.clone();
@@ -253,7 +279,15 @@ pub fn editor_frame<R: Record>(
     };
     view! {
         <section class="editor" data-testid=format!("{slug}-editor") aria-labelledby=labelled_by on:keydown=escape>
-            <h3 id=heading node_ref=title tabindex="-1">{move || format!("{} {}", r.reference(), r.get().title())}</h3>
+            <h3 id=heading node_ref=title tabindex="-1">
+                {move || {
+                    if r.is_draft() {
+                        format!("New {}: created when you fill in a field", R::LABEL)
+                    } else {
+                        format!("{} {}", r.reference(), r.get().title())
+                    }
+                }}
+            </h3>
             {move || conflicts_notice(&format!("{slug}-conflicts"), r.conflicts())}
             {move || unreadable_notice(&format!("{slug}-unreadable"), r.get().unreadable())}
             <fieldset disabled=move || store.viewer.get()>
@@ -261,7 +295,7 @@ pub fn editor_frame<R: Record>(
                 {body}
             </fieldset>
             <p>
-                <button data-testid=format!("{slug}-archive") on:click=toggle disabled=move || store.viewer.get()>
+                <button data-testid=format!("{slug}-archive") on:click=toggle disabled=move || store.viewer.get() || r.is_draft()>
                     {move || if archived() { "Restore" } else { "Archive" }}
                 </button>
                 " "
@@ -310,13 +344,19 @@ pub fn RecordTable<R: Record + Send + Sync>(
         _ => {}
     });
     let route = expect_context::<crate::page::route::Route>();
+    // A new record starts as a draft in the editor; the first field saved creates it.
+    let draft = StoredValue::new_local(None::<(String, R)>);
     let create = move |_| {
-        let id = uuid::Uuid::new_v4().to_string();
-        if store.apply(Edit::Create { id: id.clone(), record: fresh().any_record() }) {
-            route.opened(R::KIND, &id);
-            selected.set(Some(id));
+        if store.viewer.get_untracked() {
+            store.error.set(Some("You can read this register but not change it.".into()));
+            return;
         }
+        let id = uuid::Uuid::new_v4().to_string();
+        draft.set_value(Some((id.clone(), fresh())));
+        route.opened(R::KIND, &id);
+        selected.set(Some(id));
     };
+    let drafted = move |id: &str| draft.with_value(|d| d.as_ref().filter(|(d, _)| d == id).map(|(_, r)| r.clone()));
     // Each cell names its column, for the cards a table becomes on a phone.
     let labels: Arc<Vec<&'static str>> = Arc::new(columns.iter().map(|(h, _)| *h).collect());
     let columns = Arc::new(columns);
@@ -388,7 +428,7 @@ pub fn RecordTable<R: Record + Send + Sync>(
                 </tbody>
             </table>
             <Pager slug page total />
-            {move || selected.get().map(|id| editor(Editing::new(store, id), selected))}
+            {move || selected.get().map(|id| editor(Editing::new(store, id.clone()).with_draft(drafted(&id)), selected))}
         </section>
     }
 }

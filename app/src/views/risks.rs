@@ -9,7 +9,7 @@ use crate::views::records::{Editing, Pager, editor_frame, linkable, options, pag
 use leptos::prelude::*;
 use shared::derive::score;
 use shared::refs::references;
-use shared::{Action, Band, Direction, Edit, Policy, Record, Risk, RiskStatus, Scenario, Supplier, Treatment};
+use shared::{Action, Band, Direction, Policy, Risk, RiskStatus, Scenario, Supplier, Treatment};
 
 /// What one row of the risks table shows.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -65,13 +65,17 @@ pub fn Risks() -> impl IntoView {
     });
     let route = expect_context::<crate::page::route::Route>();
 
+    // A new risk is a draft in the editor until its first field is saved.
+    let draft = StoredValue::new(None::<String>);
     let create = move |_| {
-        let id = uuid::Uuid::new_v4().to_string();
-        let created = store.apply(Edit::Create { id: id.clone(), record: Risk::titled("New risk").any_record() });
-        if created {
-            route.opened(shared::Kind::Risk, &id);
-            selected.set(Some(id));
+        if store.viewer.get_untracked() {
+            store.error.set(Some("You can read this register but not change it.".into()));
+            return;
         }
+        let id = uuid::Uuid::new_v4().to_string();
+        draft.set_value(Some(id.clone()));
+        route.opened(shared::Kind::Risk, &id);
+        selected.set(Some(id));
     };
 
     // Rows as plain data, keyed by everything they show: after an edit only the rows that
@@ -200,7 +204,12 @@ pub fn Risks() -> impl IntoView {
         </table>
         <Pager slug="risks" page total />
         <HeatMap />
-        {move || selected.get().map(|id| view! { <RiskEditor id selected /> })}
+        {move || {
+            selected.get().map(|id| {
+                let draft = draft.with_value(|d| d.as_deref() == Some(id.as_str())).then(|| Risk::titled("New risk"));
+                view! { <RiskEditor id draft selected /> }
+            })
+        }}
     }
 }
 
@@ -328,9 +337,9 @@ pub fn HeatMap() -> impl IntoView {
 /// Every field of one risk. Each control writes its own field only, so two people editing
 /// different fields of the same risk both keep their edit.
 #[component]
-fn RiskEditor(id: String, selected: RwSignal<Option<String>>) -> impl IntoView {
+fn RiskEditor(id: String, draft: Option<Risk>, selected: RwSignal<Option<String>>) -> impl IntoView {
     let store = expect_context::<Store>();
-    let r = Editing::<Risk>::new(store, id);
+    let r = Editing::<Risk>::new(store, id).with_draft(draft);
     let risk = move || r.get();
     let save = move |edit: Box<dyn FnOnce(&mut Risk)>| r.save(edit);
     let fail = move |message: String| r.fail(message);
