@@ -216,12 +216,13 @@ fn exports_and_calendar_work_in_wasm() {
         }
     };
     let workbook = made(Download::Workbook);
-    assert_eq!(workbook.name, "continuity-register.xlsx");
+    let stem = format!("-{}", today.iso());
+    assert_eq!(workbook.name, format!("brightwater-software-ltd-register{stem}.xlsx"), "whose register, and which day");
     assert_eq!(&workbook.bytes[..2], b"PK", "an XLSX file is a zip archive");
     let json = String::from_utf8(made(Download::Json).bytes).unwrap();
     assert!(json.contains(&register.name));
     let risks = made(Download::Section("Risks".into()));
-    assert_eq!(risks.name, "risks.csv");
+    assert_eq!(risks.name, format!("brightwater-software-ltd-risks{stem}.csv"));
     assert_eq!(continuity_app::bridge::file_stem("Break-glass accounts"), "break-glass-accounts");
     assert!(String::from_utf8(risks.bytes).unwrap().lines().count() > 1);
     let calendar = made(Download::Calendar);

@@ -411,6 +411,8 @@ pub fn RecordTable<R: Record + Send + Sync>(
                     <label for=toggle_id>"Show archived"</label>
                 </span>
             </p>
+            // The record opens at the top of its section, not under a long table.
+            {move || selected.get().map(|id| editor(Editing::new(store, id.clone()).with_draft(drafted(&id)), selected))}
             <table data-testid=format!("{slug}-table")>
                 <thead>
                     <tr>
@@ -428,7 +430,6 @@ pub fn RecordTable<R: Record + Send + Sync>(
                 </tbody>
             </table>
             <Pager slug page total />
-            {move || selected.get().map(|id| editor(Editing::new(store, id.clone()).with_draft(drafted(&id)), selected))}
         </section>
     }
 }

@@ -177,6 +177,13 @@ pub fn Risks() -> impl IntoView {
                 "New risk"
             </button>
         </p>
+        // The risk opens at the top, not under the table and the heat map.
+        {move || {
+            selected.get().map(|id| {
+                let draft = draft.with_value(|d| d.as_deref() == Some(id.as_str())).then(|| Risk::titled("New risk"));
+                view! { <RiskEditor id draft selected /> }
+            })
+        }}
         <RiskFilters filters />
         <table data-testid="risks-table">
             <caption>"Risk register"</caption>
@@ -204,12 +211,6 @@ pub fn Risks() -> impl IntoView {
         </table>
         <Pager slug="risks" page total />
         <HeatMap />
-        {move || {
-            selected.get().map(|id| {
-                let draft = draft.with_value(|d| d.as_deref() == Some(id.as_str())).then(|| Risk::titled("New risk"));
-                view! { <RiskEditor id draft selected /> }
-            })
-        }}
     }
 }
 

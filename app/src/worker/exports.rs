@@ -5,28 +5,43 @@
 use crate::bridge::{Download, File, file_stem};
 use shared::{Date, Register};
 
+/// The firm's name as the start of a file name: "Brightwater Software Ltd" becomes
+/// "brightwater-software-ltd", so a download says whose register it is.
+fn firm(register: &Register) -> String {
+    let stem = register
+        .name
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if stem.is_empty() { "continuity".into() } else { stem }
+}
+
 /// Makes the file `kind` asks for from `register` on `today`; `generated` (seconds since the
 /// Unix epoch) is stamped into the workbook and the calendar.
 pub fn make(register: &Register, kind: &Download, today: Date, generated: i64) -> Result<File, String> {
     use shared::calendar::{ics, obligations};
     use shared::export::{csv_section, json, xlsx};
     let generated = chrono::DateTime::from_timestamp(generated, 0).unwrap_or_default();
+    // Whose register and which day, so downloads from different days never overwrite each other.
+    let (firm, day) = (firm(register), today.iso());
     let (name, mime, bytes) = match kind {
         Download::Workbook => (
-            "continuity-register.xlsx".to_string(),
+            format!("{firm}-register-{day}.xlsx"),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             xlsx(register, today, generated).map_err(|e| e.to_string())?,
         ),
         Download::Json => {
-            ("continuity-register.json".to_string(), "application/json", json(register).map_err(|e| e.to_string())?)
+            (format!("{firm}-register-{day}.json"), "application/json", json(register).map_err(|e| e.to_string())?)
         }
         Download::Section(section) => (
-            format!("{}.csv", file_stem(section)),
+            format!("{firm}-{}-{day}.csv", file_stem(section)),
             "text/csv",
             csv_section(register, today, section).map_err(|e| e.to_string())?,
         ),
         Download::Calendar => (
-            "review-calendar.ics".to_string(),
+            format!("{firm}-review-calendar-{day}.ics"),
             "text/calendar",
             ics(&register.name, &obligations(register, today), today, generated).into_bytes(),
         ),
