@@ -595,6 +595,27 @@ test("the board report prints on its own, dated, with the sections a board expec
   await a.context.close()
 })
 
+test("the calendar answers 'what is due in the next N days', grouped by month", async () => {
+  const a = await open(invite("Calendar reader", "editor"), "calendar")
+  const p = a.page
+  await byTestId(p, "nav-calendar").click()
+  const rows = () => p.locator("[data-testid='obligation']").count()
+  await byTestId(p, "calendar-window").selectOption({ label: "Everything" })
+  const everything = await rows()
+  await byTestId(p, "calendar-window").selectOption({ label: "Due in the next 30 days" })
+  const soon = await rows()
+  assert.ok(everything > soon, `${everything} in all, ${soon} in 30 days`)
+  await byTestId(p, "calendar-window").selectOption({ label: "Due this month" })
+  const months = await p.locator("[data-testid='calendar-month']").allTextContents()
+  const now = new Date().toLocaleString("en-GB", { month: "long", year: "numeric", timeZone: "Europe/London" })
+  assert.ok(months.every((m) => m.startsWith("Overdue") || m.startsWith(now)), months.join(", "))
+  await byTestId(p, "calendar-window").selectOption({ label: "Everything" })
+  const all = await p.locator("[data-testid='calendar-month']").allTextContents()
+  assert.ok(all.length > 2, all.join(", "))
+  assert.ok(all.every((m) => /^(Overdue|[A-Z][a-z]+ \d{4}) \(\d+\)$/.test(m)), all.join(", "))
+  await a.context.close()
+})
+
 test("a chunk in IndexedDB overwritten with junk: the app opens with the rest, says so, and saves and syncs a new edit", async () => {
   const a = await open(invite("Damaged storage", "editor"), "damaged")
   await connected(a.page)
