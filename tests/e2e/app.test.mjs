@@ -226,6 +226,10 @@ test("records created and edited in every view are there after a reload", async 
   assert.match(await byTestId(p, "as-of-summary").textContent(), /Plans: [1-9]/)
   await byTestId(p, "as-of-read-again").click()
   await p.waitForSelector("[data-testid='as-of-risks']")
+  assert.ok((await p.locator("[data-testid='as-of-kind']").count()) >= 7, "every kind of record, not only risks")
+  // Before the register existed: said, not a row of zeros.
+  await fill(p, "as-of-date", "1/1/2001")
+  await p.waitForSelector("[data-testid='as-of-empty']:has-text('did not exist yet on 1 Jan 2001')")
   await a.context.close()
 })
 

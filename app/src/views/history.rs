@@ -74,6 +74,23 @@ fn sent_by(verdict: &Authorship, claimed: &str, upload: Option<&Upload>) -> AnyV
     .into_any()
 }
 
+/// The records of one kind in the register as it stood then, by reference.
+fn records_then<R: Record>(then: &Register, label: &'static str) -> impl IntoView + use<R> {
+    let refs = references::<R>(then);
+    let mut items: Vec<_> = then
+        .live::<R>()
+        .map(|(id, r)| (r.number(), refs.get(id).cloned().unwrap_or_default(), r.title().to_string()))
+        .collect();
+    items.sort();
+    let count = items.len();
+    view! {
+        <details data-testid="as-of-kind">
+            <summary>{format!("{label} ({count})")}</summary>
+            <ul>{items.into_iter().map(|(_, reference, title)| view! { <li>{format!("{reference} {title}")}</li> }).collect_view()}</ul>
+        </details>
+    }
+}
+
 /// A stored value as people read it: dates the UK way, people by name.
 fn readable(register: &Register, value: Option<String>) -> String {
     let Some(value) = value else { return String::new() };
@@ -260,8 +277,27 @@ pub fn History() -> impl IntoView {
             ("Insurance policies", then.live::<Policy>().count()),
             ("Plans", then.live::<Plan>().count()),
         ];
+        if then.name.is_empty() && counts.iter().all(|(_, n)| *n == 0) {
+            return Some(
+                view! {
+                    <p data-testid="as-of-empty">
+                        {format!("The register did not exist yet on {date}: nothing had been recorded by the end of that day.")}
+                    </p>
+                }
+                .into_any(),
+            );
+        }
         let mut risks: Vec<_> = then.live::<Risk>().collect();
         risks.sort_by_key(|(_, r)| r.number);
+        let others = view! {
+            {records_then::<Supplier>(&then, "Suppliers")}
+            {records_then::<Person>(&then, "People")}
+            {records_then::<Role>(&then, "Roles")}
+            {records_then::<Exercise>(&then, "Exercises")}
+            {records_then::<Action>(&then, "Actions")}
+            {records_then::<Policy>(&then, "Insurance policies")}
+            {records_then::<Plan>(&then, "Plans")}
+        };
         Some(
             view! {
                 <p data-testid="as-of-summary">
@@ -291,6 +327,7 @@ pub fn History() -> impl IntoView {
                             .collect_view()}
                     </tbody>
                 </table>
+                {others}
             }
             .into_any(),
         )
