@@ -280,6 +280,9 @@ record!(
         target_score: u8,
         direction: Direction,
         last_review: Option<Date>,
+        /// Who carried out the last review (a person id), and what they noted.
+        reviewed_by: Option<Id>,
+        review_note: String,
         /// Set by hand to bring a review forward; otherwise derived from the band.
         next_review: Option<Date>,
         status: RiskStatus,

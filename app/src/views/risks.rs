@@ -335,6 +335,58 @@ pub fn HeatMap() -> impl IntoView {
     }
 }
 
+/// A review recorded in one step: today's date, who reviewed the risk (this browser's person
+/// unless another is chosen) and what they noted. A date brought forward by hand is done with.
+#[component]
+fn MarkReviewed(r: Editing<Risk>) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let reviewer = RwSignal::new(store.person.get_untracked());
+    let note = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let record = move |_| {
+        let Some(by) = reviewer.get_untracked() else {
+            problem.set(Some("Choose who reviewed the risk.".into()));
+            return;
+        };
+        problem.set(None);
+        let (today, text) = (today(), note.get_untracked());
+        r.save(move |risk| {
+            risk.last_review = Some(today);
+            risk.reviewed_by = Some(by);
+            risk.review_note = text;
+            if risk.next_review.is_some_and(|d| d <= today) {
+                risk.next_review = None;
+            }
+        });
+        note.set(String::new());
+    };
+    let last = move || {
+        let risk = r.get();
+        risk.last_review.map(|d| {
+            let by = risk
+                .reviewed_by
+                .as_deref()
+                .and_then(|p| store.register.with(|reg| reg.person_name(p).map(str::to_string)));
+            let by = by.map(|b| format!(" by {b}")).unwrap_or_default();
+            let note = if risk.review_note.is_empty() { String::new() } else { format!(": {}", risk.review_note) };
+            format!("Last reviewed on {d}{by}{note}")
+        })
+    };
+    view! {
+        <fieldset class="review" data-testid="risk-review">
+            <legend>"Record a review"</legend>
+            <p data-testid="risk-last-reviewed">{last}</p>
+            {fields::choice("Reviewed by", "risk-reviewer", move || store.register.with(|r| people(r)), move || reviewer.get(), move |v| reviewer.set(v))}
+            {move || problem.get().map(|p| view! { <p class="field-message" data-testid="risk-review-problem">{p}</p> })}
+            <div class="field">
+                <label for="risk-review-note">"What the review found (optional)"</label>
+                <textarea id="risk-review-note" data-testid="risk-review-note" rows="2" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+            </div>
+            <button data-testid="risk-mark-reviewed" on:click=record>"Mark reviewed today"</button>
+        </fieldset>
+    }
+}
+
 /// Every field of one risk. Each control writes its own field only, so two people editing
 /// different fields of the same risk both keep their edit.
 #[component]
@@ -379,6 +431,7 @@ fn RiskEditor(id: String, draft: Option<Risk>, selected: RwSignal<Option<String>
                 {fields::choice("Status", "risk-status", options(RiskStatus::ALL), move || risk().status, move |v| save(Box::new(move |r| r.status = v)))}
                 {fields::date("Last review", "risk-last-review", move || risk().last_review, move |v| save(Box::new(move |r| r.last_review = v)), fail)}
                 {fields::date("Next review (leave empty to follow the band)", "risk-next-review", move || risk().next_review, move |v| save(Box::new(move |r| r.next_review = v)), fail)}
+                {move || (!r.is_draft()).then(|| view! { <MarkReviewed r /> })}
                 {fields::links("Actions", "risk-actions", move || store.register.with(|r| linkable::<Action>(r)), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
                 {fields::links("Suppliers", "risk-suppliers", move || store.register.with(|r| linkable::<Supplier>(r)), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
                 {fields::links("Insurance policies", "risk-policies", move || store.register.with(|r| linkable::<Policy>(r)), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
