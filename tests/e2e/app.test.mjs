@@ -635,6 +635,13 @@ test("a risk is marked reviewed today in one step, by someone, with what they fo
   await eventually("the review recorded", async () =>
     (await byTestId(p, "risk-last-reviewed").textContent()) === `Last reviewed on ${today} by Hannah Clarke: Deputies confirmed for both key roles`)
   assert.equal(await riskField(p, "risk-last-review"), today)
+  // The residual score over time, drawn from the risk's history: a change adds a point.
+  const trend = p.locator("[data-testid='risk-trend'] svg")
+  await p.waitForSelector("[data-testid='risk-trend']")
+  const before = (await trend.getAttribute("aria-label")).split(", ").length
+  await byTestId(p, "risk-residual-impact").selectOption({ label: "5" })
+  await eventually("the change drawn", async () => (await trend.getAttribute("aria-label")).split(", ").length === before + 1)
+  assert.match(await trend.getAttribute("aria-label"), /^Residual score over time: .* Target \d+\.$/)
   await a.context.close()
 })
 

@@ -335,6 +335,65 @@ pub fn HeatMap() -> impl IntoView {
     }
 }
 
+/// The residual score after each change to its likelihood or impact, oldest first, from the
+/// risk's history: (time, score). A field's value before its first change is its first value.
+fn residual_series(entries: &[shared::HistoryEntry], now: (i64, u8, u8)) -> Vec<(i64, u8)> {
+    let first = |field: &str, current: u8| {
+        entries.iter().find(|e| e.field == field).and_then(|e| e.old.as_deref()?.parse().ok()).unwrap_or(current)
+    };
+    let (mut likelihood, mut impact) = (first("residual_likelihood", now.1), first("residual_impact", now.2));
+    let start = entries.first().map(|e| e.time).unwrap_or(now.0);
+    let mut points = vec![(start, likelihood * impact)];
+    for e in entries {
+        let value = e.new.as_deref().and_then(|v| v.parse::<u8>().ok());
+        match (e.field.as_str(), value) {
+            ("residual_likelihood", Some(v)) => likelihood = v,
+            ("residual_impact", Some(v)) => impact = v,
+            _ => continue,
+        }
+        points.push((e.time, likelihood * impact));
+    }
+    points.push((now.0.max(start), now.1 * now.2));
+    points
+}
+
+/// The residual score over time, drawn from the history the document keeps, with the target.
+#[component]
+fn ResidualTrend(r: Editing<Risk>) -> impl IntoView {
+    let store = expect_context::<Store>();
+    let score = Memo::new(move |_| r.get().residual_score());
+    let found = LocalResource::new(move || {
+        score.track();
+        let id = r.id();
+        async move { store.history(shared::Kind::Risk, &id).await.ok().map(|(entries, _)| entries) }
+    });
+    move || {
+        let entries = found.get().flatten()?;
+        let risk = r.get();
+        let points = residual_series(&entries, (crate::clock::now(), risk.residual_likelihood, risk.residual_impact));
+        let (from, to) = (points.first()?.0, points.last()?.0.max(points.first()?.0 + 1));
+        let (width, height) = (320.0, 100.0);
+        let x = |t: i64| 10.0 + (t - from) as f64 / (to - from) as f64 * (width - 20.0);
+        let y = |s: u8| height - 10.0 - f64::from(s) / 25.0 * (height - 20.0);
+        let line = points.iter().map(|(t, s)| format!("{:.1},{:.1}", x(*t), y(*s))).collect::<Vec<_>>().join(" ");
+        let said = points
+            .iter()
+            .map(|(t, s)| format!("{s} on {}", crate::clock::local_time(*t, false)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let target = y(risk.target_score);
+        Some(view! {
+            <figure class="trend" data-testid="risk-trend">
+                <svg viewBox=format!("0 0 {width} {height}") width=width height=height role="img" aria-label=format!("Residual score over time: {said}. Target {}.", risk.target_score)>
+                    <line class="trend-target" x1="10" x2=width - 10.0 y1=target y2=target />
+                    <polyline class="trend-line" points=line />
+                </svg>
+                <figcaption>{format!("Residual score over time ({} changes), against a target of {}", points.len().saturating_sub(2), risk.target_score)}</figcaption>
+            </figure>
+        })
+    }
+}
+
 /// A review recorded in one step: today's date, who reviewed the risk (this browser's person
 /// unless another is chosen) and what they noted. A date brought forward by hand is done with.
 #[component]
@@ -432,6 +491,7 @@ fn RiskEditor(id: String, draft: Option<Risk>, selected: RwSignal<Option<String>
                 {fields::date("Last review", "risk-last-review", move || risk().last_review, move |v| save(Box::new(move |r| r.last_review = v)), fail)}
                 {fields::date("Next review (leave empty to follow the band)", "risk-next-review", move || risk().next_review, move |v| save(Box::new(move |r| r.next_review = v)), fail)}
                 {move || (!r.is_draft()).then(|| view! { <MarkReviewed r /> })}
+                {move || (!r.is_draft()).then(|| view! { <ResidualTrend r /> })}
                 {fields::links("Actions", "risk-actions", move || store.register.with(|r| linkable::<Action>(r)), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
                 {fields::links("Suppliers", "risk-suppliers", move || store.register.with(|r| linkable::<Supplier>(r)), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
                 {fields::links("Insurance policies", "risk-policies", move || store.register.with(|r| linkable::<Policy>(r)), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
