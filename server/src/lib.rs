@@ -184,6 +184,30 @@ fn foreign_origin(headers: &HeaderMap) -> Option<Response> {
     Some((StatusCode::FORBIDDEN, "only this relay's own pages may use it").into_response())
 }
 
+/// Why a token is refused, on `/sync` and `/uploads` alike.
+const NOT_VALID: &str = "this invite is not valid or has been revoked: ask for a new one";
+
+/// The member a token belongs to, or `None` (counted as a refused connection); `Err` is the
+/// answer to give when the members table cannot be read.
+async fn member_of(state: &AppState, token: String) -> Result<Option<members::Member>, Response> {
+    let members = state.members.clone();
+    match tokio::task::spawn_blocking(move || members.authenticate(&token)).await {
+        Ok(Ok(Some(member))) => Ok(Some(member)),
+        Ok(Ok(None)) => {
+            state.metrics.refused_connections.inc();
+            Ok(None)
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "member lookup failed");
+            Err((StatusCode::SERVICE_UNAVAILABLE, "the relay cannot check tokens just now").into_response())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "member lookup did not run");
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
+        }
+    }
+}
+
 /// Who stored the sample register, in the audit: the relay itself, not a member.
 pub const SAMPLE_UPLOADER: &str = "relay (sample register)";
 
@@ -236,19 +260,10 @@ async fn uploads(
     if let Some(bad) = asked.changes.iter().find(|c| c.len() != 64 || !c.chars().all(|ch| ch.is_ascii_hexdigit())) {
         return (StatusCode::BAD_REQUEST, format!("{bad:?} is not a change hash (64 hex digits)")).into_response();
     }
-    let members = state.members.clone();
-    let member = match tokio::task::spawn_blocking(move || members.authenticate(&token)).await {
-        Ok(Ok(Some(member))) => member,
-        Ok(Ok(None)) => {
-            state.metrics.refused_connections.inc();
-            return (StatusCode::FORBIDDEN, "this invite is not valid or has been revoked: ask for a new one")
-                .into_response();
-        }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "member lookup failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot check tokens just now").into_response();
-        }
-        Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    let member = match member_of(&state, token).await {
+        Ok(Some(member)) => member,
+        Ok(None) => return (StatusCode::FORBIDDEN, NOT_VALID).into_response(),
+        Err(unavailable) => return unavailable,
     };
     if !member.may_open(&register) {
         return (StatusCode::NOT_FOUND, "no such register").into_response();
@@ -298,31 +313,18 @@ async fn sync(
         state.metrics.refused_connections.inc();
         return (StatusCode::UNAUTHORIZED, "a member token is required").into_response();
     };
-    let members = state.members.clone();
     let upgrade = match &subprotocol {
         // The browser expects the subprotocol it offered to be selected.
         Some(protocol) => upgrade.protocols([protocol.clone()]),
         None => upgrade,
     };
-    let member = match tokio::task::spawn_blocking(move || members.authenticate(&token)).await {
-        Ok(Ok(Some(member))) => member,
-        Ok(Ok(None)) => {
-            state.metrics.refused_connections.inc();
-            // A browser cannot read the status of a refused upgrade (it only sees the socket
-            // fail, as if offline, and would retry for ever): it is told on the socket
-            // instead, with the close code that says reconnecting will not help.
-            return upgrade.on_upgrade(|socket| {
-                ws::refuse(socket, "this invite is not valid or has been revoked: ask for a new one")
-            });
-        }
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "member lookup failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot check tokens just now").into_response();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "member lookup did not run");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+    let member = match member_of(&state, token).await {
+        Ok(Some(member)) => member,
+        // A browser cannot read the status of a refused upgrade (it only sees the socket
+        // fail, as if offline, and would retry for ever): it is told on the socket
+        // instead, with the close code that says reconnecting will not help.
+        Ok(None) => return upgrade.on_upgrade(|socket| ws::refuse(socket, NOT_VALID)),
+        Err(unavailable) => return unavailable,
     };
     let connection = state.next_connection.fetch_add(1, Ordering::Relaxed);
     upgrade.max_message_size(state.limits.max_message_bytes).max_frame_size(state.limits.max_message_bytes).on_upgrade(
