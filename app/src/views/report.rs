@@ -15,6 +15,14 @@ const TOP_RISKS: usize = 5;
 /// Insurance renewing within this many days is listed.
 const RENEWAL_DAYS: i64 = 90;
 
+/// A section's table, or what to say when it has no rows.
+fn table_or(columns: &[&'static str], rows: Vec<AnyView>, none: String, testid: &'static str) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="empty">{none}</p> }.into_any();
+    }
+    view! { <table data-testid=testid>{headings(columns)}<tbody>{rows}</tbody></table> }.into_any()
+}
+
 #[component]
 pub fn Report() -> impl IntoView {
     let store = expect_context::<Store>();
@@ -43,19 +51,11 @@ pub fn Report() -> impl IntoView {
                     <td data-label="Direction">{r.direction.label()}</td>
                 </tr>
             }
-        };
-        let above: Vec<_> = open.iter().filter(|(_, r)| r.above_target()).map(risk_row).collect();
-        let above = if above.is_empty() {
-            view! { <p class="empty">"Every open risk is at or below its target."</p> }.into_any()
-        } else {
-            view! {
-                <table data-testid="report-above">
-                    {headings(&["Ref", "Risk", "Owner", "Residual", "Target", "Treatment", "Direction"])}
-                    <tbody>{above}</tbody>
-                </table>
-            }
             .into_any()
         };
+        const RISK_COLUMNS: [&str; 7] = ["Ref", "Risk", "Owner", "Residual", "Target", "Treatment", "Direction"];
+        let above: Vec<_> = open.iter().filter(|(_, r)| r.above_target()).map(risk_row).collect();
+        let above = table_or(&RISK_COLUMNS, above, "Every open risk is at or below its target.".into(), "report-above");
         let top: Vec<_> = open.iter().take(TOP_RISKS).map(risk_row).collect();
         let overdue: Vec<_> = obligations(&register, today)
             .into_iter()
@@ -63,14 +63,10 @@ pub fn Report() -> impl IntoView {
             .map(|o| {
                 let due = o.due.map(|d| d.to_string()).unwrap_or_else(|| "Never done".into());
                 view! { <tr><td data-label="Due">{due}</td><td data-label="What">{o.what}</td><td data-label="Record">{o.subject}</td></tr> }
+                    .into_any()
             })
             .collect();
-        let overdue = if overdue.is_empty() {
-            view! { <p class="empty">"Nothing is overdue."</p> }.into_any()
-        } else {
-            view! { <table data-testid="report-overdue">{headings(&["Due", "What", "Record"])}<tbody>{overdue}</tbody></table> }
-                .into_any()
-        };
+        let overdue = table_or(&["Due", "What", "Record"], overdue, "Nothing is overdue.".into(), "report-overdue");
         let mut exercises: Vec<_> =
             register.live::<Exercise>().filter(|(_, e)| e.status == ExerciseStatus::Completed).collect();
         exercises.sort_by_key(|(_, e)| std::cmp::Reverse(e.date));
@@ -87,14 +83,15 @@ pub fn Report() -> impl IntoView {
                         <td data-label="To improve">{e.went_badly.clone()}</td>
                     </tr>
                 }
+                .into_any()
             })
             .collect();
-        let exercises = if exercises.is_empty() {
-            view! { <p class="empty">"No exercise has been completed yet."</p> }.into_any()
-        } else {
-            view! { <table>{headings(&["Date", "Exercise", "Went well", "To improve"])}<tbody>{exercises}</tbody></table> }
-                .into_any()
-        };
+        let exercises = table_or(
+            &["Date", "Exercise", "Went well", "To improve"],
+            exercises,
+            "No exercise has been completed yet.".into(),
+            "report-exercises",
+        );
         let mut renewals: Vec<_> = register
             .live::<Policy>()
             .filter(|(_, p)| p.renewal.is_some_and(|d| today.days_until(d) <= RENEWAL_DAYS))
@@ -112,14 +109,15 @@ pub fn Report() -> impl IntoView {
                         <td data-label="Premium">{p.premium.to_string()}</td>
                     </tr>
                 }
+                .into_any()
             })
             .collect();
-        let renewals = if renewals.is_empty() {
-            view! { <p class="empty">{format!("No policy renews in the next {RENEWAL_DAYS} days.")}</p> }.into_any()
-        } else {
-            view! { <table>{headings(&["Renews", "Policy", "Insurer", "Premium"])}<tbody>{renewals}</tbody></table> }
-                .into_any()
-        };
+        let renewals = table_or(
+            &["Renews", "Policy", "Insurer", "Premium"],
+            renewals,
+            format!("No policy renews in the next {RENEWAL_DAYS} days."),
+            "report-renewals",
+        );
         let serious: Vec<_> = findings(&register, today)
             .into_iter()
             .filter(|f| f.severity == Severity::Error)
@@ -139,10 +137,7 @@ pub fn Report() -> impl IntoView {
             <section><h3>"Risks above their target"</h3>{above}</section>
             <section>
                 <h3>"Top risks"</h3>
-                <table data-testid="report-top">
-                    {headings(&["Ref", "Risk", "Owner", "Residual", "Target", "Treatment", "Direction"])}
-                    <tbody>{top}</tbody>
-                </table>
+                <table data-testid="report-top">{headings(&RISK_COLUMNS)}<tbody>{top}</tbody></table>
             </section>
             <section><h3>"Overdue obligations"</h3>{overdue}</section>
             <section><h3>"Exercise outcomes"</h3>{exercises}</section>

@@ -11,12 +11,12 @@ use shared::replica::{Saved, SyncStatus};
 #[component]
 pub fn WhoAmI() -> impl IntoView {
     let store = expect_context::<Store>();
+    // The register's people as every person picker lists them, with its own first choice.
     let people = move || {
-        let mut people: Vec<(Option<shared::Id>, String)> = store
-            .register
-            .with(|r| r.live::<shared::Person>().map(|(id, p)| (Some(id.clone()), p.name.clone())).collect());
-        people.sort_by_key(|(_, name)| name.to_lowercase());
-        people.insert(0, (None, "Choose who you are".into()));
+        let mut people = store.register.with(|r| crate::views::records::people(r));
+        if let Some(none) = people.first_mut() {
+            none.1 = "Choose who you are".into();
+        }
         people
     };
     move || {
