@@ -3,7 +3,9 @@
 //! cadences and the band boundaries are defined here and nowhere else.
 
 use crate::Date;
-use crate::model::{ActionStatus, Alternative, Exercise, ExerciseKind, ExerciseStatus, Register, Risk, Supplier};
+use crate::model::{
+    ActionStatus, Alternative, Exercise, ExerciseKind, ExerciseStatus, Register, ReviewOutcome, Risk, Supplier,
+};
 use serde::Serialize;
 
 /// A position on the 5x5 matrix: likelihood times impact, 1 to 25.
@@ -128,6 +130,58 @@ impl Supplier {
     pub fn has_viable_alternative(&self) -> bool {
         self.alternatives.values().any(|a| !a.archived && a.viability == crate::model::Viability::Viable)
     }
+
+    /// The outcome a review should record, judged from the alternatives as they stand, and
+    /// why. The reviewer may choose another; this is what the form starts from.
+    pub fn proposed_outcome(&self) -> (ReviewOutcome, String) {
+        let current: Vec<&Alternative> = self.alternatives.values().filter(|a| !a.archived).collect();
+        let named = |list: Vec<&Alternative>| list.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ");
+        if current.is_empty() {
+            return (ReviewOutcome::ActionRaised, "No alternative is on record: raise an action to find one.".into());
+        }
+        if !self.has_viable_alternative() {
+            return (
+                ReviewOutcome::ActionRaised,
+                format!("No alternative is viable now ({}): raise an action to find one.", named(current)),
+            );
+        }
+        let unassessed: Vec<&Alternative> = current.iter().copied().filter(|a| a.last_assessed.is_none()).collect();
+        if !unassessed.is_empty() {
+            return (ReviewOutcome::ChangesMade, format!("Added since the last review: {}.", named(unassessed)));
+        }
+        let viable = current.into_iter().filter(|a| a.viability == crate::model::Viability::Viable).collect();
+        (ReviewOutcome::Confirmed, format!("Viable: {}.", named(viable)))
+    }
+}
+
+/// How many actions were open at the end of each of the last `months` months (the current
+/// month counted at `today`), oldest first, and how many actions have no date raised (those
+/// are counted as open from the start). An action marked done with no closing date counts
+/// as never open: nothing says when it was.
+pub fn open_actions_by_month(register: &Register, today: Date, months: u32) -> (Vec<(Date, usize)>, usize) {
+    use chrono::Datelike;
+    let first_of_this_month = today.0.with_day(1).unwrap_or(today.0);
+    let ends = (0..months).rev().map(|back| {
+        if back == 0 {
+            return today;
+        }
+        let start_of_next = first_of_this_month - chrono::Months::new(back - 1);
+        Date(start_of_next - chrono::Duration::days(1))
+    });
+    let actions: Vec<&crate::model::Action> = register.live::<crate::model::Action>().map(|(_, a)| a).collect();
+    let open_at = |end: Date| {
+        actions
+            .iter()
+            .filter(|a| a.raised_on.is_none_or(|r| r <= end))
+            .filter(|a| match (a.status, a.closed_on) {
+                (ActionStatus::Done, None) => false,
+                (_, Some(closed)) => closed > end,
+                (_, None) => true,
+            })
+            .count()
+    };
+    let points = ends.map(|end| (end, open_at(end))).collect();
+    (points, actions.iter().filter(|a| a.raised_on.is_none()).count())
 }
 
 impl ExerciseKind {
@@ -362,5 +416,62 @@ mod tests {
         assert_eq!(runbook.next_review(), Some(d("2027-12-31")));
         let bg = BreakGlass { last_tested: Some(d("2026-08-31")), ..Default::default() };
         assert_eq!(bg.next_test(), Some(d("2027-02-28")));
+    }
+
+    #[test]
+    fn a_review_proposes_its_outcome_from_the_alternatives() {
+        let alternative = |name: &str, viability, assessed: Option<&str>| Alternative {
+            name: name.into(),
+            viability,
+            last_assessed: assessed.map(d),
+            ..Default::default()
+        };
+        let with = |list: Vec<Alternative>| Supplier {
+            alternatives: list.into_iter().enumerate().map(|(i, a)| (i.to_string(), a)).collect(),
+            ..Default::default()
+        };
+        assert_eq!(with(vec![]).proposed_outcome().0, ReviewOutcome::ActionRaised);
+        let (outcome, why) =
+            with(vec![alternative("Bank B", Viability::PartlyViable, Some("2026-01-01"))]).proposed_outcome();
+        assert_eq!(outcome, ReviewOutcome::ActionRaised);
+        assert!(why.contains("No alternative is viable now (Bank B)"), "{why}");
+        let (outcome, why) = with(vec![
+            alternative("Bank B", Viability::Viable, Some("2026-01-01")),
+            alternative("Bank C", Viability::NotViable, None),
+        ])
+        .proposed_outcome();
+        assert_eq!((outcome, why.as_str()), (ReviewOutcome::ChangesMade, "Added since the last review: Bank C."));
+        let mut archived = alternative("Bank C", Viability::Viable, None);
+        archived.archived = true;
+        let (outcome, why) =
+            with(vec![alternative("Bank B", Viability::Viable, Some("2026-01-01")), archived]).proposed_outcome();
+        assert_eq!((outcome, why.as_str()), (ReviewOutcome::Confirmed, "Viable: Bank B."));
+    }
+
+    #[test]
+    fn open_actions_are_counted_at_each_month_end() {
+        let action = |raised: Option<&str>, status, closed: Option<&str>| Action {
+            title: "An action".into(),
+            raised_on: raised.map(d),
+            status,
+            closed_on: closed.map(d),
+            ..Default::default()
+        };
+        let mut register = Register::default();
+        for (i, a) in [
+            action(Some("2026-09-10"), ActionStatus::Open, None),
+            action(Some("2026-10-02"), ActionStatus::Done, Some("2026-11-15")),
+            action(None, ActionStatus::InProgress, None),
+            action(Some("2026-08-01"), ActionStatus::Done, None),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            register.actions.insert(i.to_string(), a);
+        }
+        let (points, undated) = open_actions_by_month(&register, d("2026-12-01"), 4);
+        let expected = [("2026-09-30", 2), ("2026-10-31", 3), ("2026-11-30", 2), ("2026-12-01", 2)];
+        assert_eq!(points, expected.map(|(day, n)| (d(day), n)).to_vec());
+        assert_eq!(undated, 1);
     }
 }

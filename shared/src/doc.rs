@@ -129,6 +129,8 @@ pub struct RegisterDoc {
     highest: Numbers,
     /// Which changes touched each object, so a record's history decodes only its own.
     index: ChangeIndex,
+    /// Inside `batch`: the writes wait for its one commit.
+    batching: bool,
 }
 
 /// The changes that touched each object (by its id as text), as positions in `changes`,
@@ -173,7 +175,7 @@ impl RegisterDoc {
 
     /// A document with nothing known about it yet: no record numbers counted, nothing indexed.
     fn wrap(doc: AutoCommit) -> Self {
-        RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default() }
+        RegisterDoc { doc, highest: Numbers::default(), index: ChangeIndex::default(), batching: false }
     }
 
     /// A replica that has not received its register yet: it fills in by sync. Until then it
@@ -281,7 +283,7 @@ impl RegisterDoc {
 
     /// A copy that edits as a different actor, as a second device would.
     pub fn fork(&mut self) -> RegisterDoc {
-        RegisterDoc { doc: self.doc.fork(), highest: self.highest.clone(), index: self.index.clone() }
+        RegisterDoc { doc: self.doc.fork(), highest: self.highest.clone(), index: self.index.clone(), batching: false }
     }
 
     /// Takes in every change the other replica has that this one lacks.
@@ -532,7 +534,34 @@ impl RegisterDoc {
         })
     }
 
+    /// Runs several writes as one change: all of them, or (on an error) none. `writes` must
+    /// create before it updates: counting a new record's number reads the heads, and reading
+    /// the heads commits what is pending.
+    pub(crate) fn batch(
+        &mut self,
+        now: i64,
+        message: &str,
+        writes: impl FnOnce(&mut Self) -> Result<(), DocError>,
+    ) -> Result<(), DocError> {
+        self.batching = true;
+        let done = writes(self);
+        self.batching = false;
+        match done {
+            Ok(()) => {
+                self.commit(now, message);
+                Ok(())
+            }
+            Err(e) => {
+                self.doc.rollback();
+                Err(e)
+            }
+        }
+    }
+
     fn commit(&mut self, now: i64, message: &str) {
+        if self.batching {
+            return;
+        }
         let change = self.doc.commit_with(CommitOptions::default().with_time(now).with_message(message.to_string()));
         // An edit of this replica's own, made on top of the heads the numbers were counted
         // at, keeps them valid (a create has already counted its own number).

@@ -16,10 +16,17 @@ pub enum Edit {
     Update { id: Id, old: Box<AnyRecord>, new: Box<AnyRecord> },
     /// Archives (hides) a record, or restores it.
     Archive { kind: Kind, id: Id, archived: bool },
-    /// An action raised from an exercise: created, and linked from the exercise and from the
-    /// risk it treats, in one change.
-    RaiseAction { action: Id, title: String, exercise: Id, risk: Option<Id> },
+    /// An action raised where the need for it was found: created, and linked from the risk it
+    /// treats and the exercise it came from, in one change. It needs an owner and a due date.
+    RaiseAction { action: Id, record: Box<Action>, risk: Option<Id>, exercise: Option<Id> },
+    /// A supplier's annual review recorded, or a recorded one corrected (the same `review` id).
+    /// A new review marks every current alternative assessed on its date; an action it raises
+    /// (with the risk it treats) is created with it, in one change.
+    ReviewSupplier { supplier: Id, review: Id, record: Box<SupplierReview>, action: Option<RaisedAction> },
 }
+
+/// An action a review raises: its id, the action, and the risk it treats.
+pub type RaisedAction = (Id, Box<Action>, Option<Id>);
 
 impl Edit {
     /// The one record the edit touches, as (kind, id); `None` when it touches several.
@@ -29,6 +36,8 @@ impl Edit {
             Edit::Update { id, new, .. } => Some((new.kind(), id)),
             Edit::Archive { kind, id, .. } => Some((*kind, id)),
             Edit::RaiseAction { .. } => None,
+            Edit::ReviewSupplier { action: None, supplier, .. } => Some((Kind::Supplier, supplier)),
+            Edit::ReviewSupplier { .. } => None,
         }
     }
 }
@@ -70,19 +79,84 @@ impl RegisterDoc {
                 }
                 kind.run(Set(self, &id, archived, now))
             }
-            Edit::RaiseAction { action, title, exercise, risk } => {
-                self.create(&action, Action { title, ..Default::default() }, now)?;
-                self.update::<Exercise>(&exercise, now, |e| {
-                    e.actions.0.insert(action.clone());
-                })?;
-                if let Some(risk) = risk {
-                    self.update::<Risk>(&risk, now, |r| {
-                        r.actions.0.insert(action.clone());
-                    })?;
+            Edit::RaiseAction { action, record, risk, exercise } => {
+                self.batch(now, &format!("raise actions/{action}"), |doc| {
+                    doc.raise(&action, *record, risk, exercise, now)
+                })
+            }
+            Edit::ReviewSupplier { supplier, review, record, action } => {
+                if record.reviewer.is_none() {
+                    return Err(Invalid("A review needs the person who carried it out".into()).into());
                 }
-                Ok(())
+                let Some(date) = record.date else {
+                    return Err(Invalid("A review needs the date it was carried out".into()).into());
+                };
+                let current: Supplier = self
+                    .get(&supplier)?
+                    .ok_or_else(|| DocError::NotFound { kind: Supplier::LABEL, id: supplier.clone() })?;
+                let earlier = current.reviews.get(&review);
+                let raises = action.as_ref().map(|(id, ..)| id.clone()).or(earlier.and_then(|r| r.action.clone()));
+                if record.outcome == ReviewOutcome::ActionRaised && raises.is_none() {
+                    return Err(Invalid("The outcome \"action raised\" needs the action it raises".into()).into());
+                }
+                let is_new = earlier.is_none();
+                self.batch(now, &format!("review suppliers/{supplier}"), |doc| {
+                    if let Some((id, action, risk)) = action {
+                        doc.raise(&id, *action, risk, None, now)?;
+                    }
+                    doc.update::<Supplier>(&supplier, now, |s| {
+                        if is_new {
+                            for alternative in s.alternatives.values_mut().filter(|a| !a.archived) {
+                                alternative.last_assessed = Some(date);
+                            }
+                        }
+                        s.reviews.insert(review, SupplierReview { action: raises, ..*record });
+                    })
+                })
             }
         }
+    }
+}
+
+impl RegisterDoc {
+    /// Creates an action with its owner and due date, and links it from its risk and exercise.
+    fn raise(
+        &mut self,
+        id: &str,
+        action: Action,
+        risk: Option<Id>,
+        exercise: Option<Id>,
+        now: i64,
+    ) -> Result<(), DocError> {
+        if action.owner.is_none() {
+            return Err(Invalid("An action needs an owner".into()).into());
+        }
+        if action.due.is_none() {
+            return Err(Invalid("An action needs a due date".into()).into());
+        }
+        // Both links are checked before anything is written.
+        if let Some(risk) = &risk
+            && self.get::<Risk>(risk)?.is_none()
+        {
+            return Err(DocError::NotFound { kind: Risk::LABEL, id: risk.clone() });
+        }
+        if let Some(exercise) = &exercise
+            && self.get::<Exercise>(exercise)?.is_none()
+        {
+            return Err(DocError::NotFound { kind: Exercise::LABEL, id: exercise.clone() });
+        }
+        self.create(id, action, now)?;
+        if let Some(exercise) = exercise {
+            self.update::<Exercise>(&exercise, now, |e| {
+                e.actions.0.insert(id.to_string());
+            })?;
+        }
+        if let Some(risk) = risk {
+            self.update::<Risk>(&risk, now, |r| {
+                r.actions.0.insert(id.to_string());
+            })?;
+        }
+        Ok(())
     }
 }
 

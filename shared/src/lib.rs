@@ -22,7 +22,7 @@ pub use date::Date;
 pub use derive::Band;
 pub use diff::Links;
 pub use doc::{Changed, Conflict, DocError, HistoryEntry, RegisterDoc};
-pub use edit::{Edit, RegisterPatch};
+pub use edit::{Edit, RaisedAction, RegisterPatch};
 pub use findings::{Finding, Severity, findings};
 pub use model::*;
 pub use money::Pence;

@@ -335,6 +335,8 @@ stored!(
         reviewer: Option<Id>,
         outcome: ReviewOutcome,
         notes: String,
+        /// The action the review raised (an action id), when its outcome is "action raised".
+        action: Option<Id>,
     }
 );
 
@@ -430,6 +432,8 @@ record!(
         status: ActionStatus,
         closure_evidence: String,
         closed_on: Option<Date>,
+        /// When the action was raised: what "open actions over time" counts from.
+        raised_on: Option<Date>,
     }
 );
 

@@ -335,8 +335,9 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
             "",
         ),
     ];
-    for (id, title, owner, due, status, evidence) in actions {
+    for ((id, title, owner, due, status, evidence), raised) in actions.into_iter().zip([5, 3, 4, 2]) {
         let action = Action {
+            raised_on: Some(ago(raised)),
             title: title.into(),
             owner: Some(owner.into()),
             due,

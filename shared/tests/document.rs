@@ -252,17 +252,99 @@ fn edits_as_values_write_only_what_the_person_changed() {
         6,
     )
     .unwrap();
-    let raise = Edit::RaiseAction {
-        action: "a1".into(),
+    let action = Action {
         title: "Call the bureau".into(),
-        exercise: "e1".into(),
-        risk: Some("r1".into()),
+        owner: Some("p1".into()),
+        due: Some(Date::parse("2026-12-20").unwrap()),
+        ..Default::default()
     };
-    assert_eq!(raise.record(), None);
-    doc.apply(raise, 7).unwrap();
+    let raise = |id: &str, action: &Action, risk: &str| Edit::RaiseAction {
+        action: id.into(),
+        record: Box::new(action.clone()),
+        exercise: Some("e1".into()),
+        risk: Some(risk.into()),
+    };
+    assert_eq!(raise("a1", &action, "r1").record(), None);
+    let before = doc.heads();
+    doc.apply(raise("a1", &action, "r1"), 7).unwrap();
+    assert_eq!(doc.changes_after(&before), 1, "created and linked from both in one change");
     let register = doc.register().unwrap();
     assert_eq!(register.actions["a1"].title, "Call the bureau");
+    assert_eq!(register.actions["a1"].owner.as_deref(), Some("p1"));
     assert!(register.exercises["e1"].actions.0.contains("a1") && register.risks["r1"].actions.0.contains("a1"));
+
+    // Refused whole: no owner, no due date, or a risk that is not there.
+    let before = doc.heads();
+    let unowned = Action { owner: None, ..action.clone() };
+    let undated = Action { due: None, ..action.clone() };
+    for (edit, why) in [
+        (raise("a2", &unowned, "r1"), "An action needs an owner"),
+        (raise("a3", &undated, "r1"), "An action needs a due date"),
+        (raise("a4", &action, "no-such-risk"), "no-such-risk"),
+    ] {
+        let refused = doc.apply(edit, 8).unwrap_err().to_string();
+        assert!(refused.contains(why), "{refused}");
+    }
+    assert_eq!(doc.heads(), before, "nothing written");
+    assert_eq!(doc.register().unwrap().actions.len(), 1);
+}
+
+#[test]
+fn a_supplier_review_needs_a_reviewer_raises_its_action_and_can_be_corrected() {
+    let mut doc = RegisterDoc::new("Reviews", 0).unwrap();
+    let supplier = Supplier {
+        name: "Payroll bureau".into(),
+        alternatives: [("alt".to_string(), Alternative { name: "In-house".into(), ..Default::default() })].into(),
+        ..Default::default()
+    };
+    doc.create("s1", supplier, 1).unwrap();
+    doc.create("r1", risk(), 1).unwrap();
+    let day = Date::parse("2026-12-02").unwrap();
+    let review = |reviewer: Option<&str>, outcome| SupplierReview {
+        date: Some(day),
+        reviewer: reviewer.map(str::to_string),
+        outcome,
+        notes: "Checked".into(),
+        ..Default::default()
+    };
+    let edit = |id: &str, record: SupplierReview, action: Option<RaisedAction>| Edit::ReviewSupplier {
+        supplier: "s1".into(),
+        review: id.into(),
+        record: Box::new(record),
+        action,
+    };
+    let before = doc.heads();
+    let refused = doc.apply(edit("v1", review(None, ReviewOutcome::Confirmed), None), 2).unwrap_err();
+    assert!(refused.to_string().contains("needs the person who carried it out"), "{refused}");
+    let refused = doc.apply(edit("v1", review(Some("p1"), ReviewOutcome::ActionRaised), None), 2).unwrap_err();
+    assert!(refused.to_string().contains("needs the action it raises"), "{refused}");
+    assert_eq!(doc.heads(), before, "nothing written");
+
+    let action = Action {
+        title: "Find a second bureau".into(),
+        owner: Some("p1".into()),
+        due: Some(day.add_months(1)),
+        ..Default::default()
+    };
+    let raised = ("a1".to_string(), Box::new(action), Some("r1".to_string()));
+    doc.apply(edit("v1", review(Some("p1"), ReviewOutcome::ActionRaised), Some(raised)), 3).unwrap();
+    assert_eq!(doc.changes_after(&before), 1, "the review and its action in one change");
+    let register = doc.register().unwrap();
+    let recorded = &register.suppliers["s1"].reviews["v1"];
+    assert_eq!(recorded.action.as_deref(), Some("a1"));
+    assert_eq!(register.suppliers["s1"].alternatives["alt"].last_assessed, Some(day));
+    assert!(register.risks["r1"].actions.0.contains("a1"));
+    assert_eq!(register.actions["a1"].title, "Find a second bureau");
+
+    // Corrected: another reviewer and note; the action it raised stays linked.
+    let corrected =
+        SupplierReview { notes: "Checked with finance".into(), ..review(Some("p2"), ReviewOutcome::ActionRaised) };
+    doc.apply(edit("v1", corrected, None), 4).unwrap();
+    let register = doc.register().unwrap();
+    let recorded = &register.suppliers["s1"].reviews["v1"];
+    assert_eq!((recorded.reviewer.as_deref(), recorded.notes.as_str()), (Some("p2"), "Checked with finance"));
+    assert_eq!(recorded.action.as_deref(), Some("a1"));
+    assert_eq!(register.suppliers["s1"].reviews.len(), 1);
 }
 
 #[test]
