@@ -193,8 +193,6 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Installs the service worker that lets the app open with no network. Failing to is not
-/// an error the person can act on (a private window, say): the app works online regardless.
 /// Every value on screen that was not taken, each a link to its field (the GOV.UK error
 /// summary): what is wrong is said at the field, and this says there is something to see.
 #[component]
@@ -206,6 +204,7 @@ fn ProblemSummary() -> impl IntoView {
             let items = problems
                 .into_iter()
                 .map(|(id, (label, why))| {
+                    let field = id.clone();
                     let go = move |_| {
                         if let Some(field) = web_sys::window()
                             .and_then(|w| w.document())
@@ -216,7 +215,7 @@ fn ProblemSummary() -> impl IntoView {
                         }
                     };
                     let text = if why.starts_with(&label) { why } else { format!("{label}: {why}") };
-                    view! { <li><button class="link" data-testid="error-summary-link" on:click=go>{text}</button></li> }
+                    view! { <li><button class="link" data-testid="error-summary-link" data-field=field on:click=go>{text}</button></li> }
                 })
                 .collect_view();
             view! {
@@ -229,6 +228,8 @@ fn ProblemSummary() -> impl IntoView {
     }
 }
 
+/// Installs the service worker that lets the app open with no network. Failing to is not
+/// an error the person can act on (a private window, say): the app works online regardless.
 pub fn register_service_worker() {
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().service_worker().register("/sw.js");

@@ -166,9 +166,11 @@ test("records created and edited in every view are there after a reload", async 
   await byTestId(p, "alternative-add").click()
   await fill(p, "alternative-new-alternative-name", "In-house payroll run")
   await fill(p, "alternative-new-alternative-cost", "£1,250.50")
+  await byTestId(p, "review-reviewer").selectOption({ label: "Gareth Lewis" })
   await byTestId(p, "review-outcome").selectOption({ label: "Alternatives confirmed" })
   await fill(p, "review-notes", "Checked with finance")
   await byTestId(p, "review-record").click()
+  await p.waitForSelector("[data-testid='review']:has-text('Checked with finance')")
 
   await byTestId(p, "nav-people").click()
   await byTestId(p, "role-new").click()
@@ -181,7 +183,10 @@ test("records created and edited in every view are there after a reload", async 
   await fill(p, "exercise-title", "Payroll tabletop")
   await fill(p, "exercise-went-badly", "Nobody knew the bureau's phone number")
   await fill(p, "raise-action-title", "Put the bureau's number in the contact tree")
+  await byTestId(p, "raise-action-owner").selectOption({ label: "Priya Shah" })
+  await fill(p, "raise-action-due", "18/12/2026")
   await byTestId(p, "raise-action-submit").click()
+  await p.waitForSelector("[data-testid^='action-A-']:has-text('Put the bureau')")
 
   await byTestId(p, "nav-finance").click()
   await byTestId(p, "policy-new").click()
@@ -594,7 +599,8 @@ test("the board report prints on its own, dated, with the sections a board expec
   assert.match(await byTestId(p, "report").textContent(), /The risk and continuity register on \d{1,2} [A-Z][a-z]{2} \d{4}\./)
   const headings = await byTestId(p, "report").locator("h3").allTextContents()
   assert.deepEqual(headings, ["Where the risks sit", "Risks above their target", "Top risks", "Overdue obligations",
-    "Exercise outcomes", "Insurance renewals", "Findings that need action"])
+    "Exercise outcomes", "Open actions", "Insurance renewals", "Findings that need action"])
+  assert.equal(await byTestId(p, "report").locator("[data-testid='heat-movement']").count(), 1, "the moves drawn")
   assert.ok((await byTestId(p, "report-top").locator("tbody tr").count()) >= 1)
   await p.emulateMedia({ media: "print" })
   assert.equal(await p.locator("nav.sections").isVisible(), false, "no navigation on paper")
@@ -636,7 +642,7 @@ test("a risk is marked reviewed today in one step, by someone, with what they fo
   await openRisk(p, "Loss of key personnel")
   await byTestId(p, "risk-reviewer").selectOption({ label: "No one" })
   await byTestId(p, "risk-mark-reviewed").click()
-  await p.waitForSelector("[data-testid='risk-review-problem']:has-text('Choose who reviewed the risk')")
+  await p.waitForSelector("#risk-reviewer-error:has-text('Choose who reviewed the risk')")
   await byTestId(p, "risk-reviewer").selectOption({ label: "Hannah Clarke" })
   await byTestId(p, "risk-review-note").fill("Deputies confirmed for both key roles")
   await byTestId(p, "risk-mark-reviewed").click()
@@ -651,6 +657,85 @@ test("a risk is marked reviewed today in one step, by someone, with what they fo
   await byTestId(p, "risk-residual-impact").selectOption({ label: "5" })
   await eventually("the change drawn", async () => (await trend.getAttribute("aria-label")).split(", ").length === before + 1)
   assert.match(await trend.getAttribute("aria-label"), /^Residual score over time: .* Target \d+\.$/)
+  await a.context.close()
+})
+
+test("a supplier review needs its reviewer, proposes 'action raised' when no alternative is viable, raises it, and can be corrected", async () => {
+  const a = await open(invite("Supplier reviewer", "editor"), "supplier-review")
+  const p = a.page
+  await connected(p)
+  await byTestId(p, "nav-suppliers").click()
+  await p.locator("[data-testid^='supplier-S-']:has-text('Microsoft Entra ID') button").click()
+  const alternative = "alternative-break-glass-accounts-and-local-administrator-sign-in"
+  await byTestId(p, `${alternative}-viability`).selectOption({ label: "Not viable" })
+  await eventually("the outcome proposed from the alternatives", async () =>
+    /Proposed from the alternatives: Action raised\. No alternative is viable now/.test(await byTestId(p, "review-proposed").textContent()))
+  assert.equal(await byTestId(p, "review-outcome").locator("option:checked").textContent(), "Action raised")
+
+  // Nobody named as reviewer, and no action described: each said at its field, nothing recorded.
+  const reviews = await p.locator("[data-testid='review']").count()
+  await byTestId(p, "review-record").click()
+  await p.waitForSelector("#review-reviewer-error:has-text('Choose who carried out the review')")
+  await byTestId(p, "review-reviewer").selectOption({ label: "Gareth Lewis" })
+  await byTestId(p, "review-record").click()
+  for (const field of ["title", "owner", "due"]) await p.waitForSelector(`#review-action-${field}-error`)
+  assert.match(await byTestId(p, "error-summary").textContent(), /Say what the action is/)
+  assert.equal(await p.locator("[data-testid='review']").count(), reviews)
+
+  await fill(p, "review-action-title", "Find a second way in when Entra ID is down")
+  await byTestId(p, "review-action-owner").selectOption({ label: "Owen Price" })
+  await fill(p, "review-action-due", "15 Jan 2027")
+  await fill(p, "review-notes", "Break-glass accounts failed their test")
+  await byTestId(p, "review-record").click()
+  const row = p.locator("[data-testid='review']", { hasText: "Break-glass accounts failed their test" })
+  await row.waitFor()
+  assert.match(await row.textContent(), /Gareth Lewis.*Action raised.*A-\d{3} Find a second way in/)
+
+  // Corrected: the reviewer and the note; the raised action stays with the review.
+  await row.locator("[data-testid='review-correct']").click()
+  await byTestId(p, "correction-reviewer").selectOption({ label: "Priya Shah" })
+  await fill(p, "correction-notes", "Break-glass accounts failed their December test")
+  await byTestId(p, "correction-save").click()
+  const corrected = p.locator("[data-testid='review']", { hasText: "failed their December test" })
+  await corrected.waitFor()
+  assert.match(await corrected.textContent(), /Priya Shah.*Action raised.*A-\d{3} Find a second way in/)
+  assert.equal(await p.locator("[data-testid='review']").count(), reviews + 1)
+
+  // The actions table says which risk the action treats and what raised it.
+  await byTestId(p, "nav-exercises").click()
+  const action = p.locator("[data-testid^='action-A-']", { hasText: "Find a second way in" })
+  await action.waitFor()
+  assert.match(await action.locator("td[data-label='Treats risk']").textContent(), /^R-\d{3} /)
+  assert.match(await action.locator("td[data-label='Raised from']").textContent(), /^S-\d{3} Microsoft Entra ID: review of /)
+  await a.context.close()
+})
+
+test("a policy's editor shows and changes the risks it covers; the heat map draws each risk's move; open actions are charted", async () => {
+  const a = await open(invite("Finance lead", "editor"), "policy-risks")
+  const p = a.page
+  await connected(p)
+  await byTestId(p, "nav-finance").click()
+  await byTestId(p, "open-I-001").click()
+  assert.equal(await p.locator("[data-testid='policy-I-001'] td[data-label='Policy']").textContent(), "Business interruption")
+  const covers = byTestId(p, "policy-risks")
+  await covers.waitFor()
+  const ticked = async () => covers.locator("input:checked").count()
+  const before = await ticked()
+  assert.ok(before > 0, "the sample's business interruption policy covers a risk")
+  const boxes = covers.locator("input:not(:checked)")
+  await boxes.first().check()
+  await eventually("the risk now covered", async () => (await ticked()) === before + 1)
+  const transferred = await p.locator("[data-testid='policy-I-001'] td[data-label='Risks transferred']").textContent()
+  assert.equal(transferred.split("; ").length, before + 1, transferred)
+
+  await showRisks(p)
+  const risks = await p.locator("[data-testid^='risk-R-']").count()
+  assert.equal(await p.locator("[data-testid='heat-move']").count(), risks)
+  assert.match(await p.locator("[data-testid='heat-movement'] svg").getAttribute("aria-label"), /^Movement from inherent to residual score: R-001 from \d+ to \d+;/)
+  await byTestId(p, "nav-exercises").click()
+  const chart = p.locator("[data-testid='open-actions'] svg")
+  await chart.waitFor()
+  assert.equal((await chart.getAttribute("aria-label")).split(", ").length, 12, "a bar for each of the last 12 months")
   await a.context.close()
 })
 
@@ -908,6 +993,16 @@ test("the app works from the keyboard alone", async () => {
   await activate(exercise)
   await tabTo("raise-action-title")
   await k.page.keyboard.type("Action raised from the keyboard")
+  // Sent without an owner or a due date: the summary at the top links to each field.
+  await activate("raise-action-submit")
+  await k.page.waitForSelector("#raise-action-owner-error")
+  await tabTo("error-summary-link")
+  while ((await k.page.evaluate(() => document.activeElement?.dataset?.field)) !== "raise-action-due") await k.page.keyboard.press("Tab")
+  await k.page.keyboard.press("Enter")
+  assert.equal(await focused(), "raise-action-due", "the summary's link takes the focus to the field")
+  await k.page.keyboard.type("20/12/2026")
+  await activate("raise-action-owner", "ArrowDown")
+  await k.page.waitForSelector("#raise-action-owner-error", { state: "detached" })
   await activate("raise-action-submit")
   await k.page.waitForSelector("[data-testid^='action-A-']:has-text('Action raised from the keyboard')")
 
@@ -927,6 +1022,19 @@ test("the app works from the keyboard alone", async () => {
   await tabTo("export-json")
   const [file] = await Promise.all([k.page.waitForEvent("download"), k.page.keyboard.press("Enter")])
   assert.match(file.suggestedFilename(), /^brightwater-software-ltd-register-\d{4}-\d{2}-\d{2}\.json$/)
+
+  // On a phone: the sections are a menu opened from the keyboard; choosing one closes it
+  // and the record opened from its table takes the focus.
+  await k.page.setViewportSize({ width: 390, height: 844 })
+  await activate("menu-toggle")
+  assert.equal(await byTestId(k.page, "menu-toggle").getAttribute("aria-expanded"), "true")
+  await activate("nav-suppliers")
+  assert.equal(await byTestId(k.page, "menu-toggle").getAttribute("aria-expanded"), "false")
+  await activate(await k.page.locator("[data-testid^='open-S-']").first().getAttribute("data-testid"))
+  await k.page.waitForSelector("[data-testid='supplier-editor']")
+  assert.equal(await focused(), "supplier-editor-heading")
+  await k.page.keyboard.press("Escape")
+  await k.page.waitForSelector("[data-testid='supplier-editor']", { state: "detached" })
   await k.context.close()
 })
 

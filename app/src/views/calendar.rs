@@ -3,11 +3,11 @@
 
 use crate::bridge::Download;
 use crate::clock::today;
-use crate::open_record;
 use crate::page::store::Store;
 use crate::views::export::{Preparing, prepare};
 use crate::views::fields;
 use crate::views::records::headings;
+use crate::views::records::record_link;
 use leptos::prelude::*;
 use shared::Date;
 use shared::calendar::{Obligation, obligations};
@@ -84,14 +84,7 @@ pub fn Calendar() -> impl IntoView {
                     .into_iter()
                     .map(|o| {
                         let due = o.due.map(|d| d.to_string()).unwrap_or_else(|| "Never done".into());
-                        let kind = o.kind;
-                        let subject = match o.id.clone() {
-                            Some(id) => view! {
-                                <button class="link" data-testid="obligation-open" on:click=move |_| open_record(kind, id.clone())>{o.subject.clone()}</button>
-                            }
-                            .into_any(),
-                            None => o.subject.clone().into_any(),
-                        };
+                        let subject = record_link(o.kind, o.id.clone(), o.subject.clone(), "obligation-open");
                         view! {
                             <tr data-testid="obligation" class:overdue=o.overdue>
                                 <td data-label="Due">{due}</td>

@@ -59,6 +59,14 @@ impl Commit {
     }
 }
 
+/// Says at a field (and in the summary at the top) why a form cannot go ahead: for the checks
+/// a form makes when it is sent, not when one field changes. Changing the field clears it.
+pub fn refuse(testid: &str, label: &'static str, why: &str) {
+    if let Some(store) = use_context::<Store>() {
+        store.problems.update(|p| drop(p.insert(testid.to_string(), (label.to_string(), why.to_string()))));
+    }
+}
+
 /// The label, the message when the field's value was not taken, and the control.
 fn frame(
     id: String,

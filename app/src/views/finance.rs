@@ -4,7 +4,7 @@
 use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, headings, options, people};
+use crate::views::records::{Editing, RecordTable, column, headings, linkable, options, people};
 use leptos::prelude::*;
 use shared::refs::references;
 use shared::*;
@@ -84,9 +84,23 @@ pub fn Finance() -> impl IntoView {
     }
 }
 
+/// Ticks or unticks a policy against a risk: the link is kept on the risk (its insurance),
+/// so the change is an edit of the risk.
+fn cover(store: Store, policy: String, risk: String, on: bool) {
+    let Some(old) = store.register.with_untracked(|reg| reg.risks.get(&risk).cloned()) else { return };
+    let mut new = old.clone();
+    if on {
+        new.policies.0.insert(policy);
+    } else {
+        new.policies.0.remove(&policy);
+    }
+    store.apply(Edit::Update { id: risk, old: old.any_record(), new: new.any_record() });
+}
+
 fn policy_editor(r: Editing<Policy>, selected: RwSignal<Option<String>>) -> AnyView {
     let store = expect_context::<Store>();
     let fail = move |m| r.fail(m);
+    let created = Memo::new(move |_| !r.is_draft());
     let body = view! {
         {fields::text("Policy", "policy-name", move || r.get().name, move |v| r.save(move |x| x.name = v), false)}
         {fields::choice("Kind", "policy-kind", options(PolicyKind::ALL), move || r.get().kind, move |v| r.save(move |x| x.kind = v))}
@@ -97,8 +111,9 @@ fn policy_editor(r: Editing<Policy>, selected: RwSignal<Option<String>>) -> AnyV
         {fields::money("Annual premium", "policy-premium", move || r.get().premium, move |v| r.save(move |x| x.premium = v), fail)}
         {fields::date("Renewal", "policy-renewal", move || r.get().renewal, move |v| r.save(move |x| x.renewal = v), fail)}
         {fields::choice("Owner", "policy-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        <Show when=move || created.get()>
+            {fields::links("Risks this policy covers", "policy-risks", move || store.register.with(|reg| linkable::<Risk>(reg)), move || store.register.with(|reg| reg.risks_transferred_to(&r.id()).map(|(id, _)| id.clone()).collect()), move |risk, on| cover(store, r.id(), risk, on))}
+        </Show>
     };
     crate::views::records::editor_frame("policy", r, selected, body.into_any())
 }
-
-// ---------------------------------------------------------------- plans

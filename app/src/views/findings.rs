@@ -1,8 +1,8 @@
 //! Findings: everything the register raises today, errors first, each opening its record.
 
 use crate::clock::today;
-use crate::open_record;
 use crate::page::store::Store;
+use crate::views::records::record_link;
 use leptos::prelude::*;
 use shared::{Severity, findings};
 
@@ -24,14 +24,8 @@ pub fn Findings() -> impl IntoView {
                             Severity::Error => "severity-error",
                             Severity::Warning => "severity-warning",
                         };
-                        let kind = f.kind;
                         let open = f.id.clone().map(|id| {
-                            view! {
-                                " "
-                                <button class="link" data-testid="finding-open" on:click=move |_| open_record(kind, id.clone())>
-                                    "Open the record"
-                                </button>
-                            }
+                            view! { " " {record_link(f.kind, Some(id), "Open the record".into(), "finding-open")} }
                         });
                         view! {
                             <li data-testid="finding" class=class>

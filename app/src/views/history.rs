@@ -213,11 +213,16 @@ pub fn History() -> impl IntoView {
             .rev()
             .map(|(e, changes)| {
                 let claimed = e.person.as_deref().and_then(|p| register.person_name(p));
-                let who = claimed
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("Device {}", &e.actor[..e.actor.len().min(8)]));
-                let field = if e.field.is_empty() { "(created)".to_string() } else { e.field.replace('_', " ") };
                 let upload = uploads.get(&e.change);
+                // A device that never said whose it is: the server's record of who sent the
+                // change names the person, where there is one.
+                let who = match (claimed, upload) {
+                    (Some(name), _) => name.to_string(),
+                    (None, Some(u)) if !u.by_relay => format!("{} (by the server's record)", u.member),
+                    (None, Some(_)) => "The sample register".to_string(),
+                    (None, None) => format!("A device with no name set ({})", &e.actor[..e.actor.len().min(8)]),
+                };
+                let field = if e.field.is_empty() { "(created)".to_string() } else { e.field.replace('_', " ") };
                 let restore = e.restored_in.as_ref().and_then(|mark| uploads.get(mark));
                 let verdict = judge(claimed, upload, restore);
                 let sent = sent_by(&verdict, &who, upload);

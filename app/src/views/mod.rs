@@ -2,6 +2,7 @@
 //! and what they share: the record table and editor frame (`records`), labelled controls
 //! (`fields`) and the status line.
 
+pub mod actions;
 pub mod calendar;
 pub mod exercises;
 pub mod export;

@@ -163,5 +163,3 @@ fn break_glass_editor(r: Editing<BreakGlass>, selected: RwSignal<Option<String>>
     };
     crate::views::records::editor_frame("break-glass", r, selected, body.into_any())
 }
-
-// ---------------------------------------------------------------- exercises and actions

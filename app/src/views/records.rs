@@ -198,10 +198,19 @@ pub fn name(register: &Register, person: &Option<String>) -> String {
     person.as_deref().and_then(|p| register.person_name(p)).unwrap_or_default().to_string()
 }
 
-/// Records of one kind that can be linked to, as (id, "REF title").
+/// Records of one kind that can be linked to, as (id, "REF title"), in reference order.
 pub fn linkable<R: Record>(register: &Register) -> Vec<(String, String)> {
     let refs = references::<R>(register);
-    register.live::<R>().map(|(id, r)| (id.clone(), format!("{} {}", refs[id], r.title()))).collect()
+    let mut live: Vec<_> = register.live::<R>().collect();
+    live.sort_by_key(|(id, r)| (r.number(), *id));
+    live.into_iter().map(|(id, r)| (id.clone(), format!("{} {}", refs[id], r.title()))).collect()
+}
+
+/// A picker's options: "none" first, then the records of a kind in reference order.
+pub fn pick_one<R: Record>(register: &Register, none: &str) -> Vec<(Option<String>, String)> {
+    let mut all = vec![(None, none.to_string())];
+    all.extend(linkable::<R>(register).into_iter().map(|(id, text)| (Some(id), text)));
+    all
 }
 
 /// The options of a closed choice, for `fields::choice`.
@@ -440,6 +449,17 @@ pub fn due(date: Option<shared::Date>, overdue: bool) -> String {
         (None, _) => "Now".into(),
         (Some(d), true) => format!("{d} (overdue)"),
         (Some(d), false) => d.to_string(),
+    }
+}
+
+/// A link that opens a record in its section, or the text alone when there is no record.
+pub fn record_link(kind: shared::Kind, id: Option<String>, text: String, testid: &'static str) -> AnyView {
+    match id {
+        Some(id) => view! {
+            <button class="link" data-testid=testid on:click=move |_| crate::open_record(kind, id.clone())>{text}</button>
+        }
+        .into_any(),
+        None => text.into_any(),
     }
 }
 

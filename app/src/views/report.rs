@@ -3,6 +3,7 @@
 
 use crate::clock::today;
 use crate::page::store::Store;
+use crate::views::actions::OpenActions;
 use crate::views::records::headings;
 use crate::views::risks::HeatMap;
 use leptos::prelude::*;
@@ -141,6 +142,7 @@ pub fn Report() -> impl IntoView {
             </section>
             <section><h3>"Overdue obligations"</h3>{overdue}</section>
             <section><h3>"Exercise outcomes"</h3>{exercises}</section>
+            <section><h3>"Open actions"</h3><OpenActions /></section>
             <section><h3>"Insurance renewals"</h3>{renewals}</section>
             <section><h3>"Findings that need action"</h3>{serious}</section>
         }

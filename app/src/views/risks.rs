@@ -3,6 +3,7 @@
 
 use crate::clock::today;
 use crate::page::store::Store;
+use crate::views::actions::RaiseAction;
 use crate::views::fields;
 use crate::views::records::Want;
 use crate::views::records::{Editing, Pager, editor_frame, linkable, options, page_of, people};
@@ -322,6 +323,7 @@ pub fn HeatMap() -> impl IntoView {
             .collect_view()
     };
     view! {
+        <div class="heat">
         <table class="heat-map" data-testid="heat-map">
             <caption>"Heat map: impact (rows) against likelihood (columns)"</caption>
             <thead>
@@ -332,6 +334,102 @@ pub fn HeatMap() -> impl IntoView {
             </thead>
             <tbody>{grid}</tbody>
         </table>
+        <Movement />
+        </div>
+    }
+}
+
+/// Each live risk's move on the matrix from its inherent position to its residual one, as
+/// an arrow (a dot where the controls do not move it), with the moves in words as well.
+#[component]
+fn Movement() -> impl IntoView {
+    let store = expect_context::<Store>();
+    move || {
+        let register = store.register.get();
+        let refs = references::<Risk>(&register);
+        let mut risks: Vec<_> = register.live::<Risk>().collect();
+        risks.sort_by_key(|(_, r)| r.number);
+        let cell = 72.0;
+        let (left, top) = (24.0, 8.0);
+        let size = left + cell * 5.0 + 8.0;
+        // The centre of a cell, spread a little so that risks sharing a cell stay apart.
+        let at = |likelihood: u8, impact: u8, nth: usize| {
+            let spread = [
+                (0.0, 0.0),
+                (-18.0, -18.0),
+                (18.0, 18.0),
+                (18.0, -18.0),
+                (-18.0, 18.0),
+                (0.0, -20.0),
+                (0.0, 20.0),
+                (-20.0, 0.0),
+                (20.0, 0.0),
+            ];
+            let (dx, dy) = spread[nth % spread.len()];
+            let x = left + (f64::from(likelihood.clamp(1, 5)) - 0.5) * cell + dx;
+            let y = top + (5.5 - f64::from(impact.clamp(1, 5))) * cell + dy;
+            (x, y)
+        };
+        let cells = (1..=5u8)
+            .flat_map(|impact| (1..=5u8).map(move |likelihood| (likelihood, impact)))
+            .map(|(likelihood, impact)| {
+                let band = Band::of(score(likelihood, impact)).label().to_lowercase();
+                let x = left + f64::from(likelihood - 1) * cell;
+                let y = top + f64::from(5 - impact) * cell;
+                view! { <rect class=format!("heat-cell band-{band}") x=x y=y width=cell height=cell /> }
+            })
+            .collect_view();
+        let mut seen = std::collections::HashMap::new();
+        let mut said = Vec::new();
+        let moves = risks
+            .iter()
+            .map(|(id, r)| {
+                let mut next = |position: (u8, u8, bool)| {
+                    let nth = seen.entry(position).or_insert(0usize);
+                    *nth += 1;
+                    *nth - 1
+                };
+                let (from, to) = (next((r.inherent_likelihood, r.inherent_impact, true)), next((r.residual_likelihood, r.residual_impact, false)));
+                let (x1, y1) = at(r.inherent_likelihood, r.inherent_impact, from);
+                let (x2, y2) = at(r.residual_likelihood, r.residual_impact, to);
+                let reference = refs[*id].clone();
+                said.push(format!("{reference} from {} to {}", r.inherent_score(), r.residual_score()));
+                let still = (r.inherent_likelihood, r.inherent_impact) == (r.residual_likelihood, r.residual_impact);
+                view! {
+                    <g data-testid="heat-move">
+                        {(!still).then(|| view! { <line class="heat-arrow" x1=x1 y1=y1 x2=x2 y2=y2 marker-end="url(#heat-arrowhead)" /> })}
+                        <circle class="heat-dot" cx=x2 cy=y2 r="4" />
+                        <text class="heat-label" x=x2 + 6.0 y=y2 - 5.0>{reference}</text>
+                    </g>
+                }
+            })
+            .collect_view();
+        let axes = (1..=5u8)
+            .map(|n| {
+                let along = left + (f64::from(n) - 0.5) * cell;
+                let up = top + (5.5 - f64::from(n)) * cell;
+                view! {
+                    <text class="heat-axis" x=along y=size - 2.0 text-anchor="middle">{n.to_string()}</text>
+                    <text class="heat-axis" x="10" y=up + 4.0 text-anchor="middle">{n.to_string()}</text>
+                }
+            })
+            .collect_view();
+        let summary = if said.is_empty() { "No live risks.".to_string() } else { format!("{}.", said.join("; ")) };
+        view! {
+            <figure class="trend heat-movement" data-testid="heat-movement">
+                <svg viewBox=format!("0 0 {size} {}", size + 6.0) width=size height=size + 6.0 role="img" aria-label=format!("Movement from inherent to residual score: {summary}")>
+                    <defs>
+                        <marker id="heat-arrowhead" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                            <path d="M 0 0 L 10 5 L 0 10 z" class="heat-arrowhead" />
+                        </marker>
+                    </defs>
+                    {cells}
+                    {moves}
+                    {axes}
+                </svg>
+                <figcaption>"Each arrow runs from a risk's inherent position to its residual one (likelihood across, impact up)."</figcaption>
+            </figure>
+        }
     }
 }
 
@@ -401,13 +499,11 @@ fn MarkReviewed(r: Editing<Risk>) -> impl IntoView {
     let store = expect_context::<Store>();
     let reviewer = RwSignal::new(store.person.get_untracked());
     let note = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<String>);
     let record = move |_| {
         let Some(by) = reviewer.get_untracked() else {
-            problem.set(Some("Choose who reviewed the risk.".into()));
+            fields::refuse("risk-reviewer", "Reviewed by", "Choose who reviewed the risk.");
             return;
         };
-        problem.set(None);
         let (today, text) = (today(), note.get_untracked());
         r.save(move |risk| {
             risk.last_review = Some(today);
@@ -436,7 +532,6 @@ fn MarkReviewed(r: Editing<Risk>) -> impl IntoView {
             <legend>"Record a review"</legend>
             <p data-testid="risk-last-reviewed">{last}</p>
             {fields::choice("Reviewed by", "risk-reviewer", move || store.register.with(|r| people(r)), move || reviewer.get(), move |v| reviewer.set(v))}
-            {move || problem.get().map(|p| view! { <p class="field-message" data-testid="risk-review-problem">{p}</p> })}
             <div class="field">
                 <label for="risk-review-note">"What the review found (optional)"</label>
                 <textarea id="risk-review-note" data-testid="risk-review-note" rows="2" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
@@ -456,6 +551,8 @@ fn RiskEditor(id: String, draft: Option<Risk>, selected: RwSignal<Option<String>
     let save = move |edit: Box<dyn FnOnce(&mut Risk)>| r.save(edit);
     let fail = move |message: String| r.fail(message);
     let scale = || (1..=5u8).map(|n| (n, n.to_string())).collect::<Vec<_>>();
+    // Memoised, so the forms below are not built again (losing what is typed) on every change.
+    let created = Memo::new(move |_| !r.is_draft());
     let body = view! {
                 {fields::text("Title", "risk-title", move || risk().title, move |v| save(Box::new(move |r| r.title = v)), false)}
                 {fields::text("Description", "risk-description", move || risk().description, move |v| save(Box::new(move |r| r.description = v)), true)}
@@ -490,9 +587,14 @@ fn RiskEditor(id: String, draft: Option<Risk>, selected: RwSignal<Option<String>
                 {fields::choice("Status", "risk-status", options(RiskStatus::ALL), move || risk().status, move |v| save(Box::new(move |r| r.status = v)))}
                 {fields::date("Last review", "risk-last-review", move || risk().last_review, move |v| save(Box::new(move |r| r.last_review = v)), fail)}
                 {fields::date("Next review (leave empty to follow the band)", "risk-next-review", move || risk().next_review, move |v| save(Box::new(move |r| r.next_review = v)), fail)}
-                {move || (!r.is_draft()).then(|| view! { <MarkReviewed r /> })}
-                {move || (!r.is_draft()).then(|| view! { <ResidualTrend r /> })}
+                <Show when=move || created.get()>
+                    <MarkReviewed r />
+                    <ResidualTrend r />
+                </Show>
                 {fields::links("Actions", "risk-actions", move || store.register.with(|r| linkable::<Action>(r)), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
+                <Show when=move || created.get()>
+                    <RaiseAction risk=Some(r.id()) exercise=None />
+                </Show>
                 {fields::links("Suppliers", "risk-suppliers", move || store.register.with(|r| linkable::<Supplier>(r)), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
                 {fields::links("Insurance policies", "risk-policies", move || store.register.with(|r| linkable::<Policy>(r)), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
     };

@@ -2,12 +2,12 @@
 //! due this month, what the findings raise, the risks above their target and the actions due.
 
 use crate::clock::today;
-use crate::open_record;
 use crate::page::store::Store;
+use crate::views::records::record_link as link;
 use leptos::prelude::*;
 use shared::calendar::{Obligation, obligations};
 use shared::refs::references;
-use shared::{Action, ActionStatus, Date, Kind, Record, Register, Risk, RiskStatus, Severity, findings};
+use shared::{Action, ActionStatus, Date, Record, Register, Risk, RiskStatus, Severity, findings};
 
 /// The last day of the month `today` is in.
 fn month_end(today: Date) -> Date {
@@ -32,17 +32,6 @@ pub fn counts(register: &Register, today: Date) -> Counts {
             .count(),
         overdue: obligations(register, today).iter().filter(|o| o.overdue).count(),
         findings: findings(register, today).iter().filter(|f| f.severity == Severity::Error).count(),
-    }
-}
-
-/// A link that opens a record, or the text alone when there is no record to open.
-fn link(kind: Kind, id: Option<String>, text: String, testid: &'static str) -> AnyView {
-    match id {
-        Some(id) => view! {
-            <button class="link" data-testid=testid on:click=move |_| open_record(kind, id.clone())>{text}</button>
-        }
-        .into_any(),
-        None => text.into_any(),
     }
 }
 
