@@ -157,6 +157,26 @@ struct Numbers {
     at: Vec<ChangeHash>,
 }
 
+/// The collections added since registers were first made, one step per version that added
+/// some, oldest first. Never edit a step once released: a replica's upgrade change must be
+/// byte for byte the same as everyone else's. A new collection is a new step at the end.
+const UPGRADES: &[&[&str]] = &[&[
+    "risks",
+    "suppliers",
+    "people",
+    "roles",
+    "runbooks",
+    "break_glass",
+    "exercises",
+    "actions",
+    "policies",
+    "plans",
+    "actors",
+]];
+
+/// The actor of every upgrade change. No replica edits as it: replicas' actors are random.
+const UPGRADE_ACTOR: [u8; 16] = *b"continuity-upgr1";
+
 impl RegisterDoc {
     /// A new, empty register. Every collection map is made here, once, so that replicas forked
     /// from this document never create one concurrently (two concurrent maps under one key
@@ -527,11 +547,48 @@ impl RegisterDoc {
     }
 
     fn collection(&mut self, name: &str) -> Result<ObjId, DocError> {
-        Ok(match map_at(&self.doc, &automerge::ROOT, name)? {
-            Some(map) => map,
-            // Only a document written before this collection existed gets here.
-            None => self.doc.put_object(automerge::ROOT, name, ObjType::Map)?,
-        })
+        if let Some(map) = map_at(&self.doc, &automerge::ROOT, name)? {
+            return Ok(map);
+        }
+        // Only a register written before this collection existed gets here.
+        self.upgrade()?;
+        map_at(&self.doc, &automerge::ROOT, name)?
+            .ok_or_else(|| DocError::NotARegister(format!("it has no {name} and none could be added")))
+    }
+
+    /// Adds the collections a register written by an older version lacks, with changes that
+    /// are the same bytes on every replica: each step is made on a copy of the document as
+    /// it was created (plus the steps before it), by one fixed actor at time 0, so two people
+    /// upgrading offline make one change between them, not two maps under one key (of which
+    /// Automerge would show one, hiding the other's records). Additive only: an older app
+    /// still opens the register. Returns whether anything was added.
+    pub fn upgrade(&mut self) -> Result<bool, DocError> {
+        let root = automerge::ROOT;
+        let wanted = UPGRADES.iter().flat_map(|step| step.iter());
+        let missing = wanted.filter(|name| !matches!(map_at(&self.doc, &root, name), Ok(Some(_)))).count();
+        if missing == 0 {
+            return Ok(false);
+        }
+        // The change (or changes) the register began with: none yet, nothing to upgrade.
+        let mut heads: Vec<ChangeHash> =
+            self.doc.get_changes(&[]).iter().filter(|c| c.deps().is_empty()).map(|c| c.hash()).collect();
+        if heads.is_empty() {
+            return Ok(false);
+        }
+        heads.sort();
+        let mut upgraded = self.doc.fork_at(&heads)?;
+        upgraded.set_actor(ActorId::from(UPGRADE_ACTOR));
+        for (i, step) in UPGRADES.iter().enumerate() {
+            let absent: Vec<&str> =
+                step.iter().copied().filter(|name| !matches!(map_at(&upgraded, &root, name), Ok(Some(_)))).collect();
+            for name in absent {
+                upgraded.put_object(&root, name, ObjType::Map)?;
+            }
+            let message = format!("upgrade {}: {}", i + 1, step.join(", "));
+            upgraded.commit_with(CommitOptions::default().with_time(0).with_message(message));
+        }
+        self.doc.merge(&mut upgraded)?;
+        Ok(true)
     }
 
     /// Runs several writes as one change: all of them, or (on an error) none. `writes` must

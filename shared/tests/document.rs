@@ -402,3 +402,53 @@ fn history_says_which_changes_came_in_by_a_restore_and_which_restore() {
     assert_eq!(start.restore_backup(&backup, 1_800_000_001).unwrap(), 0);
     assert_eq!(start.automerge().get_changes(&[]).len(), changes);
 }
+
+/// A register as a much older version wrote it: its name and version, one collection.
+fn old_register() -> Vec<u8> {
+    let mut old = AutoCommit::new();
+    old.put(automerge::ROOT, "schema_version", shared::model::SCHEMA_VERSION).unwrap();
+    old.put(automerge::ROOT, "name", "Written long ago").unwrap();
+    old.put_object(automerge::ROOT, "risks", ObjType::Map).unwrap();
+    old.commit();
+    old.save()
+}
+
+#[test]
+fn two_replicas_upgrading_an_old_register_offline_make_one_change_and_both_keep_their_records() {
+    let bytes = old_register();
+    let (mut a, mut b) = (RegisterDoc::load(&bytes).unwrap(), RegisterDoc::load(&bytes).unwrap());
+    a.set_actor(ActorId::random());
+    b.set_actor(ActorId::random());
+    // Each, offline, writes into a collection the register did not have.
+    a.create("plan-a", Plan { title: "Written by A".into(), ..Default::default() }, 10).unwrap();
+    b.create("plan-b", Plan { title: "Written by B".into(), ..Default::default() }, 11).unwrap();
+    let (mut a2, mut b2) = (a.fork(), b.fork());
+    a.merge(&mut b2).unwrap();
+    b.merge(&mut a2).unwrap();
+    for merged in [&a, &b] {
+        let plans = merged.register().unwrap().plans;
+        assert_eq!(plans.keys().collect::<Vec<_>>(), ["plan-a", "plan-b"], "neither map hides the other");
+    }
+    // The start, one upgrade change between them, and each one's record.
+    assert_eq!(a.changes_after(&[]), 4);
+    assert_eq!(a.heads().len(), 2);
+    let mut heads = (a.heads(), b.heads());
+    heads.0.sort();
+    heads.1.sort();
+    assert_eq!(heads.0, heads.1);
+
+    // Every collection there is now exists; a register made today needs no upgrade.
+    for kind in Kind::ALL {
+        let found = automerge::ReadDoc::get(a.automerge(), automerge::ROOT, kind.collection()).unwrap();
+        assert!(matches!(found, Some((automerge::Value::Object(ObjType::Map), _))), "{kind:?}");
+    }
+    let mut today = RegisterDoc::new("Made today", 0).unwrap();
+    let before = today.heads();
+    assert!(!today.upgrade().unwrap());
+    assert_eq!(today.heads(), before);
+    // An upgraded register opens in an app that only knew the old shape: the change only adds.
+    let mut upgraded = RegisterDoc::load(&old_register()).unwrap();
+    assert!(upgraded.upgrade().unwrap());
+    assert!(!upgraded.upgrade().unwrap(), "once is enough");
+    assert_eq!(upgraded.register().unwrap().name, "Written long ago");
+}
