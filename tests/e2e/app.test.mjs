@@ -707,6 +707,11 @@ test("a supplier review needs its reviewer, proposes 'action raised' when no alt
   await action.waitFor()
   assert.match(await action.locator("td[data-label='Treats risk']").textContent(), /^R-\d{3} /)
   assert.match(await action.locator("td[data-label='Raised from']").textContent(), /^S-\d{3} Microsoft Entra ID: review of /)
+  // Its editor links to both.
+  await action.locator("button").first().click()
+  const links = byTestId(p, "action-links")
+  await links.waitFor()
+  assert.match(await links.textContent(), /Treats\s*R-\d{3} .*Raised from\s*S-\d{3} Microsoft Entra ID: review of /)
   await a.context.close()
 })
 

@@ -20,7 +20,11 @@ struct ActionLinks {
     from: Vec<(Kind, Id, String)>,
 }
 
-/// Read once per change of the register, not once per row.
+/// Every action's links, read once per change of the register and shared by the table's
+/// rows and the open action's editor.
+#[derive(Clone, Copy)]
+struct ActionIndex(Memo<BTreeMap<Id, ActionLinks>>);
+
 fn links_by_action(register: &Register) -> BTreeMap<Id, ActionLinks> {
     let mut out: BTreeMap<Id, ActionLinks> = BTreeMap::new();
     let risks = references::<Risk>(register);
@@ -60,6 +64,7 @@ fn texts(list: &[(Kind, Id, String)]) -> String {
 pub fn Actions() -> impl IntoView {
     let store = expect_context::<Store>();
     let index = Memo::new(move |_| store.register.with(|r| links_by_action(r)));
+    provide_context(ActionIndex(index));
     let columns = vec![
         column("Action", |_, _, a: &Action| a.title.clone()),
         column("Owner", |reg: &Register, _, a: &Action| name(reg, &a.owner)),
@@ -101,8 +106,9 @@ fn action_editor(r: Editing<Action>, selected: RwSignal<Option<String>>) -> AnyV
             a.closed_on = if status == ActionStatus::Done { a.closed_on.or(Some(today)) } else { None };
         })
     };
+    let index = expect_context::<ActionIndex>().0;
     let linked = move || {
-        let links = store.register.with(|reg| links_by_action(reg).remove(&r.id()).unwrap_or_default());
+        let links = index.with(|i| i.get(&r.id()).cloned().unwrap_or_default());
         let line = |label: &'static str, list: Vec<(Kind, Id, String)>, testid: &'static str| {
             let items = list
                 .into_iter()
