@@ -912,8 +912,11 @@ test("every download is made by the register worker, with the latest edit, also 
   // After the first visit the worker is cached: exports work with no network at all.
   await a.context.setOffline(true)
   await p.reload()
-  // The calendar's rows come from the register: it has been read from this browser's storage.
+  // The calendar's rows show as soon as the page has the register's view; exports wait for the
+  // worker to have read the register itself from this browser's storage (clicked sooner, the
+  // app says "the register has not been read yet" and makes nothing).
   await p.waitForSelector("[data-testid='obligation']")
+  await p.waitForFunction(() => !/Opening the register/.test(document.querySelector("[data-testid='save-status']")?.textContent ?? "Opening the register"))
   await byTestId(p, "nav-export").click()
   const offline = await download(p, "export-csv-break-glass-accounts")
   assert.match(offline.name, /^brightwater-software-ltd-break-glass-accounts-\d{4}-\d{2}-\d{2}\.csv$/)
