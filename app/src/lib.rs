@@ -20,6 +20,7 @@ use views::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
     Today,
+    Incidents,
     Risks,
     Suppliers,
     People,
@@ -34,8 +35,9 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 12] = [
+    pub const ALL: [Section; 13] = [
         Section::Today,
+        Section::Incidents,
         Section::Risks,
         Section::Suppliers,
         Section::People,
@@ -51,6 +53,7 @@ impl Section {
     fn label(self) -> &'static str {
         match self {
             Section::Today => "Today",
+            Section::Incidents => "Incidents",
             Section::Risks => "Risks",
             Section::Suppliers => "Suppliers",
             Section::People => "People and deputies",
@@ -67,6 +70,7 @@ impl Section {
     pub fn slug(self) -> &'static str {
         match self {
             Section::Today => "today",
+            Section::Incidents => "incidents",
             Section::Risks => "risks",
             Section::Suppliers => "suppliers",
             Section::People => "people",
@@ -89,6 +93,7 @@ impl Section {
             Kind::Exercise | Kind::Action => Section::Exercises,
             Kind::Policy => Section::Finance,
             Kind::Plan => Section::Plans,
+            Kind::Incident => Section::Incidents,
         }
     }
 }
@@ -118,9 +123,10 @@ pub fn App() -> impl IntoView {
     let route = page::route::Route::start(store, section, focus);
     provide_context(route);
     let name = move || store.register.with(|r| r.name.clone());
-    let counts = Memo::new(move |_| store.register.with(|r| today::counts(r, clock::today())));
+    let counts = Memo::new(move |_| store.register.with(|r| today::counts(r, clock::moment())));
     let badge = move |s: Section| {
         let (n, what) = match s {
+            Section::Incidents => (counts.get().open_incidents, " open"),
             Section::Risks => (counts.get().above_target, " above target"),
             Section::Calendar => (counts.get().overdue, " overdue"),
             Section::Findings => (counts.get().findings, " needing action"),
@@ -177,6 +183,7 @@ pub fn App() -> impl IntoView {
             {move || store.message().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
             {move || match section.get() {
                 Section::Today => view! { <today::Today /> }.into_any(),
+                Section::Incidents => view! { <incidents::Incidents /> }.into_any(),
                 Section::Risks => view! { <risks::Risks /> }.into_any(),
                 Section::Suppliers => view! { <suppliers::Suppliers /> }.into_any(),
                 Section::People => view! { <people::People /> }.into_any(),

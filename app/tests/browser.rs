@@ -69,7 +69,7 @@ async fn the_worker_starts_a_register_of_its_own_from_the_sample() {
     let register = store.register.get_untracked();
     let today = continuity_app::clock::today();
     assert!(
-        shared::findings(&register, today).iter().all(|f| f.severity != Severity::Error),
+        shared::findings(&register, shared::date::Now::noon(today)).iter().all(|f| f.severity != Severity::Error),
         "the sample has no errors"
     );
     assert!(shared::calendar::obligations(&register, today).len() > 10);
@@ -202,7 +202,7 @@ fn exports_and_calendar_work_in_wasm() {
     use continuity_app::worker::exports::make;
     let today = continuity_app::clock::today();
     let register = shared::sample::sample(today, 1_795_000_000).unwrap().register().unwrap();
-    assert!(shared::findings(&register, today).iter().all(|f| f.severity != Severity::Error));
+    assert!(shared::findings(&register, shared::date::Now::noon(today)).iter().all(|f| f.severity != Severity::Error));
     // Each request goes through the message the page sends to the register worker.
     let made = |kind: Download| {
         let asked =

@@ -77,6 +77,13 @@ pub fn obligations(register: &Register, today: Date) -> Vec<Obligation> {
     for (id, b) in register.live::<BreakGlass>() {
         add(BreakGlass::KIND, Some(id), subject(&refs, id, &b.service), "Break-glass test", b.next_test());
     }
+    let refs = references::<Incident>(register);
+    for (id, incident) in register.live::<Incident>() {
+        for clock in incident.clocks().into_iter().filter(|c| c.met.is_none()) {
+            let Some(due) = clock.due else { continue };
+            add(Incident::KIND, Some(id), subject(&refs, id, &incident.title), clock.kind.label(), Some(due.day()));
+        }
+    }
     out.sort_by(|a, b| (a.due.is_some(), a.due, &a.subject).cmp(&(b.due.is_some(), b.due, &b.subject)));
     out
 }

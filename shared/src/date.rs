@@ -205,3 +205,20 @@ mod tests {
         assert_eq!(Date::ymd(2026, 3, 5).unwrap().to_string(), "5 Mar 2026");
     }
 }
+
+/// The time of an event, from the shell's clock: this crate never reads one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Seconds since the Unix epoch.
+    pub seconds: i64,
+    /// The calendar day in the UK.
+    pub today: Date,
+}
+
+impl Now {
+    /// Noon in the UK on `day`: for tests and for questions asked about a day, not a moment.
+    pub fn noon(day: Date) -> Now {
+        let noon = day.0.and_time(chrono::NaiveTime::from_hms_opt(12, 0, 0).expect("valid time"));
+        Now { seconds: crate::incident::uk_moment(noon), today: day }
+    }
+}

@@ -161,19 +161,22 @@ struct Numbers {
 /// some, oldest first. Never edit a step once released: a replica's upgrade change must be
 /// byte for byte the same as everyone else's. A new collection is a new step at the end.
 /// Written out rather than taken from `Kind::ALL`, which grows, and would change step 1.
-const UPGRADES: &[&[&str]] = &[&[
-    "risks",
-    "suppliers",
-    "people",
-    "roles",
-    "runbooks",
-    "break_glass",
-    "exercises",
-    "actions",
-    "policies",
-    "plans",
-    "actors",
-]];
+const UPGRADES: &[&[&str]] = &[
+    &[
+        "risks",
+        "suppliers",
+        "people",
+        "roles",
+        "runbooks",
+        "break_glass",
+        "exercises",
+        "actions",
+        "policies",
+        "plans",
+        "actors",
+    ],
+    &["incidents"],
+];
 
 /// The actor of every upgrade change. No replica edits as it: replicas' actors are random.
 const UPGRADE_ACTOR: [u8; 16] = *b"continuity-upgr1";
@@ -515,6 +518,7 @@ impl RegisterDoc {
             return Ok(());
         }
         new.check()?;
+        new.check_change(&old)?;
         let collection = self.collection(R::COLLECTION)?;
         let written = new.write_diff(&old, &mut self.doc, &collection, id);
         if let Err(e) = written {

@@ -17,8 +17,9 @@ pub enum Edit {
     /// Archives (hides) a record, or restores it.
     Archive { kind: Kind, id: Id, archived: bool },
     /// An action raised where the need for it was found: created, and linked from the risk it
-    /// treats and the exercise it came from, in one change. It needs an owner and a due date.
-    RaiseAction { action: Id, record: Box<Action>, risk: Option<Id>, exercise: Option<Id> },
+    /// treats and the exercise or incident it came from, in one change. It needs an owner and
+    /// a due date.
+    RaiseAction { action: Id, record: Box<Action>, risk: Option<Id>, exercise: Option<Id>, incident: Option<Id> },
     /// A supplier's annual review recorded, or a recorded one corrected (the same `review` id).
     /// A new review marks every current alternative assessed on its date; an action it raises
     /// (with the risk it treats) is created with it, in one change.
@@ -79,9 +80,15 @@ impl RegisterDoc {
                 }
                 kind.run(Set(self, &id, archived, now))
             }
-            Edit::RaiseAction { action, record, risk, exercise } => {
+            Edit::RaiseAction { action, record, risk, exercise, incident } => {
                 self.batch(now, &format!("raise actions/{action}"), |doc| {
-                    doc.raise(&action, *record, risk, exercise, now)
+                    doc.raise(&action, *record, risk, exercise, now)?;
+                    if let Some(incident) = incident {
+                        doc.update::<Incident>(&incident, now, |i| {
+                            i.actions.0.insert(action.clone());
+                        })?;
+                    }
+                    Ok(())
                 })
             }
             Edit::ReviewSupplier { supplier, review, record, action } => {

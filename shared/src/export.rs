@@ -441,6 +441,79 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
         headers: vec!["Reference", "Code", "Title", "Kind", "Owner", "Version", "Last reviewed", "Next review"],
         rows: rows.collect(),
     });
+
+    use crate::incident::{london_time, severity_label};
+    let time = |t: Option<i64>| t.map(london_time).unwrap_or_default();
+    let rows = register.live::<Incident>().map(|(id, i)| {
+        let notified: Vec<String> =
+            i.notifications.values().map(|x| format!("{} ({}) to {}", x.kind, london_time(x.at), x.to)).collect();
+        row![
+            n.reference::<Incident>(id),
+            i.title.as_str(),
+            i.phase().label(),
+            i.severity().map(severity_label).unwrap_or_default(),
+            i.reporter.as_str(),
+            time(i.first_seen),
+            time(i.aware_at),
+            i.personal_data_breach.label(),
+            i.data_role.map(|r| r.label()).unwrap_or_default(),
+            n.person(&i.commander),
+            i.systems.as_str(),
+            i.customers.as_str(),
+            i.data_categories.as_str(),
+            notified.join("; "),
+            time(i.closed_at()),
+            i.review.held_on,
+            i.review.root_cause.as_str(),
+            n.references::<Action>(i.actions.iter()),
+        ]
+    });
+    out.push(Table {
+        section: "Incidents",
+        headers: vec![
+            "Reference",
+            "Title",
+            "Phase",
+            "Severity",
+            "Reporter",
+            "First seen (UK time)",
+            "Became aware (UK time)",
+            "Personal-data breach",
+            "Our position",
+            "Incident commander",
+            "Systems",
+            "Customers",
+            "Data categories",
+            "Notifications",
+            "Closed (UK time)",
+            "Review held on",
+            "Root cause",
+            "Actions",
+        ],
+        rows: rows.collect(),
+    });
+    let rows = register.live::<Incident>().flat_map(|(id, i)| {
+        let reference = n.reference::<Incident>(id);
+        let log = i.log_in_order();
+        let corrected = |c: &Option<Id>| c.as_ref().and_then(|c| log.iter().position(|(id, _)| *id == c));
+        log.iter()
+            .map(|(_, e)| {
+                row![
+                    reference.clone(),
+                    london_time(e.at),
+                    n.person(&e.author),
+                    e.kind.label(),
+                    e.text.as_str(),
+                    corrected(&e.corrects).map(|p| format!("Entry {}", p + 1)).unwrap_or_default(),
+                ]
+            })
+            .collect::<Vec<_>>()
+    });
+    out.push(Table {
+        section: "Incident log",
+        headers: vec!["Incident", "Time (UK)", "Author", "Kind", "Entry", "Corrects"],
+        rows: rows.collect(),
+    });
     out
 }
 
@@ -539,7 +612,9 @@ mod tests {
                 "Exercises",
                 "Actions",
                 "Insurance",
-                "Plans"
+                "Plans",
+                "Incidents",
+                "Incident log"
             ]
         );
         for t in &tables {
@@ -586,7 +661,7 @@ mod tests {
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
         let sheets =
             zip.file_names().filter(|n| n.as_ref().is_ok_and(|n| n.starts_with("xl/worksheets/sheet"))).count();
-        assert_eq!(sheets, 12);
+        assert_eq!(sheets, 14);
         let mut core = String::new();
         std::io::Read::read_to_string(&mut zip.by_name("docProps/core.xml").unwrap(), &mut core).unwrap();
         assert!(core.contains("2026-11-18T11:06:40Z"), "{core}");

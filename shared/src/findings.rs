@@ -3,6 +3,7 @@
 //! record. A link to a record that no longer exists is a finding here and never a panic.
 
 use crate::Date;
+use crate::date::Now;
 use crate::derive::{RENEWAL_WARNING_DAYS, next_exercise_due};
 use crate::model::*;
 use crate::refs::collisions;
@@ -37,8 +38,10 @@ pub struct Finding {
     pub message: String,
 }
 
-/// Everything the register should raise today, errors first.
-pub fn findings(register: &Register, today: Date) -> Vec<Finding> {
+/// Everything the register should raise at `now`, errors first. Most findings go by the day;
+/// an incident's clocks go by the minute.
+pub fn findings(register: &Register, now: Now) -> Vec<Finding> {
+    let today = now.today;
     let mut f = Checker::new(register);
     f.risks(today);
     f.suppliers(today);
@@ -50,6 +53,7 @@ pub fn findings(register: &Register, today: Date) -> Vec<Finding> {
     f.actions(today);
     f.policies(today);
     f.plans(today);
+    f.incidents(now.seconds);
     f.collisions();
     f.unreadable();
     let mut out = f.out;
@@ -390,6 +394,58 @@ impl<'a> Checker<'a> {
         }
     }
 
+    fn incidents(&mut self, now: i64) {
+        use crate::incident::{ClockKind, london_time, span};
+        const DAY: i64 = 24 * 3600;
+        for (id, incident) in self.register.live::<Incident>() {
+            let name = self.name::<Incident>(id);
+            let people = incident.roles().into_iter().filter_map(|(_, p)| p.as_ref());
+            self.links::<Incident, Person>(id, "a role", people);
+            self.links::<Incident, Risk>(id, "a linked risk", incident.risks.iter());
+            self.links::<Incident, Supplier>(id, "a linked supplier", incident.suppliers.iter());
+            self.links::<Incident, Action>(id, "a linked action", incident.actions.iter());
+            self.links::<Incident, Plan>(id, "the continuity plan invoked", &incident.bcdr_plan);
+            if incident.is_open() && incident.commander.is_none() {
+                let message = format!("{name}: no incident commander is named");
+                self.raise::<Incident>(Severity::Error, id, message);
+            }
+            for clock in incident.clocks().into_iter().filter(|c| c.met.is_none()) {
+                let Some(due) = clock.due else { continue };
+                let left = due.seconds() - now;
+                let message = match clock.kind {
+                    ClockKind::Ico if left < 0 => {
+                        format!("{name}: the ICO deadline passed {} with no notification recorded", due.describe())
+                    }
+                    ClockKind::Ico if left <= DAY => {
+                        format!("{name}: the ICO must be told by {} ({} left)", due.describe(), span(left))
+                    }
+                    ClockKind::Review if left < 0 => {
+                        format!("{name}: the post-incident review was due {}", due.describe())
+                    }
+                    ClockKind::Review => format!(
+                        "{name}: closed at severity {} with no post-incident review yet (due {})",
+                        incident.severity().unwrap_or_default(),
+                        due.describe()
+                    ),
+                    ClockKind::ClosureSummary if left < 0 => {
+                        format!("{name}: the closure summary to customers was due {}", due.describe())
+                    }
+                    _ => continue,
+                };
+                let severity =
+                    if clock.kind == ClockKind::Review && left >= 0 { Severity::Warning } else { Severity::Error };
+                self.raise::<Incident>(severity, id, message);
+            }
+            if incident.is_open()
+                && let Some(last) = incident.last_activity()
+                && now - last > DAY
+            {
+                let message = format!("{name}: open with nothing in its log since {}", london_time(last));
+                self.raise::<Incident>(Severity::Warning, id, message);
+            }
+        }
+    }
+
     fn collisions(&mut self) {
         self.collision::<Risk>();
         self.collision::<Supplier>();
@@ -401,6 +457,7 @@ impl<'a> Checker<'a> {
         self.collision::<Action>();
         self.collision::<Policy>();
         self.collision::<Plan>();
+        self.collision::<Incident>();
     }
 
     /// Two records given the same number offline: each is shown with a letter; say so.
@@ -440,10 +497,10 @@ mod tests {
 
     /// The findings a change to the sample adds, as (severity, collection, id, message).
     fn added(change: impl FnOnce(&mut Register)) -> Vec<Finding> {
-        let before = findings(&base(), today());
+        let before = findings(&base(), Now::noon(today()));
         let mut register = base();
         change(&mut register);
-        findings(&register, today()).into_iter().filter(|f| !before.contains(f)).collect()
+        findings(&register, Now::noon(today())).into_iter().filter(|f| !before.contains(f)).collect()
     }
 
     fn expect(change: impl FnOnce(&mut Register), severity: Severity, kind: Kind, id: Option<&str>, text: &str) {
@@ -462,7 +519,7 @@ mod tests {
             let today = Date::parse(day).unwrap();
             let register = sample(today, 0).unwrap().register().unwrap();
             let errors: Vec<_> =
-                findings(&register, today).into_iter().filter(|f| f.severity == Severity::Error).collect();
+                findings(&register, Now::noon(today)).into_iter().filter(|f| f.severity == Severity::Error).collect();
             assert!(errors.is_empty(), "{day}: {errors:#?}");
         }
     }

@@ -138,6 +138,9 @@ macro_rules! record {
                 }
                 Checks::check_fields(self)
             }
+            fn check_change(&self, old: &Self) -> Result<(), crate::Invalid> {
+                Checks::check_change(self, old)
+            }
         }
     };
 }
@@ -171,11 +174,17 @@ pub trait Record: Hydrate + Reconcile + Diff + Clone + Default + Serialize + std
     /// Checks values a person typed; the error says what was wrong. Nothing is written when
     /// this fails.
     fn check(&self) -> Result<(), crate::Invalid>;
+    /// Checks a change from `old` (`Checks::check_change`); nothing is written when it fails.
+    fn check_change(&self, old: &Self) -> Result<(), crate::Invalid>;
 }
 
 /// Rules on a record's values beyond having a title; most record types have none.
 pub trait Checks {
     fn check_fields(&self) -> Result<(), crate::Invalid> {
+        Ok(())
+    }
+    /// Rules on how a record may change (`old` as the person saw it); most may change freely.
+    fn check_change(&self, _old: &Self) -> Result<(), crate::Invalid> {
         Ok(())
     }
 }
@@ -466,6 +475,224 @@ record!(
     }
 );
 
+choice!(
+    /// Where an incident is in the incident response plan's lifecycle.
+    Phase {
+        Reported => "Reported",
+        Triage => "Triage",
+        Containment => "Containment",
+        Investigation => "Investigation",
+        Eradication => "Eradication",
+        Recovery => "Recovery",
+        Closed => "Closed",
+    }
+);
+choice!(Breach { NotYetKnown => "Not yet known", Yes => "Yes", No => "No" });
+choice!(
+    /// The firm's position under UK GDPR for the personal data concerned.
+    DataRole { Controller => "Controller", Processor => "Processor", Both => "Controller and processor" }
+);
+choice!(
+    /// Why a report made outside business hours cannot wait for the next business day.
+    Escalation {
+        NotUrgent => "None: triage in business hours",
+        OngoingAttack => "Ongoing attack",
+        DataExposure => "Active data exposure",
+        Unavailability => "Sustained unavailability",
+    }
+);
+choice!(LogKind {
+    Note => "Note",
+    Decision => "Decision",
+    Action => "Action",
+    Evidence => "Evidence",
+    Communication => "Communication",
+});
+choice!(
+    /// Who was told, or the recorded decision not to tell a regulator or the police.
+    NotificationKind {
+        Acknowledgement => "Acknowledgement to the reporter",
+        CustomerInitial => "Customers: initial notification",
+        CustomerUpdate => "Customers: update",
+        CustomerFinal => "Customers: final notification and closure summary",
+        Ico => "ICO (UK GDPR Article 33)",
+        IcoNotNotifiable => "ICO: assessed as not notifiable",
+        DataSubjects => "Data subjects (UK GDPR Article 34)",
+        SectoralRegulator => "Sectoral regulator",
+        LawEnforcement => "Law enforcement",
+        LawEnforcementNotReported => "Law enforcement: decided not to report",
+    }
+);
+
+impl NotificationKind {
+    /// A recorded decision not to notify rather than a notification: it needs its reason.
+    pub fn is_decision(self) -> bool {
+        matches!(self, NotificationKind::IcoNotNotifiable | NotificationKind::LawEnforcementNotReported)
+    }
+}
+
+stored!(
+    /// An incident entering a phase. Kept, never changed: the phase history.
+    PhaseChange {
+        phase: Phase,
+        /// Seconds since the Unix epoch.
+        at: i64,
+        /// A person id.
+        by: Option<Id>,
+    }
+);
+
+stored!(
+    /// One change of an incident's severity (1 critical to 4 low), with who made it and why.
+    /// Kept, never changed; `from` is 0 for the first assessment.
+    SeverityChange {
+        from: u8,
+        to: u8,
+        at: i64,
+        by: Option<Id>,
+        reason: String,
+    }
+);
+
+stored!(
+    /// An entry in the contemporaneous incident log. Never edited or deleted: a correction is
+    /// a new entry that names the one it corrects.
+    LogEntry {
+        at: i64,
+        /// A person id.
+        author: Option<Id>,
+        text: String,
+        kind: LogKind,
+        /// The log entry this one corrects (its id).
+        corrects: Option<Id>,
+    }
+);
+
+stored!(
+    /// A notification sent (or a decision not to notify), as recorded at the time.
+    Notification {
+        kind: NotificationKind,
+        /// When it was sent.
+        at: i64,
+        /// A person id.
+        by: Option<Id>,
+        to: String,
+        channel: String,
+        /// What was said; for a decision not to notify, the reason.
+        notes: String,
+    }
+);
+
+stored!(
+    /// An item of evidence under legal hold.
+    Evidence {
+        what: String,
+        location: String,
+        /// A person id.
+        holder: Option<Id>,
+        /// Who has had it and when: the chain of custody.
+        custody: String,
+        at: i64,
+        by: Option<Id>,
+    }
+);
+
+stored!(
+    /// The post-incident review (blameless, within 14 days of closure for severity 1 and 2).
+    IncidentReview {
+        held_on: Option<Date>,
+        /// Person ids.
+        attendees: Links,
+        timeline: String,
+        root_cause: String,
+        contributory_factors: String,
+        impact: String,
+    }
+);
+
+record!(
+    /// A security or privacy incident, run by the incident response plan.
+    Incident, incidents, "INC", "incident", title {
+        title: String,
+        summary: String,
+        /// Who reported it: a person in the team, a customer, a supplier, a researcher.
+        reporter: String,
+        /// Seconds since the Unix epoch.
+        first_seen: Option<i64>,
+        /// When the firm became aware: the ICO's 72 hours run from here.
+        aware_at: Option<i64>,
+        /// When the report arrived: triage and the first acknowledgement are due from here.
+        reported_at: Option<i64>,
+        escalation: Escalation,
+        /// Each phase entered, by id; the latest is the current phase.
+        phases: BTreeMap<Id, PhaseChange>,
+        /// Each severity change, by id; the latest is the current severity.
+        severities: BTreeMap<Id, SeverityChange>,
+        systems: String,
+        customers: String,
+        data_categories: String,
+        personal_data_breach: Breach,
+        data_role: Option<DataRole>,
+        /// The continuity plan invoked (a plan id), if any.
+        bcdr_plan: Option<Id>,
+        /// Person ids, for the roles named for this incident.
+        commander: Option<Id>,
+        technical_lead: Option<Id>,
+        communications_lead: Option<Id>,
+        legal_lead: Option<Id>,
+        scribe: Option<Id>,
+        risks: Links,
+        suppliers: Links,
+        actions: Links,
+        log: BTreeMap<Id, LogEntry>,
+        notifications: BTreeMap<Id, Notification>,
+        evidence: BTreeMap<Id, Evidence>,
+        review: IncidentReview,
+    }
+);
+
+impl Checks for Incident {
+    fn check_fields(&self) -> Result<(), crate::Invalid> {
+        for change in self.severities.values() {
+            if !(1..=4).contains(&change.to) || change.from > 4 {
+                return Err(crate::Invalid(format!("Severity must be from 1 to 4, not {}", change.to)));
+            }
+        }
+        if self.log.values().any(|e| e.text.trim().is_empty()) {
+            return Err(crate::Invalid("A log entry needs some text".into()));
+        }
+        for n in self.notifications.values() {
+            if n.kind.is_decision() && n.notes.trim().is_empty() {
+                return Err(crate::Invalid(format!("\"{}\" needs its reason", n.kind)));
+            }
+            if !n.kind.is_decision() && n.to.trim().is_empty() {
+                return Err(crate::Invalid(format!("Say who the notification ({}) went to", n.kind)));
+            }
+        }
+        if self.evidence.values().any(|e| e.what.trim().is_empty()) {
+            return Err(crate::Invalid("Say what the evidence is".into()));
+        }
+        Ok(())
+    }
+
+    /// The log, the phase and severity histories and the notifications are records of what
+    /// happened: entries are added, never changed or taken away.
+    fn check_change(&self, old: &Self) -> Result<(), crate::Invalid> {
+        fn kept<T: PartialEq>(what: &str, old: &BTreeMap<Id, T>, new: &BTreeMap<Id, T>) -> Result<(), crate::Invalid> {
+            match old.iter().find(|(id, entry)| new.get(*id) != Some(entry)) {
+                Some(_) => Err(crate::Invalid(format!(
+                    "{what} cannot be changed or removed once recorded: add a new entry instead"
+                ))),
+                None => Ok(()),
+            }
+        }
+        kept("An incident log entry", &old.log, &self.log)?;
+        kept("A phase change", &old.phases, &self.phases)?;
+        kept("A severity change", &old.severities, &self.severities)?;
+        kept("A notification", &old.notifications, &self.notifications)
+    }
+}
+
 /// The whole register, as hydrated from its document. Read-only: changes go through
 /// `RegisterDoc` so that only the fields that changed are written.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -482,6 +709,7 @@ pub struct Register {
     pub actions: BTreeMap<Id, Action>,
     pub policies: BTreeMap<Id, Policy>,
     pub plans: BTreeMap<Id, Plan>,
+    pub incidents: BTreeMap<Id, Incident>,
     /// Automerge actor id (hex) to person id: who made each change.
     pub actors: BTreeMap<String, Id>,
     /// What could not be read outside the records' own fields: the name, a whole record
@@ -508,7 +736,19 @@ impl Hydrate for Register {
         macro_rules! collections {
             ($($c:ident),*) => { $( register.$c = lenient::entries(doc, obj, stringify!($c), &mut unreadable); )* };
         }
-        collections!(risks, suppliers, people, roles, runbooks, break_glass, exercises, actions, policies, plans);
+        collections!(
+            risks,
+            suppliers,
+            people,
+            roles,
+            runbooks,
+            break_glass,
+            exercises,
+            actions,
+            policies,
+            plans,
+            incidents
+        );
         register.unreadable.0.extend(unreadable.0);
         Ok(register)
     }
@@ -556,7 +796,9 @@ macro_rules! kinds {
             }
         }
 
-        /// One record of any kind.
+        /// One record of any kind. An incident, with its log, is the largest by far; edits
+        /// carry records boxed, so the size of the largest does not travel with every edit.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
         pub enum AnyRecord {
             $($name($name)),*
@@ -601,7 +843,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(Risk, Supplier, Person, Role, Runbook, BreakGlass, Exercise, Action, Policy, Plan);
+kinds!(Risk, Supplier, Person, Role, Runbook, BreakGlass, Exercise, Action, Policy, Plan, Incident);
 
 /// Work to do with the record type of a kind known only at run time.
 pub trait ForKind {

@@ -6,6 +6,7 @@
 //! shells that carry the effects out and feed the results back.
 
 use crate::Id;
+pub use crate::date::Now;
 use crate::doc::{Changed, Conflict, DocError, HistoryEntry, RegisterDoc};
 use crate::edit::{Edit, RegisterPatch};
 use crate::model::{ForKind, Kind, Record, Register};
@@ -39,15 +40,6 @@ pub struct Chunk {
 struct View<R> {
     heads: Vec<[u8; 32]>,
     register: R,
-}
-
-/// The time of an event, from the shell's clock: this crate never reads one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Now {
-    /// Seconds since the Unix epoch.
-    pub seconds: i64,
-    /// The calendar day in the UK.
-    pub today: Date,
 }
 
 /// Why local storage did not do what was asked, in words a person can act on.

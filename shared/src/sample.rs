@@ -334,8 +334,25 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
             ActionStatus::Open,
             "",
         ),
+        // Raised by INC-001's review.
+        (
+            "a-signin-alert",
+            "Alert within five minutes when staff sign-ins start failing",
+            "p-hannah",
+            Some(ahead(1)),
+            ActionStatus::InProgress,
+            "",
+        ),
+        (
+            "a-status-wording",
+            "Prepare status page wording for an identity provider outage",
+            "p-priya",
+            Some(ago(1)),
+            ActionStatus::Done,
+            "Wording approved by the director and added to the communications pack",
+        ),
     ];
-    for ((id, title, owner, due, status, evidence), raised) in actions.into_iter().zip([5, 3, 4, 2]) {
+    for ((id, title, owner, due, status, evidence), raised) in actions.into_iter().zip([5, 3, 4, 2, 2, 2]) {
         let action = Action {
             raised_on: Some(ago(raised)),
             title: title.into(),
@@ -511,7 +528,7 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
                 controls: "Documented alternatives reviewed every year; break-glass accounts; repository mirror".into(),
                 annex_a: vec!["A.5.19".into(), "A.5.23".into()],
                 suppliers: Links::of(["s-identity", "s-source", "s-monitoring"]),
-                actions: Links::of(["a-mirror"]),
+                actions: Links::of(["a-mirror", "a-signin-alert", "a-status-wording"]),
                 ..risk(
                     "Loss of a critical supplier",
                     Scenario::SupplierLoss,
@@ -611,7 +628,167 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
         };
         doc.create(id, plan, now)?;
     }
+    doc.create("inc-signin", sample_incident(today), now)?;
     Ok(doc)
+}
+
+/// A closed severity 2 incident: staff and customers could not sign in while the identity
+/// provider was failing. It happened 60 days before `today`; its review is held and its
+/// actions raised.
+fn sample_incident(today: Date) -> Incident {
+    let began = today.add_days(-60).0;
+    let at = |days: u64, hh: u32, mm: u32| {
+        let day = began + chrono::Days::new(days);
+        crate::incident::uk_moment(day.and_hms_opt(hh, mm, 0).expect("valid time"))
+    };
+    let person = |id: &str| Some(id.to_string());
+    let phases = [
+        (Phase::Reported, at(0, 8, 40)),
+        (Phase::Triage, at(0, 8, 55)),
+        (Phase::Containment, at(0, 9, 30)),
+        (Phase::Investigation, at(0, 11, 40)),
+        (Phase::Recovery, at(0, 11, 45)),
+        (Phase::Closed, at(2, 16, 0)),
+    ];
+    let log = [
+        (at(0, 8, 42), "p-hannah", LogKind::Note, "Monitoring shows staff sign-ins failing since 08:31"),
+        (at(0, 8, 55), "p-amara", LogKind::Decision, "Declared at severity 3; roles named; incident channel opened"),
+        (at(0, 9, 20), "p-tom", LogKind::Note, "The identity provider's status page confirms a fault in token issuing"),
+        (at(0, 9, 30), "p-tom", LogKind::Action, "Break-glass accounts used to keep the platform's operations running"),
+        (at(0, 9, 40), "p-amara", LogKind::Decision, "Raised to severity 2: customers cannot reach their workspaces"),
+        (at(0, 10, 5), "p-priya", LogKind::Communication, "Initial notice sent to every customer's named contact"),
+        (at(0, 11, 21), "p-hannah", LogKind::Note, "Sign-ins working again; watching for repeat failures"),
+        (
+            at(0, 11, 45),
+            "p-amara",
+            LogKind::Decision,
+            "Service restored; no data affected, so not a personal-data breach",
+        ),
+        (at(0, 12, 0), "p-hannah", LogKind::Evidence, "Sign-in logs for the outage exported under legal hold"),
+        (at(2, 16, 0), "p-amara", LogKind::Decision, "Closed after two days without a repeat"),
+    ];
+    let notifications = [
+        (NotificationKind::Acknowledgement, at(0, 8, 50), "p-amara", "Hannah Clarke", "Incident channel"),
+        (
+            NotificationKind::CustomerInitial,
+            at(0, 10, 5),
+            "p-priya",
+            "Every customer's named contact",
+            "Email and status page",
+        ),
+        (NotificationKind::CustomerUpdate, at(0, 11, 30), "p-priya", "Every customer's named contact", "Status page"),
+        (NotificationKind::CustomerFinal, at(3, 11, 0), "p-priya", "Every customer's named contact", "Email"),
+        (NotificationKind::LawEnforcementNotReported, at(0, 11, 50), "p-amara", "", ""),
+    ];
+    Incident {
+        title: "Staff and customers could not sign in".into(),
+        summary: "A fault at the identity provider stopped sign-ins to the platform for almost three hours.".into(),
+        reporter: "Hannah Clarke (monitoring alert)".into(),
+        first_seen: Some(at(0, 8, 31)),
+        aware_at: Some(at(0, 8, 40)),
+        reported_at: Some(at(0, 8, 40)),
+        escalation: Escalation::Unavailability,
+        phases: phases
+            .into_iter()
+            .enumerate()
+            .map(|(n, (phase, at))| {
+                (format!("phase-{n}"), PhaseChange { phase, at, by: person("p-amara"), ..Default::default() })
+            })
+            .collect(),
+        severities: BTreeMap::from([
+            (
+                "severity-0".into(),
+                SeverityChange {
+                    from: 0,
+                    to: 3,
+                    at: at(0, 8, 55),
+                    by: person("p-amara"),
+                    reason: "Staff sign-in only; no customer affected yet".into(),
+                    ..Default::default()
+                },
+            ),
+            (
+                "severity-1".into(),
+                SeverityChange {
+                    from: 3,
+                    to: 2,
+                    at: at(0, 9, 40),
+                    by: person("p-amara"),
+                    reason: "Material degradation: customers cannot sign in".into(),
+                    ..Default::default()
+                },
+            ),
+        ]),
+        systems: "Platform sign-in; staff accounts".into(),
+        customers: "Every customer".into(),
+        data_categories: "None".into(),
+        personal_data_breach: Breach::No,
+        data_role: Some(DataRole::Processor),
+        bcdr_plan: Some("d-bcdr".into()),
+        commander: person("p-amara"),
+        technical_lead: person("p-tom"),
+        communications_lead: person("p-priya"),
+        legal_lead: person("p-amara"),
+        scribe: person("p-gareth"),
+        risks: Links::of(["r-supplier"]),
+        suppliers: Links::of(["s-identity"]),
+        actions: Links::of(["a-signin-alert", "a-status-wording"]),
+        log: log
+            .into_iter()
+            .enumerate()
+            .map(|(n, (at, author, kind, text))| {
+                (
+                    format!("log-{n:02}"),
+                    LogEntry { at, author: person(author), kind, text: text.into(), ..Default::default() },
+                )
+            })
+            .collect(),
+        notifications: notifications
+            .into_iter()
+            .enumerate()
+            .map(|(n, (kind, at, by, to, channel))| {
+                let notes = match kind {
+                    NotificationKind::LawEnforcementNotReported => "A supplier's fault, not a crime",
+                    _ => "",
+                };
+                let notification = Notification {
+                    kind,
+                    at,
+                    by: person(by),
+                    to: to.into(),
+                    channel: channel.into(),
+                    notes: notes.into(),
+                    ..Default::default()
+                };
+                (format!("notice-{n}"), notification)
+            })
+            .collect(),
+        evidence: BTreeMap::from([(
+            "evidence-0".into(),
+            Evidence {
+                what: "Sign-in logs for the outage window".into(),
+                location: "Evidence store, legal-hold folder for INC-001".into(),
+                holder: person("p-amara"),
+                custody: "Exported by Hannah Clarke with a checksum; only the incident commander can open the folder"
+                    .into(),
+                at: at(0, 12, 0),
+                by: person("p-hannah"),
+                ..Default::default()
+            },
+        )]),
+        review: IncidentReview {
+            held_on: Some(today.add_days(-50)),
+            attendees: Links::of(["p-amara", "p-tom", "p-hannah", "p-priya"]),
+            timeline: "Failing from 08:31; declared 08:55; severity 2 at 09:40; restored 11:21; closed two days later"
+                .into(),
+            root_cause: "A faulty change at the identity provider stopped it issuing sign-in tokens in our region"
+                .into(),
+            contributory_factors: "Nothing alerted on failing sign-ins; no prepared wording for the status page".into(),
+            impact: "Nobody could sign in for 2 h 50 min; no data was affected".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 /// A large register for measuring: `records` records across risks (six in ten), actions,

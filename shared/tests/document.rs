@@ -263,6 +263,7 @@ fn edits_as_values_write_only_what_the_person_changed() {
         record: Box::new(action.clone()),
         exercise: Some("e1".into()),
         risk: Some(risk.into()),
+        incident: None,
     };
     assert_eq!(raise("a1", &action, "r1").record(), None);
     let before = doc.heads();
@@ -429,8 +430,8 @@ fn two_replicas_upgrading_an_old_register_offline_make_one_change_and_both_keep_
         let plans = merged.register().unwrap().plans;
         assert_eq!(plans.keys().collect::<Vec<_>>(), ["plan-a", "plan-b"], "neither map hides the other");
     }
-    // The start, one upgrade change between them, and each one's record.
-    assert_eq!(a.changes_after(&[]), 4);
+    // The start, one change per upgrade step between them, and each one's record.
+    assert_eq!(a.changes_after(&[]), 5);
     assert_eq!(a.heads().len(), 2);
     let mut heads = (a.heads(), b.heads());
     heads.0.sort();
@@ -451,4 +452,44 @@ fn two_replicas_upgrading_an_old_register_offline_make_one_change_and_both_keep_
     assert!(upgraded.upgrade().unwrap());
     assert!(!upgraded.upgrade().unwrap(), "once is enough");
     assert_eq!(upgraded.register().unwrap().name, "Written long ago");
+}
+
+/// A register as the version before incidents wrote it: every collection but `incidents`.
+fn register_before_incidents() -> Vec<u8> {
+    let mut old = AutoCommit::new();
+    old.put(automerge::ROOT, "schema_version", shared::model::SCHEMA_VERSION).unwrap();
+    old.put(automerge::ROOT, "name", "Before incidents").unwrap();
+    let before = ["risks", "suppliers", "people", "roles", "runbooks", "break_glass", "exercises", "actions"];
+    for name in before.into_iter().chain(["policies", "plans", "actors"]) {
+        old.put_object(automerge::ROOT, name, ObjType::Map).unwrap();
+    }
+    old.commit();
+    old.save()
+}
+
+#[test]
+fn two_replicas_recording_incidents_offline_in_a_register_made_before_incidents_both_keep_theirs() {
+    let bytes = register_before_incidents();
+    let (mut a, mut b) = (RegisterDoc::load(&bytes).unwrap(), RegisterDoc::load(&bytes).unwrap());
+    a.set_actor(ActorId::random());
+    b.set_actor(ActorId::random());
+    let incident = |title: &str| Incident { title: title.into(), ..Default::default() };
+    assert_eq!(a.create("inc-a", incident("Seen by A"), 10).unwrap(), 1);
+    assert_eq!(b.create("inc-b", incident("Seen by B"), 11).unwrap(), 1);
+    let (mut a2, mut b2) = (a.fork(), b.fork());
+    a.merge(&mut b2).unwrap();
+    b.merge(&mut a2).unwrap();
+    for merged in [&a, &b] {
+        let incidents = merged.register().unwrap().incidents;
+        assert_eq!(incidents.keys().collect::<Vec<_>>(), ["inc-a", "inc-b"], "neither map hides the other");
+    }
+    // The start, the one upgrade change both made, and each one's incident.
+    assert_eq!(a.changes_after(&[]), 4);
+    let upgrades =
+        a.automerge().get_changes(&[]).iter().filter(|c| c.message().is_some_and(|m| m.starts_with("upgrade"))).count();
+    assert_eq!(upgrades, 1);
+    // The two numbers collide (INC-001 twice) and are told apart as every offline collision is.
+    let register = a.register().unwrap();
+    let refs = shared::refs::all_references(&register);
+    assert_ne!(refs[&Kind::Incident]["inc-a"], refs[&Kind::Incident]["inc-b"]);
 }

@@ -93,7 +93,7 @@ fn a_day_offline_merges_without_losing_anything() {
     assert_eq!(iso_number, tech_number);
     let refs = references::<Risk>(&register);
     assert_ne!(refs["r-idp"], refs["r-mfa"]);
-    let found = findings(&register, today());
+    let found = findings(&register, shared::date::Now::noon(today()));
     assert!(found.iter().any(|f| f.id.as_deref() == Some("r-idp") && f.message.contains("was given to 2 records")));
     assert!(!found.iter().any(|f| f.severity == Severity::Error), "{found:#?}");
 

@@ -227,12 +227,20 @@ impl ActionDraft {
 
 /// Raises an action from a record: the form, and the button that raises it in one change.
 #[component]
-pub fn RaiseAction(risk: Option<Id>, exercise: Option<Id>) -> impl IntoView {
+pub fn RaiseAction(
+    risk: Option<Id>,
+    exercise: Option<Id>,
+    /// The incident whose review raises it, if any.
+    #[prop(optional)]
+    incident: Option<Id>,
+) -> impl IntoView {
     let store = expect_context::<Store>();
     let draft = ActionDraft::new("raise-action", risk, exercise);
+    let incident = StoredValue::new(incident);
     let raise = move |_| {
+        let incident = incident.get_value();
         let Some((action, record, risk, exercise)) = draft.take() else { return };
-        if store.apply(Edit::RaiseAction { action, record: Box::new(record), risk, exercise }) {
+        if store.apply(Edit::RaiseAction { action, record: Box::new(record), risk, exercise, incident }) {
             draft.clear();
         }
     };

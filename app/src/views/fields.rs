@@ -202,6 +202,28 @@ pub fn date(
     input_control(label, testid, "text", Some("For example 22/11/2026 or 22 Nov 2026"), shown, Box::new(commit), None)
 }
 
+/// A date and time in UK time, or none: a `datetime-local` control.
+pub fn moment(
+    label: &'static str,
+    testid: &str,
+    value: impl Fn() -> Option<i64> + Send + Sync + 'static,
+    save: impl Fn(Option<i64>) + 'static,
+    on_error: impl Fn(String) + 'static,
+) -> AnyView {
+    let commit = move |text: String| {
+        if text.trim().is_empty() {
+            save(None)
+        } else {
+            match shared::incident::parse_uk_input(&text) {
+                Ok(at) => save(Some(at)),
+                Err(e) => on_error(format!("{label}: {e}")),
+            }
+        }
+    };
+    let shown = shown(move || value().map(shared::incident::uk_input).unwrap_or_default());
+    input_control(label, testid, "datetime-local", Some("UK time"), shown, Box::new(commit), None)
+}
+
 fn input_control(
     label: &'static str,
     testid: &str,

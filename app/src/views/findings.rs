@@ -1,6 +1,5 @@
 //! Findings: everything the register raises today, errors first, each opening its record.
 
-use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::records::record_link;
 use leptos::prelude::*;
@@ -11,7 +10,7 @@ use shared::{Severity, findings};
 pub fn Findings() -> impl IntoView {
     let store = expect_context::<Store>();
     let items = move || {
-        let found = findings(&store.register.get(), today());
+        let found = findings(&store.register.get(), crate::clock::moment());
         if found.is_empty() {
             return view! { <p data-testid="findings-none">"Nothing to raise today."</p> }.into_any();
         }

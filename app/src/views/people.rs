@@ -12,7 +12,7 @@ use shared::*;
 pub fn People() -> impl IntoView {
     let store = expect_context::<Store>();
     let single_points = move || {
-        findings(&store.register.get(), today())
+        findings(&store.register.get(), crate::clock::moment())
             .into_iter()
             .filter(|f| matches!(f.kind, shared::Kind::Role | shared::Kind::Person))
             .map(|f| view! { <li data-testid="single-point">{f.message}</li> })

@@ -119,7 +119,7 @@ pub fn Report() -> impl IntoView {
             format!("No policy renews in the next {RENEWAL_DAYS} days."),
             "report-renewals",
         );
-        let serious: Vec<_> = findings(&register, today)
+        let serious: Vec<_> = findings(&register, crate::clock::moment())
             .into_iter()
             .filter(|f| f.severity == Severity::Error)
             .map(|f| view! { <li>{f.message}</li> })

@@ -6,8 +6,9 @@ use crate::page::store::Store;
 use crate::views::records::record_link as link;
 use leptos::prelude::*;
 use shared::calendar::{Obligation, obligations};
+use shared::date::Now;
 use shared::refs::references;
-use shared::{Action, ActionStatus, Date, Record, Register, Risk, RiskStatus, Severity, findings};
+use shared::{Action, ActionStatus, Date, Incident, Record, Register, Risk, RiskStatus, Severity, findings};
 
 /// The last day of the month `today` is in.
 fn month_end(today: Date) -> Date {
@@ -22,16 +23,19 @@ pub struct Counts {
     pub above_target: usize,
     pub overdue: usize,
     pub findings: usize,
+    pub open_incidents: usize,
 }
 
-pub fn counts(register: &Register, today: Date) -> Counts {
+pub fn counts(register: &Register, now: Now) -> Counts {
+    let today = now.today;
     Counts {
         above_target: register
             .live::<Risk>()
             .filter(|(_, r)| r.status != RiskStatus::Closed && r.above_target())
             .count(),
         overdue: obligations(register, today).iter().filter(|o| o.overdue).count(),
-        findings: findings(register, today).iter().filter(|f| f.severity == Severity::Error).count(),
+        findings: findings(register, now).iter().filter(|f| f.severity == Severity::Error).count(),
+        open_incidents: register.live::<Incident>().filter(|(_, i)| i.is_open()).count(),
     }
 }
 
@@ -76,7 +80,7 @@ pub fn Today() -> impl IntoView {
         let all = obligations(&register, today);
         let (overdue, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|o| o.overdue);
         let this_month: Vec<_> = rest.into_iter().filter(|o| o.due.is_some_and(|d| d <= end)).collect();
-        let found = findings(&register, today);
+        let found = findings(&register, crate::clock::moment());
         let (serious, worth_a_look): (Vec<_>, Vec<_>) = found.into_iter().partition(|f| f.severity == Severity::Error);
         let refs = references::<Risk>(&register);
         let mut above: Vec<_> = register
@@ -104,6 +108,7 @@ pub fn Today() -> impl IntoView {
         view! {
             <h2>"Today"</h2>
             <p class="lead">{format!("What needs attention on {today}.")}</p>
+            {open_incidents(&register)}
             <section aria-labelledby="today-overdue">
                 {heading("today-overdue", "Overdue", n_overdue)}
                 {obligation_list(overdue, "today-overdue-list", "Nothing is overdue.")}
@@ -179,4 +184,44 @@ pub fn Today() -> impl IntoView {
             </section>
         }
     }
+}
+
+/// The incidents open now, most severe first, each with its nearest deadline; nothing when
+/// none is open.
+fn open_incidents(register: &Register) -> Option<AnyView> {
+    let refs = references::<Incident>(register);
+    let mut open: Vec<_> = register.live::<Incident>().filter(|(_, i)| i.is_open()).collect();
+    if open.is_empty() {
+        return None;
+    }
+    open.sort_by_key(|(_, i)| (i.severity().unwrap_or(5), i.number));
+    let now = crate::clock::now();
+    let items = open
+        .into_iter()
+        .map(|(id, i)| {
+            let text = format!("{} {}", refs.get(id).cloned().unwrap_or_default(), i.title);
+            let severity = i
+                .severity()
+                .map(shared::incident::severity_label)
+                .unwrap_or_else(|| "Severity not yet assessed".into());
+            let deadline =
+                i.nearest_deadline().map(|c| format!("; {}: {}", c.kind.label(), c.status(now))).unwrap_or_default();
+            view! {
+                <li>
+                    {link(Incident::KIND, Some(id.clone()), text, "today-open")}
+                    {format!(": {severity}, {}{deadline}", i.phase().label().to_lowercase())}
+                </li>
+            }
+        })
+        .collect_view();
+    let n = register.live::<Incident>().filter(|(_, i)| i.is_open()).count();
+    Some(
+        view! {
+            <section aria-labelledby="today-incidents">
+                {heading("today-incidents", "Open incidents", n)}
+                <ul class="attention" data-testid="today-incidents-list">{items}</ul>
+            </section>
+        }
+        .into_any(),
+    )
 }
