@@ -15,7 +15,7 @@ const RELAY_BIN = process.env.RELAY_BIN ?? "target/debug/continuity-relay"
 const FAULT_BIN = process.env.FAULT_BIN ?? "target/debug/continuity-fault"
 const DIST = process.env.DIST ?? "dist"
 const SCREENSHOTS = process.env.SCREENSHOTS ?? "target/e2e-screenshots"
-const VIEWS = ["today", "risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "report", "export"]
+const VIEWS = ["today", "incidents", "risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "report", "export"]
 const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
 
 let relay, address, register, browser
@@ -1090,6 +1090,61 @@ test("a broken invite link says what is wrong, and the app still opens", async (
   await context.close()
 })
 
+test("an incident is declared in two clicks, logged from the keyboard, told to the ICO and closed; its review falls due in the calendar; a viewer cannot log", async () => {
+  const a = await open(invite("Incident commander", "editor"), "commander")
+  const p = a.page
+  await byTestId(p, "nav-incidents").click()
+  await byTestId(p, "incident-declare").click()
+  await byTestId(p, "incident-declare-title").fill("Customer files shared by a misconfigured link")
+  await byTestId(p, "incident-declare-confirm").click()
+  await p.waitForSelector("[data-testid='incident-editor']")
+  assert.equal(await byTestId(p, "incident-phase").textContent(), "Triage")
+  await byTestId(p, "incident-commander").selectOption({ label: "Amara Okafor" })
+  // The log takes an entry from the keyboard alone: type, Enter.
+  await byTestId(p, "incident-log-entry").fill("Link disabled; access log requested")
+  await byTestId(p, "incident-log-entry").press("Enter")
+  await p.waitForSelector("[data-testid='incident-log-item']:has-text('Link disabled; access log requested')")
+  assert.equal(await byTestId(p, "incident-log-entry").inputValue(), "", "the box is ready for the next entry")
+  // A controller's personal-data breach starts the ICO's 72 hours; recording the notification meets it.
+  await byTestId(p, "incident-breach").selectOption({ label: "Yes" })
+  await byTestId(p, "incident-data-role").selectOption({ label: "Controller" })
+  await p.waitForSelector("[data-testid='incident-clock-ico']:has-text('left')")
+  assert.match(await byTestId(p, "incident-clock-ico").textContent(), /7[12] h|2 days 2[23] h/)
+  await byTestId(p, "incident-notify-ico").click()
+  await byTestId(p, "incident-notification-to").fill("Information Commissioner's Office")
+  await byTestId(p, "incident-notification-to").press("Tab")
+  await byTestId(p, "incident-notification-record").click()
+  await p.waitForSelector("[data-testid='incident-clock-ico']:has-text('met')")
+  // Severity changes are kept with their reason.
+  await byTestId(p, "incident-new-severity").selectOption({ label: "2: High" })
+  await byTestId(p, "incident-change-severity").click()
+  await p.waitForSelector("#incident-severity-reason-error")
+  await byTestId(p, "incident-severity-reason").fill("Files of two customers were reachable")
+  await byTestId(p, "incident-severity-reason").press("Tab")
+  await byTestId(p, "incident-change-severity").click()
+  await p.waitForSelector("[data-testid='incident-severity']:has-text('Severity 2 (high)')")
+  await byTestId(p, "incident-next-phase").selectOption({ label: "Closed" })
+  await byTestId(p, "incident-enter-phase").click()
+  await p.waitForSelector("[data-testid='incident-phase']:has-text('Closed')")
+  await p.waitForSelector("[data-testid='incident-clock-review']:has-text('left')")
+  // The review is due in 14 days: the calendar has it.
+  await byTestId(p, "nav-calendar").click()
+  await byTestId(p, "calendar-window").selectOption({ label: "Everything" })
+  await p.waitForSelector("[data-testid='obligation']:has-text('Post-incident review')")
+  await connected(p)
+
+  const v = await open(invite("Incident auditor", "viewer"), "incident-viewer")
+  await byTestId(v.page, "nav-incidents").click()
+  await eventually("the declared incident to reach the viewer", async () =>
+    (await v.page.locator("[data-testid^='incident-INC-']", { hasText: "misconfigured link" }).count()) === 1)
+  assert.equal(await byTestId(v.page, "incident-declare").isDisabled(), true)
+  await v.page.locator("[data-testid^='incident-INC-']", { hasText: "misconfigured link" }).locator("[data-testid^='open-INC-']").click()
+  assert.equal(await byTestId(v.page, "incident-log-entry").isDisabled(), true)
+  assert.equal(await byTestId(v.page, "incident-log-add").isDisabled(), true)
+  await v.context.close()
+  await a.context.close()
+})
+
 test("a viewer cannot change anything", async () => {
   const v = await open(invite("Auditor", "viewer"), "viewer")
   await connected(v.page)
@@ -1121,6 +1176,7 @@ test("every view passes the accessibility check in both themes, at desktop and p
         }
         await byTestId(a.page, `nav-${view}`).click()
         if (view === "risks") await openRisk(a.page, "Regional")
+        if (view === "incidents") await a.page.locator("[data-testid^='open-INC-']").first().click()
         if (view === "suppliers") await a.page.locator("[data-testid^='open-S-']").first().click()
         if (view === "people") await a.page.locator("[data-testid^='open-RO-']").first().click()
         if (view === "exercises") await a.page.locator("[data-testid^='open-E-']").first().click()

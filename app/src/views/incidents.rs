@@ -252,11 +252,6 @@ fn incident_editor(r: Editing<Incident>, selected: RwSignal<Option<String>>) -> 
     crate::views::records::editor_frame("incident", r, selected, body.into_any())
 }
 
-/// Who is acting, for the time and author of what they record.
-fn actor() -> Option<Id> {
-    expect_context::<Store>().person.get_untracked()
-}
-
 #[component]
 fn PhaseAndSeverity(r: Editing<Incident>) -> impl IntoView {
     let store = expect_context::<Store>();
@@ -264,7 +259,7 @@ fn PhaseAndSeverity(r: Editing<Incident>) -> impl IntoView {
     let severity = RwSignal::new(2u8);
     let reason = RwSignal::new(String::new());
     let enter = move |_| {
-        let (phase, at, by) = (next.get_untracked(), clock::now(), actor());
+        let (phase, at, by) = (next.get_untracked(), clock::now(), store.person.get_untracked());
         r.save(move |i| drop(i.phases.insert(new_id(), PhaseChange { phase, at, by, ..Default::default() })));
     };
     let change = move |_| {
@@ -277,7 +272,8 @@ fn PhaseAndSeverity(r: Editing<Incident>) -> impl IntoView {
             );
             return;
         }
-        let (to, at, by, from) = (severity.get_untracked(), clock::now(), actor(), r.get().severity().unwrap_or(0));
+        let (to, at, by, from) =
+            (severity.get_untracked(), clock::now(), store.person.get_untracked(), r.get().severity().unwrap_or(0));
         r.save(move |i| {
             i.severities.insert(new_id(), SeverityChange { from, to, at, by, reason: why, ..Default::default() });
         });
@@ -347,7 +343,7 @@ fn Log(r: Editing<Incident>) -> impl IntoView {
         }
         let entry = LogEntry {
             at: clock::now(),
-            author: actor(),
+            author: store.person.get_untracked(),
             text: typed,
             kind: kind.get_untracked(),
             corrects: corrects.get_untracked().map(|(id, _)| id),
@@ -392,7 +388,7 @@ fn Log(r: Editing<Incident>) -> impl IntoView {
                 {move || corrects.get().map(|(_, n)| view! {
                     <p class="hint" data-testid="incident-log-correcting">
                         {format!("The next entry corrects entry {n}. ")}
-                        <button class="link" on:click=move |_| corrects.set(None)>"Not a correction"</button>
+                        <button class="link" data-testid="incident-log-not-correction" on:click=move |_| corrects.set(None)>"Not a correction"</button>
                     </p>
                 })}
                 <div class="field">
@@ -430,7 +426,7 @@ fn Notifications(r: Editing<Incident>) -> impl IntoView {
         let n = Notification {
             kind: k,
             at: clock::now(),
-            by: actor(),
+            by: store.person.get_untracked(),
             to: to.get_untracked().trim().to_string(),
             channel: channel.get_untracked().trim().to_string(),
             notes: notes.get_untracked().trim().to_string(),
@@ -486,7 +482,7 @@ fn Notifications(r: Editing<Incident>) -> impl IntoView {
                     {fields::text(if k.is_decision() { "Reason" } else { "What was said" }, "incident-notification-notes", move || notes.get(), move |v| notes.set(v), true)}
                     <button data-testid="incident-notification-record" on:click=record>"Record it, sent now"</button>
                     " "
-                    <button on:click=move |_| kind.set(None)>"Cancel"</button>
+                    <button data-testid="incident-notification-cancel" on:click=move |_| kind.set(None)>"Cancel"</button>
                 </fieldset>
             })}
         </section>
@@ -498,7 +494,7 @@ fn EvidenceList(r: Editing<Incident>) -> impl IntoView {
     let store = expect_context::<Store>();
     let (what, location, custody) =
         (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let holder = RwSignal::new(actor());
+    let holder = RwSignal::new(store.person.get_untracked());
     let add = move |_| {
         let item = Evidence {
             what: what.get_untracked().trim().to_string(),
@@ -506,7 +502,7 @@ fn EvidenceList(r: Editing<Incident>) -> impl IntoView {
             holder: holder.get_untracked(),
             custody: custody.get_untracked().trim().to_string(),
             at: clock::now(),
-            by: actor(),
+            by: store.person.get_untracked(),
             ..Default::default()
         };
         if item.what.is_empty() {
