@@ -17,6 +17,11 @@ pub fn now() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
 }
 
+/// Milliseconds since the Unix epoch, for ordering what one person records within a second.
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
 /// The moment an event reaches the replica.
 pub fn moment() -> Now {
     Now { seconds: now(), today: today() }

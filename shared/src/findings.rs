@@ -130,6 +130,12 @@ impl<'a> Checker<'a> {
                 self.raise::<Supplier>(Severity::Warning, id, message);
             }
         }
+        for (id, incident) in self.register.live::<Incident>() {
+            for (field, holds) in incident.nested_unreadable() {
+                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<Incident>(id));
+                self.raise::<Incident>(Severity::Warning, id, message);
+            }
+        }
         for (path, holds) in self.register.unreadable.iter() {
             let (collection, id) = path.split_once('/').unwrap_or((path.as_str(), ""));
             let Some(kind) = Kind::of_collection(collection) else { continue };

@@ -209,15 +209,20 @@ impl Checks for Policy {
 
 impl Checks for Supplier {}
 
+/// The fields of entries kept by id inside a record (`what/<id>/<field>`) that could not be read.
+fn nested<T>(what: &str, entries: &BTreeMap<Id, T>, unreadable: impl Fn(&T) -> &Unreadable) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .flat_map(|(id, entry)| unreadable(entry).iter().map(move |(f, h)| (format!("{what}/{id}/{f}"), h.clone())))
+        .collect()
+}
+
 impl Supplier {
     /// The fields of the supplier's alternatives and reviews that could not be read.
     pub fn nested_unreadable(&self) -> Vec<(String, String)> {
-        let nested = |what: &str, id: &str, u: &Unreadable| {
-            u.iter().map(|(f, h)| (format!("{what}/{id}/{f}"), h.clone())).collect::<Vec<_>>()
-        };
-        let alternatives = self.alternatives.iter().flat_map(|(id, a)| nested("alternatives", id, &a.unreadable));
-        let reviews = self.reviews.iter().flat_map(|(id, r)| nested("reviews", id, &r.unreadable));
-        alternatives.chain(reviews).collect()
+        let mut out = nested("alternatives", &self.alternatives, |a| &a.unreadable);
+        out.extend(nested("reviews", &self.reviews, |r| &r.unreadable));
+        out
     }
 }
 
@@ -690,6 +695,20 @@ impl Checks for Incident {
         kept("A phase change", &old.phases, &self.phases)?;
         kept("A severity change", &old.severities, &self.severities)?;
         kept("A notification", &old.notifications, &self.notifications)
+    }
+}
+
+impl Incident {
+    /// The fields of the incident's log, histories, notifications, evidence and review that
+    /// could not be read.
+    pub fn nested_unreadable(&self) -> Vec<(String, String)> {
+        let mut out = nested("phases", &self.phases, |e| &e.unreadable);
+        out.extend(nested("severities", &self.severities, |e| &e.unreadable));
+        out.extend(nested("log", &self.log, |e| &e.unreadable));
+        out.extend(nested("notifications", &self.notifications, |e| &e.unreadable));
+        out.extend(nested("evidence", &self.evidence, |e| &e.unreadable));
+        out.extend(self.review.unreadable.iter().map(|(f, h)| (format!("review/{f}"), h.clone())));
+        out
     }
 }
 

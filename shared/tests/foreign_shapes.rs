@@ -122,6 +122,45 @@ fn a_register_written_by_another_client_opens_field_by_field() {
 }
 
 #[test]
+fn an_incident_log_written_by_another_client_is_read_entry_by_entry_and_can_still_be_added_to() {
+    let mut doc = sample();
+    let id = doc.register().unwrap().incidents.keys().next().unwrap().clone();
+    let before = doc.get::<Incident>(&id).unwrap().unwrap();
+    let log = obj(&mut doc, &["incidents", &id, "log"]);
+    // A JavaScript client's entry: text as a text object, the time as a float, a kind we do not have.
+    let entry = doc.automerge().put_object(&log, "js-entry", ObjType::Map).unwrap();
+    put_text(&mut doc, &entry, "text", "Written from the other app");
+    doc.automerge().put(&entry, "at", (NOW as f64) + 0.0).unwrap();
+    doc.automerge().put(&entry, "kind", "Gossip").unwrap();
+    let severities = obj(&mut doc, &["incidents", &id, "severities"]);
+    let change = doc.automerge().put_object(&severities, "js-severity", ObjType::Map).unwrap();
+    doc.automerge().put(&change, "to", ScalarValue::Int(1)).unwrap();
+    doc.automerge().put(&change, "at", ScalarValue::Int(NOW + 1)).unwrap();
+    doc.automerge().put_object(&change, "reason", ObjType::List).unwrap();
+    doc.automerge().commit();
+
+    let incident = doc.get::<Incident>(&id).unwrap().unwrap();
+    let shown = &incident.log["js-entry"];
+    assert_eq!((shown.text.as_str(), shown.at, shown.kind), ("Written from the other app", NOW, LogKind::Note));
+    assert!(shown.unreadable.contains("kind"));
+    assert_eq!(incident.log.len(), before.log.len() + 1, "every other entry still there");
+    assert_eq!(incident.severity(), Some(1), "the latest change, though its reason cannot be read");
+    let found: Vec<String> =
+        findings(&doc.register().unwrap(), shared::date::Now::noon(today())).into_iter().map(|f| f.message).collect();
+    assert!(found.iter().any(|m| m.contains("log/js-entry/kind cannot be read")), "{found:#?}");
+    assert!(found.iter().any(|m| m.contains("severities/js-severity/reason cannot be read")), "{found:#?}");
+    // Adding an entry leaves the other app's entries as they were written.
+    doc.update::<Incident>(&id, NOW + 60, |i| {
+        i.log.insert("ours".into(), LogEntry { at: NOW + 60, text: "Ours".into(), ..Default::default() });
+    })
+    .unwrap();
+    let entry = obj(&mut doc, &["incidents", &id, "log", "js-entry"]);
+    assert!(matches!(doc.automerge().get(&entry, "text").unwrap(), Some((Value::Object(ObjType::Text), _))));
+    assert_eq!(doc.automerge().get(&entry, "kind").unwrap().unwrap().0.as_str(), Some("Gossip"));
+    assert_eq!(doc.get::<Incident>(&id).unwrap().unwrap().log.len(), before.log.len() + 2);
+}
+
+#[test]
 fn reading_only_what_changed_sees_what_a_whole_read_sees() {
     let mut doc = sample();
     let mut register = doc.register().unwrap();

@@ -12,8 +12,8 @@ use shared::refs::references;
 use shared::*;
 use std::collections::BTreeMap;
 
-/// Where each action is linked from: the risks it treats and what raised it (an exercise or
-/// a supplier's review), as (kind, id, "REF title") for links.
+/// Where each action is linked from: the risks it treats and what raised it (an exercise, an
+/// incident or a supplier's review), as (kind, id, "REF title") for links.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct ActionLinks {
     risks: Vec<(Kind, Id, String)>,
@@ -39,6 +39,13 @@ fn links_by_action(register: &Register) -> BTreeMap<Id, ActionLinks> {
         for action in &e.actions.0 {
             let entry = out.entry(action.clone()).or_default();
             entry.from.push((Kind::Exercise, id.clone(), format!("{} {}", exercises[id], e.title)));
+        }
+    }
+    let incidents = references::<Incident>(register);
+    for (id, i) in register.live::<Incident>() {
+        for action in &i.actions.0 {
+            let entry = out.entry(action.clone()).or_default();
+            entry.from.push((Kind::Incident, id.clone(), format!("{} {}", incidents[id], i.title)));
         }
     }
     let suppliers = references::<Supplier>(register);

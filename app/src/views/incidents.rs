@@ -31,6 +31,13 @@ fn ticking() -> RwSignal<i64> {
     now
 }
 
+/// The id of a new entry in an incident's log or histories. Entries are ordered by their time
+/// (in seconds), then id: an id that begins with the millisecond keeps two entries made within
+/// one second in the order they were made.
+fn entry_id() -> String {
+    format!("{:013}-{}", clock::now_ms(), new_id())
+}
+
 fn severity_text(incident: &Incident) -> String {
     incident.severity().map(severity_label).unwrap_or_else(|| "Not yet assessed".into())
 }
@@ -84,7 +91,7 @@ fn Declare() -> impl IntoView {
             first_seen: Some(now),
             aware_at: Some(now),
             commander: person.clone(),
-            phases: [(new_id(), PhaseChange { phase: Phase::Triage, at: now, by: person, ..Default::default() })]
+            phases: [(entry_id(), PhaseChange { phase: Phase::Triage, at: now, by: person, ..Default::default() })]
                 .into(),
             ..Default::default()
         };
@@ -260,7 +267,8 @@ fn PhaseAndSeverity(r: Editing<Incident>) -> impl IntoView {
     let reason = RwSignal::new(String::new());
     let enter = move |_| {
         let (phase, at, by) = (next.get_untracked(), clock::now(), store.person.get_untracked());
-        r.save(move |i| drop(i.phases.insert(new_id(), PhaseChange { phase, at, by, ..Default::default() })));
+        let id = entry_id();
+        r.save(move |i| drop(i.phases.insert(id, PhaseChange { phase, at, by, ..Default::default() })));
     };
     let change = move |_| {
         let why = reason.get_untracked().trim().to_string();
@@ -274,8 +282,9 @@ fn PhaseAndSeverity(r: Editing<Incident>) -> impl IntoView {
         }
         let (to, at, by, from) =
             (severity.get_untracked(), clock::now(), store.person.get_untracked(), r.get().severity().unwrap_or(0));
+        let id = entry_id();
         r.save(move |i| {
-            i.severities.insert(new_id(), SeverityChange { from, to, at, by, reason: why, ..Default::default() });
+            i.severities.insert(id, SeverityChange { from, to, at, by, reason: why, ..Default::default() });
         });
         reason.set(String::new());
     };
@@ -349,7 +358,8 @@ fn Log(r: Editing<Incident>) -> impl IntoView {
             corrects: corrects.get_untracked().map(|(id, _)| id),
             ..Default::default()
         };
-        r.save(move |i| drop(i.log.insert(new_id(), entry)));
+        let id = entry_id();
+        r.save(move |i| drop(i.log.insert(id, entry)));
         text.set(String::new());
         corrects.set(None);
         store.problems.update(|p| drop(p.remove("incident-log-entry")));
@@ -440,7 +450,8 @@ fn Notifications(r: Editing<Incident>) -> impl IntoView {
             fields::refuse("incident-notification-to", "To", "Say who was told.");
             return;
         }
-        r.save(move |i| drop(i.notifications.insert(new_id(), n)));
+        let id = entry_id();
+        r.save(move |i| drop(i.notifications.insert(id, n)));
         kind.set(None);
         for field in [to, channel, notes] {
             field.set(String::new());
@@ -509,7 +520,8 @@ fn EvidenceList(r: Editing<Incident>) -> impl IntoView {
             fields::refuse("incident-evidence-what", "What", "Say what the evidence is.");
             return;
         }
-        r.save(move |i| drop(i.evidence.insert(new_id(), item)));
+        let id = entry_id();
+        r.save(move |i| drop(i.evidence.insert(id, item)));
         for field in [what, location, custody] {
             field.set(String::new());
         }
