@@ -1,5 +1,6 @@
-//! The relay's HTTP surface: the built app as static files, a health check, and the
-//! automerge-repo sync protocol over WebSocket at `/sync`.
+//! The relay's HTTP surface: the built app as static files, a health check, the
+//! automerge-repo sync protocol over WebSocket at `/sync`, the audit's record of changes
+//! (`/uploads`) and, for a register's owners, its members (`/members/...`).
 
 pub mod members;
 pub mod metrics;
@@ -72,8 +73,11 @@ pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: L
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
     let access = members::watch_access(members.clone(), limits.revocation_check);
     let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), access };
-    let routes =
-        Router::new().route("/healthz", get(health)).route("/sync", get(sync)).route("/uploads", post(uploads));
+    let routes = Router::new()
+        .route("/healthz", get(health))
+        .route("/sync", get(sync))
+        .route("/uploads", post(uploads))
+        .route("/members/{action}", post(manage_members));
     // Metrics may be served on an address of their own (`metrics_router`), not beside the app.
     let routes = if with_metrics { routes.route("/metrics", get(render_metrics)) } else { routes };
     routes
@@ -229,18 +233,9 @@ async fn uploads(
     State(state): State<AppState>,
     asked: Result<axum::Json<UploadsAsked>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    if let Some(refused) = foreign_origin(&headers) {
-        state.metrics.refused_connections.inc();
-        return refused;
-    }
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string());
-    let Some(token) = token else {
-        state.metrics.refused_connections.inc();
-        return (StatusCode::UNAUTHORIZED, "a member token is required (Authorization: Bearer)").into_response();
+    let token = match bearer(&headers, &state) {
+        Ok(token) => token,
+        Err(refused) => return *refused,
     };
     let asked = match asked {
         Ok(axum::Json(asked)) => asked,
@@ -282,6 +277,115 @@ async fn uploads(
         Err(e) => {
             tracing::error!(error = %e, "reading the audit failed");
             (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot read its audit just now").into_response()
+        }
+    }
+}
+
+/// What an owner asks of `/members/<action>`: `list` (the register alone), `invite` (a name
+/// and role), `role` (a name and role) or `revoke` (a name).
+#[derive(serde::Deserialize)]
+struct MembersAsked {
+    register: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+/// The member's token from `Authorization: Bearer`, or the answer to give without one.
+fn bearer(headers: &HeaderMap, state: &AppState) -> Result<String, Box<Response>> {
+    if let Some(refused) = foreign_origin(headers) {
+        state.metrics.refused_connections.inc();
+        return Err(Box::new(refused));
+    }
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .ok_or_else(|| {
+            state.metrics.refused_connections.inc();
+            Box::new((StatusCode::UNAUTHORIZED, "a member token is required (Authorization: Bearer)").into_response())
+        })
+}
+
+/// A register's owners manage its members: list them, invite someone (the answer carries
+/// their token, once), change a role, revoke. Everyone else is refused, and nothing changes.
+async fn manage_members(
+    axum::extract::Path(action): axum::extract::Path<String>,
+    headers: HeaderMap,
+    State(state): State<AppState>,
+    asked: Result<axum::Json<MembersAsked>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let token = match bearer(&headers, &state) {
+        Ok(token) => token,
+        Err(refused) => return *refused,
+    };
+    let asked = match asked {
+        Ok(axum::Json(asked)) => asked,
+        Err(e) => {
+            let why = format!("expected {{\"register\": id, \"name\": ..., \"role\": ...}}: {e}");
+            return (StatusCode::BAD_REQUEST, why).into_response();
+        }
+    };
+    let register: shared::protocol::DocumentId = match asked.register.parse() {
+        Ok(id) => id,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let role = match asked.role.as_deref().map(str::parse::<members::Role>).transpose() {
+        Ok(role) => role,
+        Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+    };
+    let owner = match member_of(&state, token).await {
+        Ok(Some(member)) => member,
+        Ok(None) => return (StatusCode::FORBIDDEN, NOT_VALID).into_response(),
+        Err(unavailable) => return unavailable,
+    };
+    let directory = state.members.clone();
+    let done = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, members::Refused> {
+        let need_role =
+            || role.ok_or_else(|| members::Refused::Invalid("say which role: owner, editor or viewer".into()));
+        match action.as_str() {
+            "list" => {
+                if owner.role != members::Role::Owner || !owner.may_open(&register) {
+                    return Err(members::Refused::NotOwner);
+                }
+                Ok(serde_json::json!(directory.members_of(&register)?))
+            }
+            "invite" => {
+                let role = need_role()?;
+                let token = directory.invite(&owner, &register, &asked.name, role)?;
+                Ok(serde_json::json!({ "name": asked.name.trim(), "role": role.as_str(), "token": token }))
+            }
+            "role" => {
+                directory.change_role(&owner, &register, &asked.name, need_role()?)?;
+                Ok(serde_json::json!({}))
+            }
+            "revoke" => {
+                directory.revoke_from(&owner, &register, &asked.name)?;
+                Ok(serde_json::json!({}))
+            }
+            other => Err(members::Refused::Invalid(format!("{other:?} is not something to do with members"))),
+        }
+    })
+    .await;
+    match done {
+        Ok(Ok(answer)) => axum::Json(answer).into_response(),
+        Ok(Err(refused)) => {
+            let status = match &refused {
+                members::Refused::NotOwner => StatusCode::FORBIDDEN,
+                members::Refused::NoSuchMember(_) => StatusCode::NOT_FOUND,
+                members::Refused::Yourself(_) | members::Refused::Invalid(_) => StatusCode::BAD_REQUEST,
+                members::Refused::Storage(e) => {
+                    tracing::error!(error = %e, "the members table could not be changed");
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            };
+            (status, refused.to_string()).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "a members request did not run");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The relay's entry point: serves the built app and the sync endpoint (stopping cleanly on
-//! SIGINT or SIGTERM), and the subcommands that manage members, export the audit record and
-//! back the database up.
+//! SIGINT or SIGTERM), and the subcommands that create registers, manage members, export the
+//! audit record and back the database up.
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -57,11 +57,18 @@ struct Serve {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Create and list registers.
+    #[command(subcommand)]
+    Register(RegisterCommand),
     /// Manage who may connect.
     #[command(subcommand)]
     Member(MemberCommand),
     /// Print every change the relay accepted (time, member, register, change hash) as CSV.
-    Audit,
+    Audit {
+        /// Instead, every change to the members (time, by whom, register, what, member).
+        #[arg(long)]
+        members: bool,
+    },
     /// Copy the database (registers, members, audit) to a new file, consistently, while the
     /// relay runs. To restore: stop the relay, put the copy in place of
     /// `<data>/registers.sqlite3`, delete `registers.sqlite3-wal` and `-shm` beside it, start.
@@ -72,12 +79,33 @@ enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+enum RegisterCommand {
+    /// Create a register for a firm, with one owner, and print the owner's invite link once.
+    Create {
+        /// The firm's name, as the register shows it.
+        #[arg(long)]
+        name: String,
+        /// The person who owns the register: they invite the rest of the team from the app.
+        #[arg(long)]
+        owner: String,
+        /// Start from the sample register instead of an empty one.
+        #[arg(long)]
+        from_sample: bool,
+        /// The address people open, for the invite link.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
+    /// List the registers: id, name, members with access, and when it last changed.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
 enum MemberCommand {
     /// Add a member and print their token and invite link, once.
     Add {
         #[arg(long)]
         name: String,
-        /// editor or viewer.
+        /// owner, editor or viewer.
         #[arg(long)]
         role: Role,
         /// A register they may open (its id or automerge: URL); repeat for several.
@@ -104,7 +132,7 @@ enum MemberCommand {
     Role {
         #[arg(long)]
         name: String,
-        /// editor or viewer.
+        /// owner, editor or viewer.
         #[arg(long)]
         role: Role,
     },
@@ -120,7 +148,9 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         None => serve(&cli.data, cli.serve).await,
-        Some(Command::Audit) => audit(&cli.data),
+        Some(Command::Audit { members: false }) => audit(&cli.data),
+        Some(Command::Audit { members: true }) => member_audit(&cli.data),
+        Some(Command::Register(command)) => register(&cli.data, command),
         Some(Command::Backup { file }) => {
             let bytes = continuity_server::storage::backup(&cli.data, &file)?;
             println!("Backed up {} to {} ({bytes} bytes); integrity check passed.", cli.data.display(), file.display());
@@ -133,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
 /// The browser link that joins a register. The role only shapes the interface (a viewer
 /// gets no edit controls); the relay enforces it whatever the link says.
 fn invite(public_url: &str, register: &DocumentId, token: &str, role: Role) -> String {
-    let role = if role == Role::Viewer { "viewer" } else { "editor" };
+    let role = role.as_str();
     format!("{}/#join?register={}&token={token}&role={role}", public_url.trim_end_matches('/'), register.url())
 }
 
@@ -142,6 +172,9 @@ fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
     match command {
         MemberCommand::Add { name, role, registers, public_url } => {
             let (member, token) = members.add(&name, role, &registers)?;
+            for register in &registers {
+                members.record(TERMINAL, register, &format!("invite {}", role.as_str()), &member.name)?;
+            }
             println!("Added {} as {:?}. Their token (shown only this once):\n{token}", member.name, member.role);
             for register in &registers {
                 println!("Invite link: {}", invite(&public_url, register, &token, member.role));
@@ -161,7 +194,14 @@ fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
         }
         MemberCommand::Role { name, role } => {
             members.set_role(&name, role)?;
-            println!("{name} is now {}.", if role == Role::Viewer { "a viewer" } else { "an editor" });
+            println!(
+                "{name} is now {}.",
+                match role {
+                    Role::Owner => "an owner",
+                    Role::Editor => "an editor",
+                    Role::Viewer => "a viewer",
+                }
+            );
         }
         MemberCommand::List => {
             for (name, role, revoked) in members.list()? {
@@ -169,6 +209,64 @@ fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// Who made a change to the members from the relay's own commands, in the audit.
+const TERMINAL: &str = "terminal";
+
+fn register(data: &Path, command: RegisterCommand) -> anyhow::Result<()> {
+    let storage = Sqlite::open(data)?;
+    let members = Directory::open(data)?;
+    match command {
+        RegisterCommand::Create { name, owner, from_sample, public_url } => {
+            anyhow::ensure!(!name.trim().is_empty(), "a register needs the firm's name (--name)");
+            anyhow::ensure!(!owner.trim().is_empty(), "a register needs an owner (--owner)");
+            let id = DocumentId(*uuid::Uuid::new_v4().as_bytes());
+            let now = chrono::Utc::now();
+            // The owner first: a name already taken stops here, before any register exists.
+            let (member, token) = members.add(&owner, Role::Owner, &[id])?;
+            let mut doc = if from_sample {
+                let mut doc = shared::sample::sample(shared::Date(now.date_naive()), now.timestamp())?;
+                doc.update_name(name.trim(), now.timestamp())?;
+                doc
+            } else {
+                shared::RegisterDoc::new(name.trim(), now.timestamp())?
+            };
+            let changes = doc.automerge().get_changes(&[]).iter().map(|c| c.hash().to_string()).collect();
+            let audit = Audit { member: format!("{TERMINAL} (register create)"), at: now.timestamp(), changes };
+            storage.append(&id, &doc.save(), &audit)?;
+            members.record(TERMINAL, &id, "invite owner", &member.name)?;
+            println!("Created the register {:?} ({}).", name.trim(), id.url());
+            println!("{} owns it. Their invite link (shown only this once):", member.name);
+            println!("Invite link: {}", invite(&public_url, &id, &token, Role::Owner));
+        }
+        RegisterCommand::List => {
+            let counts = members.counts()?;
+            println!("register\tname\tmembers\tlast change");
+            for (id, last) in storage.registers()? {
+                let name = storage
+                    .load(&id)?
+                    .and_then(|stored| stored.name())
+                    .unwrap_or_else(|| "(name cannot be read)".into());
+                let last = chrono::DateTime::from_timestamp(last, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+                let count = counts.get(&id.to_string()).copied().unwrap_or(0);
+                println!("{}\t{name}\t{count}\t{last}", id.url());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn member_audit(data: &Path) -> anyhow::Result<()> {
+    let members = Directory::open(data)?;
+    let mut out = csv::Writer::from_writer(std::io::stdout());
+    out.write_record(["time", "by", "register", "action", "member"])?;
+    for row in members.member_changes()? {
+        let time = chrono::DateTime::from_timestamp(row.at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+        out.write_record([time, row.by, format!("automerge:{}", row.register), row.action, row.member])?;
+    }
+    out.flush()?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
-//! Members of the relay: who may connect, to which registers, and whether they may change
-//! them. A token is shown once when the member is added; only a hash of its secret is
-//! stored, compared in constant time, and a token never appears in a log.
+//! Members of the relay: who may connect, to which registers, whether they may change them,
+//! and (owners) manage who else may. A token is shown once when the member is added; only a
+//! hash of its secret is stored, compared in constant time, and a token never appears in a
+//! log. Every change an owner makes to the members is recorded.
 
 use crate::storage::{StorageError, open_database};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -12,6 +13,8 @@ use subtle::ConstantTimeEq;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// May read and change the registers granted, and manage their members.
+    Owner,
     /// May read and change the registers granted.
     Editor,
     /// May read the registers granted; any change is refused.
@@ -19,8 +22,9 @@ pub enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
+            Role::Owner => "owner",
             Role::Editor => "editor",
             Role::Viewer => "viewer",
         }
@@ -31,9 +35,10 @@ impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "owner" => Ok(Role::Owner),
             "editor" => Ok(Role::Editor),
             "viewer" => Ok(Role::Viewer),
-            other => Err(format!("{other:?} is not a role: use editor or viewer")),
+            other => Err(format!("{other:?} is not a role: use owner, editor or viewer")),
         }
     }
 }
@@ -62,6 +67,45 @@ impl Member {
     pub fn may_open(&self, register: &DocumentId) -> bool {
         self.registers.contains(register)
     }
+}
+
+/// A member of a register as its owners see them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Listed {
+    pub name: String,
+    pub role: String,
+    /// Seconds since the Unix epoch; 0 for members added before this was recorded.
+    pub added_at: i64,
+    /// When they last connected, if ever.
+    pub last_seen: Option<i64>,
+    pub revoked: bool,
+}
+
+/// One change to the members, as the audit records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberChange {
+    pub at: i64,
+    /// The owner who made it (or `terminal` for the relay's own commands).
+    pub by: String,
+    pub register: String,
+    /// `invite editor`, `role viewer`, `revoke`.
+    pub action: String,
+    pub member: String,
+}
+
+/// Why an owner's request about members was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("only an owner of this register can manage its members")]
+    NotOwner,
+    #[error("{0:?} is not a member of this register")]
+    NoSuchMember(String),
+    #[error("you cannot {0} yourself: ask another owner")]
+    Yourself(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Storage(#[from] StorageError),
 }
 
 /// The members table, in the relay's SQLite database.
@@ -96,12 +140,23 @@ impl Directory {
              CREATE TABLE IF NOT EXISTS grants (member INTEGER NOT NULL, register TEXT NOT NULL,
                  PRIMARY KEY (member, register));",
         )?;
-        // Databases made before tokens could be rotated lack the epoch.
-        let has_epoch =
-            connection.prepare("SELECT 1 FROM pragma_table_info('members') WHERE name = 'epoch'")?.exists([])?;
-        if !has_epoch {
-            connection.execute_batch("ALTER TABLE members ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0")?;
+        // Databases made before tokens could be rotated, or before members were listed in the
+        // app, lack these columns.
+        for (column, definition) in [
+            ("epoch", "INTEGER NOT NULL DEFAULT 0"),
+            ("added_at", "INTEGER NOT NULL DEFAULT 0"),
+            ("last_seen", "INTEGER"),
+        ] {
+            let has =
+                connection.prepare("SELECT 1 FROM pragma_table_info('members') WHERE name = ?1")?.exists([column])?;
+            if !has {
+                connection.execute_batch(&format!("ALTER TABLE members ADD COLUMN {column} {definition}"))?;
+            }
         }
+        connection.execute_batch(
+            "CREATE TABLE IF NOT EXISTS member_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+                 by TEXT NOT NULL, register TEXT NOT NULL, action TEXT NOT NULL, member TEXT NOT NULL);",
+        )?;
         Ok(Directory { connection: Mutex::new(connection) })
     }
 
@@ -118,8 +173,8 @@ impl Directory {
         let mut c = self.connection();
         let t = c.transaction()?;
         t.execute(
-            "INSERT INTO members (name, role, secret_hash) VALUES (?1, ?2, ?3)",
-            params![name.trim(), role.as_str(), hash(&secret)],
+            "INSERT INTO members (name, role, secret_hash, added_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name.trim(), role.as_str(), hash(&secret), chrono::Utc::now().timestamp()],
         )
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
@@ -230,6 +285,140 @@ impl Directory {
         let mut statement = c.prepare("SELECT name, role, revoked FROM members ORDER BY id")?;
         let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl Directory {
+    /// Notes that a member connected, for "last seen".
+    pub fn seen(&self, id: i64, at: i64) -> Result<(), StorageError> {
+        self.connection().execute("UPDATE members SET last_seen = ?1 WHERE id = ?2", params![at, id])?;
+        Ok(())
+    }
+
+    /// The members who may open a register (and those revoked from it), in the order added.
+    pub fn members_of(&self, register: &DocumentId) -> Result<Vec<Listed>, StorageError> {
+        let c = self.connection();
+        let mut statement = c.prepare_cached(
+            "SELECT name, role, added_at, last_seen, revoked FROM members
+             WHERE id IN (SELECT member FROM grants WHERE register = ?1) ORDER BY id",
+        )?;
+        let rows = statement.query_map([register.to_string()], |r| {
+            Ok(Listed {
+                name: r.get(0)?,
+                role: r.get(1)?,
+                added_at: r.get(2)?,
+                last_seen: r.get(3)?,
+                revoked: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many members (not revoked) may open each register.
+    pub fn counts(&self) -> Result<std::collections::HashMap<String, i64>, StorageError> {
+        let c = self.connection();
+        let mut statement = c.prepare(
+            "SELECT register, COUNT(*) FROM grants JOIN members ON members.id = grants.member
+             WHERE members.revoked = 0 GROUP BY register",
+        )?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a change to the members in the audit.
+    pub fn record(&self, by: &str, register: &DocumentId, action: &str, member: &str) -> Result<(), StorageError> {
+        self.connection().execute(
+            "INSERT INTO member_changes (at, by, register, action, member) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![chrono::Utc::now().timestamp(), by, register.to_string(), action, member],
+        )?;
+        Ok(())
+    }
+
+    /// Every recorded change to the members, oldest first.
+    pub fn member_changes(&self) -> Result<Vec<MemberChange>, StorageError> {
+        let c = self.connection();
+        let mut statement = c.prepare("SELECT at, by, register, action, member FROM member_changes ORDER BY id")?;
+        let rows = statement.query_map([], |r| {
+            Ok(MemberChange { at: r.get(0)?, by: r.get(1)?, register: r.get(2)?, action: r.get(3)?, member: r.get(4)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The one register-scoped check every owner request makes: `owner` owns `register`,
+    /// and (when one is named) `member` is among its members.
+    fn check_owner(&self, owner: &Member, register: &DocumentId, member: Option<&str>) -> Result<(), Refused> {
+        if owner.role != Role::Owner || !owner.may_open(register) {
+            return Err(Refused::NotOwner);
+        }
+        if let Some(name) = member
+            && !self.members_of(register)?.iter().any(|m| m.name == name.trim())
+        {
+            return Err(Refused::NoSuchMember(name.trim().to_string()));
+        }
+        Ok(())
+    }
+
+    /// An owner invites someone to their register: a new member with that register alone.
+    /// Returns their token, shown once.
+    pub fn invite(&self, owner: &Member, register: &DocumentId, name: &str, role: Role) -> Result<String, Refused> {
+        self.check_owner(owner, register, None)?;
+        if name.trim().is_empty() {
+            return Err(Refused::Invalid("say who you are inviting: a member needs a name".into()));
+        }
+        let (_, token) = self.add(name, role, &[*register]).map_err(|e| Refused::Invalid(e.0))?;
+        self.record(&owner.name, register, &format!("invite {}", role.as_str()), name.trim())?;
+        Ok(token)
+    }
+
+    /// An owner changes the role of one of their register's members.
+    pub fn change_role(&self, owner: &Member, register: &DocumentId, name: &str, role: Role) -> Result<(), Refused> {
+        self.check_owner(owner, register, Some(name))?;
+        if owner.name == name.trim() {
+            return Err(Refused::Yourself("change the role of"));
+        }
+        // A role is the member's on every register they may open.
+        if self.other_registers(register, name)? > 0 {
+            return Err(Refused::Invalid(format!(
+                "{:?} is also a member of other registers, so their role is changed on the relay's machine",
+                name.trim()
+            )));
+        }
+        self.set_role(name, role)?;
+        self.record(&owner.name, register, &format!("role {}", role.as_str()), name.trim())?;
+        Ok(())
+    }
+
+    /// An owner revokes one of their register's members: their token stops working and
+    /// their open connections close within the revocation check.
+    pub fn revoke_from(&self, owner: &Member, register: &DocumentId, name: &str) -> Result<(), Refused> {
+        self.check_owner(owner, register, Some(name))?;
+        if owner.name == name.trim() {
+            return Err(Refused::Yourself("revoke"));
+        }
+        if self.other_registers(register, name)? > 0 {
+            // Their access to this register ends; the others are not this owner's to end.
+            let c = self.connection();
+            c.execute(
+                "DELETE FROM grants WHERE register = ?1 AND member = (SELECT id FROM members WHERE name = ?2)",
+                params![register.to_string(), name.trim()],
+            )
+            .map_err(StorageError::from)?;
+            c.execute("UPDATE members SET epoch = epoch + 1 WHERE name = ?1", [name.trim()])
+                .map_err(StorageError::from)?;
+        } else {
+            self.revoke(name)?;
+        }
+        self.record(&owner.name, register, "revoke", name.trim())?;
+        Ok(())
+    }
+
+    /// How many registers other than `register` the member may open.
+    fn other_registers(&self, register: &DocumentId, name: &str) -> Result<i64, StorageError> {
+        Ok(self.connection().query_row(
+            "SELECT COUNT(*) FROM grants WHERE register != ?1 AND member = (SELECT id FROM members WHERE name = ?2)",
+            params![register.to_string(), name.trim()],
+            |r| r.get(0),
+        )?)
     }
 }
 

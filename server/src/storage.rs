@@ -139,6 +139,43 @@ impl Sqlite {
         // transactions), so a poisoned lock is still safe to use.
         self.connection.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Every register stored, with the relay's time of its last accepted change (0 if none
+    /// is in the audit), oldest register first.
+    pub fn registers(&self) -> Result<Vec<(DocumentId, i64)>, StorageError> {
+        let c = self.connection();
+        let mut statement = c.prepare(
+            "SELECT d.doc, COALESCE((SELECT MAX(at) FROM audit WHERE audit.doc = d.doc), 0)
+             FROM (SELECT doc FROM snapshots UNION SELECT doc FROM chunks) AS d
+             ORDER BY (SELECT MIN(id) FROM audit WHERE audit.doc = d.doc)",
+        )?;
+        let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (doc, at) = row?;
+            if let Ok(id) = doc.parse() {
+                out.push((id, at));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Stored {
+    /// The register's name, read from the root of the document (the one thing the relay
+    /// reads of what a register holds, for `register list`); `None` when it cannot be read.
+    pub fn name(&self) -> Option<String> {
+        use automerge::ReadDoc;
+        let mut doc = automerge::AutoCommit::new();
+        for part in self.snapshot.iter().chain(self.chunks.iter().map(|(_, bytes)| bytes)) {
+            shared::doc::load_strictly(&mut doc, part).ok()?;
+        }
+        match doc.get(automerge::ROOT, "name").ok()?? {
+            (automerge::Value::Scalar(s), _) => s.as_str().map(str::to_string),
+            (automerge::Value::Object(automerge::ObjType::Text), id) => doc.text(&id).ok(),
+            _ => None,
+        }
+    }
 }
 
 impl Storage for Sqlite {

@@ -73,6 +73,13 @@ pub async fn serve(
     connection: ConnectionId,
 ) {
     let Watch { mut access, limits } = watch;
+    // "Last seen" in the owners' Members view; a failure to note it costs nothing else.
+    let (seen, id) = (members.clone(), member.id);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = seen.seen(id, chrono::Utc::now().timestamp()) {
+            tracing::warn!(error = %e, "cannot note when a member was last seen");
+        }
+    });
     let ping_every = limits.ping_interval;
     let metrics = relay.metrics.clone();
     metrics.connections.inc();

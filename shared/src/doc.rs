@@ -442,6 +442,16 @@ impl RegisterDoc {
         Ok(())
     }
 
+    /// Renames the register (the firm's name it shows).
+    pub fn update_name(&mut self, name: &str, now: i64) -> Result<(), DocError> {
+        if name.trim().is_empty() {
+            return Err(Invalid("A register needs the firm's name".into()).into());
+        }
+        self.doc.put(automerge::ROOT, "name", name.trim())?;
+        self.commit(now, "rename register");
+        Ok(())
+    }
+
     /// Says which person this device's edits come from, so history can name them.
     pub fn identify(&mut self, person: &str, now: i64) -> Result<(), DocError> {
         let actors = self.collection("actors")?;
