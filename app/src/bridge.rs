@@ -16,6 +16,8 @@ pub enum ToWorker {
     /// The person using this browser (a person in the register), whose name this device's
     /// edits carry from its next edit on.
     Identify(Option<shared::Id>),
+    /// On a blank browser: start an empty register with this name, or (`None`) the sample.
+    Start(Option<String>),
     /// A question; the answer comes back with the same number.
     Ask { id: u32, question: Question },
 }

@@ -1,10 +1,12 @@
 //! The Continuity Register browser app, laid out by where code runs: `page` (the store the
 //! views read and the settings), `worker` (the register worker's shell around
-//! `shared::replica`), `bridge` (what the two say to each other), `clock`, and `views`, one
+//! `shared::replica`), `bridge` (what the two say to each other), `clock`, `http` (questions
+//! to the relay), and `views`, one
 //! file per section. This file is the shell: the navigation and the section on show.
 
 pub mod bridge;
 pub mod clock;
+pub mod http;
 pub mod page;
 pub mod views;
 pub mod worker;
@@ -32,10 +34,12 @@ pub enum Section {
     History,
     Report,
     Export,
+    /// Only for the register's owners.
+    Members,
 }
 
 impl Section {
-    pub const ALL: [Section; 13] = [
+    pub const ALL: [Section; 14] = [
         Section::Today,
         Section::Incidents,
         Section::Risks,
@@ -49,6 +53,7 @@ impl Section {
         Section::History,
         Section::Report,
         Section::Export,
+        Section::Members,
     ];
     fn label(self) -> &'static str {
         match self {
@@ -65,6 +70,7 @@ impl Section {
             Section::History => "History",
             Section::Report => "Board report",
             Section::Export => "Export",
+            Section::Members => "Members",
         }
     }
     pub fn slug(self) -> &'static str {
@@ -82,6 +88,7 @@ impl Section {
             Section::History => "history",
             Section::Report => "report",
             Section::Export => "export",
+            Section::Members => "members",
         }
     }
     /// Where the records of a kind are edited.
@@ -158,6 +165,8 @@ pub fn App() -> impl IntoView {
             <ul>
                 {Section::ALL
                     .into_iter()
+                    // Members is for owners; the relay refuses anyone else all the same.
+                    .filter(|s| *s != Section::Members || store.owner.get_untracked())
                     .map(|s| {
                         view! {
                             <li>
@@ -181,7 +190,7 @@ pub fn App() -> impl IntoView {
         <main>
             <ProblemSummary />
             {move || store.message().map(|e| view! { <p role="alert" data-testid="error">{e}</p> })}
-            {move || match section.get() {
+            {move || if store.blank.get() { view! { <welcome::Welcome /> }.into_any() } else { match section.get() {
                 Section::Today => view! { <today::Today /> }.into_any(),
                 Section::Incidents => view! { <incidents::Incidents /> }.into_any(),
                 Section::Risks => view! { <risks::Risks /> }.into_any(),
@@ -195,7 +204,8 @@ pub fn App() -> impl IntoView {
                 Section::Findings => view! { <views::findings::Findings /> }.into_any(),
                 Section::Calendar => view! { <calendar::Calendar /> }.into_any(),
                 Section::Export => view! { <export::Export /> }.into_any(),
-            }}
+                Section::Members => view! { <members::Members /> }.into_any(),
+            }}}
         </main>
     }
 }

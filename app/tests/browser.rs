@@ -48,9 +48,17 @@ fn fresh_register() -> DocumentId {
 /// The worker's shell running in the test's page, talking straight to a page store: what
 /// the register worker and the page do, without the worker boundary in between.
 fn open(register: DocumentId) -> Store {
-    let settings = Settings { register, relay: None, viewer: false };
+    let settings = Settings { register, relay: None, viewer: false, owner: false };
     let store = Store::new(&settings);
     worker::open(register, None, false, Rc::new(move |message: ToPage| store.take(message)));
+    store
+}
+
+/// A fresh register on a browser with nothing stored: it asks, and the sample is chosen.
+async fn open_sample(register: DocumentId) -> Store {
+    let store = open(register);
+    until("the first screen's question", || store.blank.get_untracked()).await;
+    worker::take(ToWorker::Start(None), Rc::new(move |message: ToPage| store.take(message)));
     store
 }
 
@@ -63,8 +71,8 @@ async fn saved(store: Store) {
 }
 
 #[wasm_bindgen_test]
-async fn the_worker_starts_a_register_of_its_own_from_the_sample() {
-    let store = open(fresh_register());
+async fn the_worker_starts_the_sample_when_it_is_chosen() {
+    let store = open_sample(fresh_register()).await;
     until("the register to open", || store.register.get_untracked().risks.len() >= 8).await;
     let register = store.register.get_untracked();
     let today = continuity_app::clock::today();
@@ -80,7 +88,7 @@ async fn the_worker_starts_a_register_of_its_own_from_the_sample() {
 #[wasm_bindgen_test]
 async fn an_edit_is_stored_before_it_is_called_saved_and_survives_a_reload() {
     let register = fresh_register();
-    let store = open(register);
+    let store = open_sample(register).await;
     saved(store).await;
     let risk = shared::Risk { category: "Supplier".into(), ..shared::Risk::titled("Payroll bureau outage") };
     apply(store, Edit::Create { id: "payroll".into(), record: risk.clone().any_record() });

@@ -146,6 +146,9 @@ pub struct Status {
     /// When the relay last sent something.
     pub last_sync: Option<i64>,
     pub problem: Option<Problem>,
+    /// No register here and no server to bring one: the person chooses to start an empty
+    /// register or to explore the sample (`Event::Start`).
+    pub blank: bool,
 }
 
 /// Timers a shell sets for the replica (`Effect::After`) and reports when they fire.
@@ -189,6 +192,9 @@ pub enum Event {
     Online,
     /// Whom this device's edits come from (a person in the register), as the person said.
     Identity(Option<Id>),
+    /// The person's choice on a blank device (`Status::blank`): an empty register with the
+    /// firm's name, or (`None`) the sample register.
+    Start(Option<String>),
     Fired(Timer),
 }
 
@@ -320,7 +326,7 @@ impl Replica {
             retrying: false,
             edits: 0,
             relay,
-            status: Status { saved: Saved::Loading, sync, unsent: 0, last_sync: None, problem: None },
+            status: Status { saved: Saved::Loading, sync, unsent: 0, last_sync: None, problem: None, blank: false },
             shown: None,
             out: Vec::new(),
         }
@@ -378,6 +384,7 @@ impl Replica {
                 self.status.sync = SyncStatus::Refused(reason);
             }
             Event::Identity(person) => self.identity = person,
+            Event::Start(name) => self.start(now, name),
             Event::Online => {
                 if let Some(relay) = &mut self.relay
                     && !relay.socket
@@ -574,6 +581,7 @@ impl Replica {
                 Err(e) => self.status.problem = Some(Problem::Sample(e.to_string())),
             }
         }
+        self.status.blank = !stored_any && self.relay.is_none() && self.doc.heads().is_empty();
         // The view shown already is right up to its heads: read again only what changed
         // since, if the document holds those heads (another tab may have compacted them away
         // only together with what came after, so holding them is enough).
@@ -600,6 +608,33 @@ impl Replica {
         }
         for (edit, at) in std::mem::take(&mut self.queued) {
             self.edit(at, edit);
+        }
+    }
+
+    /// Starts the register a blank device holds: the firm's own, empty, or the sample. Never
+    /// over a register that is here or on its way from a server.
+    fn start(&mut self, now: Now, name: Option<String>) {
+        if !self.opened || !self.status.blank || self.relay.is_some() || !self.doc.heads().is_empty() {
+            self.status.problem = Some(Problem::Refused("There is already a register here.".into()));
+            return;
+        }
+        let made = match &name {
+            Some(name) if name.trim().is_empty() => {
+                self.status.problem = Some(Problem::Refused("A register needs the firm's name.".into()));
+                return;
+            }
+            Some(name) => RegisterDoc::new(name.trim(), now.seconds),
+            None => crate::sample::sample(now.today, now.seconds),
+        };
+        match made {
+            Ok(doc) => {
+                self.doc = doc;
+                self.status.blank = false;
+                self.status.problem = None;
+                self.made(Changed::Everything);
+            }
+            Err(e) if name.is_none() => self.status.problem = Some(Problem::Sample(e.to_string())),
+            Err(e) => self.status.problem = Some(Problem::Refused(e.to_string())),
         }
     }
 

@@ -400,6 +400,46 @@ fn a_register_with_no_copy_and_no_relay_starts_from_the_sample_only_when_asked()
 }
 
 #[test]
+fn a_blank_browser_starts_the_register_the_person_chooses_once_and_never_over_one_it_holds() {
+    let mut blank = Replica::new(config(false, false));
+    blank.handle(now(0), Event::Opened(Ok(Vec::new())));
+    assert!(blank.status().blank, "nothing stored and no server: the person is asked");
+    let edit =
+        Edit::Create { id: "p".into(), record: Person { name: "Too early".into(), ..Default::default() }.any_record() };
+    blank.handle(now(1), Event::Edit(edit));
+    assert_eq!(blank.status().problem, Some(Problem::NoRegisterYet));
+    blank.handle(now(2), Event::Start(Some("  ".into())));
+    assert!(
+        blank.status().blank && blank.status().problem.as_ref().is_some_and(|p| p.to_string().contains("firm's name"))
+    );
+    let effects = blank.handle(now(3), Event::Start(Some("Hollis & Vane LLP".into())));
+    assert!(!blank.status().blank);
+    assert_eq!(blank.register().name, "Hollis & Vane LLP");
+    assert!(blank.register().risks.is_empty() && blank.register().people.is_empty(), "empty: nothing of the sample");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Write { .. })), "stored at once");
+    assert!(patches(&effects).iter().any(|p| p.whole));
+    // Asked again (another tab's stale screen, say): refused, the register kept.
+    blank.handle(now(4), Event::Start(None));
+    assert!(blank.status().problem.as_ref().is_some_and(|p| p.to_string().contains("already a register")));
+    assert_eq!(blank.register().name, "Hollis & Vane LLP");
+
+    let mut tryer = Replica::new(config(false, false));
+    tryer.handle(now(0), Event::Opened(Ok(Vec::new())));
+    tryer.handle(now(1), Event::Start(None));
+    assert!(tryer.register().risks.len() >= 8, "the sample, when that is the choice");
+    // With a server to bring the register, or something stored, nobody is asked.
+    let mut joining = Replica::new(config(true, false));
+    joining.handle(now(0), Event::Opened(Ok(Vec::new())));
+    assert!(!joining.status().blank);
+    joining.handle(now(1), Event::Start(Some("Mine".into())));
+    assert!(joining.register().name.is_empty(), "never made over a register on its way from the server");
+    let mut stored = origin();
+    let mut holding = Replica::new(config(false, false));
+    holding.handle(now(0), Event::Opened(Ok(vec![Chunk { key: ChunkKey(1), bytes: stored.save() }])));
+    assert!(!holding.status().blank);
+}
+
+#[test]
 fn edits_during_a_write_go_together_in_the_next_and_nothing_is_written_twice() {
     let mut w = World::new(&[0], false);
     w.settle();

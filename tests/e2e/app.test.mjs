@@ -939,16 +939,54 @@ test("a downloaded register document restores into this register and is refused 
   await eventually("the restore to report", async () => /Nothing new/.test(await byTestId(a.page, "import-result").textContent()))
   await a.context.close()
 
-  // A browser with a register of its own (no invite, so the sample made locally).
+  // A browser with a register of its own (no invite: the sample, chosen on the first screen).
   const context = await browser.newContext()
   const page = await context.newPage()
   await page.goto(`${address}/`)
+  await byTestId(page, "welcome-sample").click()
   await showRisks(page)
   await byTestId(page, "nav-export").click()
   await byTestId(page, "import-document").setInputFiles(file)
   await page.waitForSelector("[data-testid='error']")
   assert.match(await byTestId(page, "error").textContent(), /holds a different register/)
   await context.close()
+})
+
+test("a browser with no invite asks first: a firm's own empty register, kept through a reload, or the sample, kept apart", async () => {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  page.on("pageerror", (e) => console.error(`[welcome] ${e}`))
+  await page.goto(`${address}/`)
+  await page.waitForSelector("[data-testid='welcome']")
+  await byTestId(page, "welcome-start").click()
+  await page.waitForSelector("#welcome-name-error:has-text('firm')")
+  await byTestId(page, "welcome-name").fill("Hollis & Vane LLP")
+  await byTestId(page, "welcome-name").press("Enter")
+  await page.waitForSelector("[data-testid='register-name']:has-text('Hollis & Vane LLP')")
+  await page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  await byTestId(page, "nav-risks").click()
+  await page.waitForSelector("[data-testid='risks-none']:has-text('No risks yet')")
+  assert.equal(await byTestId(page, "sample-notice").count(), 0)
+  await page.reload()
+  await page.waitForSelector("[data-testid='register-name']:has-text('Hollis & Vane LLP')")
+  assert.equal(await byTestId(page, "welcome").count(), 0, "asked once")
+  await context.close()
+
+  const other = await browser.newContext()
+  const tryer = await other.newPage()
+  await tryer.goto(`${address}/`)
+  await byTestId(tryer, "welcome-sample").click()
+  await tryer.waitForSelector("[data-testid='register-name']:has-text('Brightwater Software Ltd')")
+  await tryer.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  await byTestId(tryer, "nav-today").click()
+  await byTestId(tryer, "leave-sample").click()
+  await tryer.waitForSelector("[data-testid='welcome']")
+  await byTestId(tryer, "welcome-name").fill("Tryer Ltd")
+  await byTestId(tryer, "welcome-start").click()
+  await tryer.waitForSelector("[data-testid='register-name']:has-text('Tryer Ltd')")
+  await byTestId(tryer, "nav-risks").click()
+  await tryer.waitForSelector("[data-testid='risks-none']:has-text('No risks yet')")
+  await other.close()
 })
 
 test("the app works from the keyboard alone", async () => {
@@ -1084,9 +1122,12 @@ test("a broken invite link says what is wrong, and the app still opens", async (
   const context = await browser.newContext()
   const page = await context.newPage()
   await page.goto(`${address}/#join?register=not-a-register&token=cr_1_x&role=editor`)
+  // Nothing stored in this browser and no invite taken: it asks which register to start.
+  await page.waitForSelector("[data-testid='welcome']")
+  assert.match(await byTestId(page, "error").textContent(), /The invite link's register is not valid/)
+  await byTestId(page, "welcome-sample").click()
   await showRisks(page)
   await page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
-  assert.match(await byTestId(page, "error").textContent(), /The invite link's register is not valid/)
   await context.close()
 })
 
@@ -1143,6 +1184,106 @@ test("an incident is declared in two clicks, logged from the keyboard, told to t
   assert.equal(await byTestId(v.page, "incident-log-add").isDisabled(), true)
   await v.context.close()
   await a.context.close()
+})
+
+test("two people logging one incident offline, one reloading offline: once back online both show every entry in one order", async () => {
+  const [a, b] = [await open(invite("Scribe A", "editor"), "scribe-a"), await open(invite("Scribe B", "editor"), "scribe-b")]
+  await Promise.all([connected(a.page), connected(b.page)])
+  const openIncident = async (page) => {
+    await byTestId(page, "nav-incidents").click()
+    await page.locator("[data-testid^='incident-INC-']", { hasText: "could not sign in" }).locator("[data-testid^='open-INC-']").click()
+    await page.waitForSelector("[data-testid='incident-log']")
+  }
+  const log = async (page, text) => {
+    await byTestId(page, "incident-log-entry").fill(text)
+    await byTestId(page, "incident-log-entry").press("Enter")
+    await page.waitForSelector(`[data-testid='incident-log-item']:has-text('${text}')`)
+  }
+  await openIncident(a.page)
+  await openIncident(b.page)
+  const before = (await a.page.locator("[data-testid='incident-log-item']").count())
+  await a.context.setOffline(true)
+  await b.context.setOffline(true)
+  await log(a.page, "A offline, first")
+  await log(b.page, "B offline, first")
+  await log(a.page, "A offline, second")
+  await a.page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  await a.page.reload() // served by the service worker, at the incident's own address
+  await a.page.waitForSelector("[data-testid='incident-log']", { timeout: 15000 })
+  await log(a.page, "A after the offline reload")
+  await log(b.page, "B offline, second")
+  await a.context.setOffline(false)
+  await b.context.setOffline(false)
+  await Promise.all([connected(a.page), connected(b.page)])
+  const entries = (page) => page.locator("[data-testid='incident-log-item']").allTextContents()
+  await eventually("both to hold every entry", async () =>
+    (await entries(a.page)).length === before + 5 && (await entries(b.page)).length === before + 5, 45000)
+  const [seenByA, seenByB] = [await entries(a.page), await entries(b.page)]
+  assert.deepEqual(seenByA, seenByB, "one order on both")
+  for (const text of ["A offline, first", "B offline, first", "A offline, second", "A after the offline reload", "B offline, second"]) {
+    assert.equal(seenByA.filter((e) => e.includes(text)).length, 1, text)
+  }
+  await a.context.close()
+  await b.context.close()
+})
+
+test("an owner starts an empty register, invites a colleague from Members and revokes them: the colleague's next edit is refused", async () => {
+  const out = execFileSync(RELAY_BIN, ["--data", data, "register", "create", "--name", "Acme Ltd", "--owner", "Olivia Owner", "--public-url", address]).toString()
+  const link = out.match(/Invite link: (\S+)/)[1]
+  const start = async (url, name) => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    page.on("pageerror", (e) => console.error(`[${name}] ${e}`))
+    await page.goto(url)
+    await page.waitForSelector("[data-testid='register-name']:has-text('Acme Ltd')")
+    await connected(page)
+    return { context, page }
+  }
+  const owner = await start(link, "owner")
+  const p = owner.page
+  await byTestId(p, "nav-risks").click()
+  await p.waitForSelector("[data-testid='risks-none']:has-text('No risks yet')")
+  await byTestId(p, "nav-members").click()
+  await p.waitForSelector("[data-testid='member']:has-text('Olivia Owner')")
+  await byTestId(p, "members-invite-name").fill("Colin Colleague")
+  await byTestId(p, "members-invite-role").selectOption("editor")
+  await byTestId(p, "members-invite").click()
+  await p.waitForSelector("[data-testid='members-invite-link']")
+  const invited = await byTestId(p, "members-invite-link").inputValue()
+  await p.waitForSelector("[data-testid='member']:has-text('Colin Colleague')")
+  const require = createRequire(import.meta.url)
+  await p.evaluate(readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"))
+  const results = await p.evaluate(() => window.axe.run())
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help}`), [], "the Members view")
+
+  const colleague = await start(invited, "colleague")
+  const c = colleague.page
+  assert.equal(await byTestId(c, "nav-members").count(), 0, "only owners see Members")
+  await byTestId(c, "nav-risks").click()
+  await byTestId(c, "risk-new").click()
+  await fill(c, "risk-title", "Written by the colleague")
+  await byTestId(p, "nav-risks").click()
+  await p.waitForSelector("[data-testid^='risk-R-']:has-text('Written by the colleague')", { timeout: 15000 })
+
+  await byTestId(p, "nav-members").click()
+  const row = p.locator("[data-testid='member']", { hasText: "Colin Colleague" })
+  await row.locator("[data-testid^='member-revoke-']").click()
+  await row.locator("[data-testid^='member-revoke-confirm-']").click()
+  await p.waitForSelector("[data-testid='members-done']:has-text('Colin Colleague can no longer open the register')")
+  await p.waitForSelector("[data-testid='member']:has-text('Colin Colleague'):has-text('Revoked')")
+  await c.waitForSelector("[data-testid='sync-status'][data-state='refused']:has-text('revoked')", { timeout: 5000 })
+  await fill(c, "risk-controls", "Written after the revocation")
+  await c.waitForTimeout(1500)
+  assert.match(await byTestId(c, "sync-status").textContent(), /revoked/)
+  await byTestId(p, "nav-risks").click()
+  await p.locator("[data-testid^='risk-R-']", { hasText: "Written by the colleague" }).locator("button").click()
+  assert.equal(await byTestId(p, "risk-controls").inputValue(), "", "nothing after the revocation reached the owner")
+  const audit = execFileSync(RELAY_BIN, ["--data", data, "audit", "--members"]).toString()
+  assert.match(audit, /Olivia Owner,automerge:\S+,invite editor,Colin Colleague/)
+  assert.match(audit, /Olivia Owner,automerge:\S+,revoke,Colin Colleague/)
+  await colleague.context.close()
+  await owner.context.close()
 })
 
 test("a viewer cannot change anything", async () => {

@@ -13,6 +13,8 @@ pub struct Settings {
     /// The relay and the token, or none to work locally only.
     pub relay: Option<RelayAddress>,
     pub viewer: bool,
+    /// The invite made this browser's person an owner: they manage the register's members.
+    pub owner: bool,
 }
 
 /// Why an invite link was not taken, or the settings could not be kept.
@@ -79,7 +81,33 @@ pub fn load() -> (Settings, Option<SettingsError>) {
     };
     let relay = get(TOKEN).and_then(|token| relay_url(&token));
     let viewer = get(ROLE).as_deref() == Some("viewer");
-    (Settings { register, relay, viewer }, problem)
+    let owner = get(ROLE).as_deref() == Some("owner");
+    (Settings { register, relay, viewer, owner }, problem)
+}
+
+const SAMPLE: &str = "continuity.sample";
+
+/// Remembers that `register` is the sample this browser chose to explore.
+pub fn mark_sample(register: &DocumentId) {
+    if let Some(store) = storage() {
+        let _ = store.set_item(&format!("{SAMPLE}.{register}"), "yes");
+    }
+}
+
+pub fn is_sample(register: &DocumentId) -> bool {
+    storage().and_then(|s| s.get_item(&format!("{SAMPLE}.{register}")).ok().flatten()).is_some()
+}
+
+/// Leaves the sample for a register of this browser's own: a new register id, kept, so the
+/// next opening is blank and asks for the firm's name. The sample stays in the browser, apart.
+pub fn leave_the_sample() -> Result<(), SettingsError> {
+    let store = storage().ok_or(SettingsError::NoStorage)?;
+    if store.get_item(TOKEN).ok().flatten().is_some() {
+        // A register shared through a server is never swapped from here.
+        return Err(SettingsError::NotSwitched);
+    }
+    let id = DocumentId(*uuid::Uuid::new_v4().as_bytes());
+    store.set_item(REGISTER, &id.url()).map_err(|_| SettingsError::NotKept)
 }
 
 /// Who uses this browser for `register`, as they said (a person's id in the register).

@@ -79,7 +79,12 @@ pub struct Store {
     pub problems: RwSignal<std::collections::BTreeMap<String, (String, String)>>,
     /// Who uses this browser, as they said: their edits carry this person's name.
     pub person: RwSignal<Option<Id>>,
+    /// This browser's person owns the register (by their invite; the relay decides).
+    pub owner: RwSignal<bool>,
+    /// No register here yet and no server to bring one: the welcome screen asks which.
+    pub blank: RwSignal<bool>,
     register_id: StoredValue<shared::protocol::DocumentId>,
+    relay: StoredValue<Option<crate::bridge::RelayAddress>>,
 }
 
 impl Store {
@@ -96,8 +101,35 @@ impl Store {
             viewer: RwSignal::new(settings.viewer),
             problems: RwSignal::new(Default::default()),
             person: RwSignal::new(crate::page::settings::person(&settings.register)),
+            owner: RwSignal::new(settings.owner),
+            blank: RwSignal::new(false),
             register_id: StoredValue::new(settings.register),
+            relay: StoredValue::new(settings.relay.clone()),
         }
+    }
+
+    /// Starts the register on a blank browser: an empty one with the firm's name, or the
+    /// sample (remembered as the sample, so the app can offer a register of one's own later).
+    pub fn start(&self, name: Option<String>) {
+        if name.is_none() {
+            crate::page::settings::mark_sample(&self.register_id.get_value());
+        }
+        post(&ToWorker::Start(name));
+    }
+
+    /// Whether this browser's register is the sample it chose to explore.
+    pub fn is_sample(&self) -> bool {
+        crate::page::settings::is_sample(&self.register_id.get_value())
+    }
+
+    /// The register this browser works on.
+    pub fn register_id(&self) -> shared::protocol::DocumentId {
+        self.register_id.get_value()
+    }
+
+    /// The relay and this member's token, when the register is shared through one.
+    pub fn relay(&self) -> Option<crate::bridge::RelayAddress> {
+        self.relay.get_value()
     }
 
     /// Says who uses this browser: kept in the browser, and told to the worker so the next
@@ -196,6 +228,7 @@ impl Store {
                 set(self.sync, status.sync);
                 set(self.unsent, status.unsent);
                 set(self.last_sync, status.last_sync);
+                set(self.blank, status.blank);
             }
             ToPage::Failed(e) => self.error.set(Some(e.to_string())),
             ToPage::Measured(ms) => measured(ms),

@@ -204,7 +204,9 @@ pub fn Risks() -> impl IntoView {
             <tbody>
                 <Show when=move || rows.with(Vec::is_empty)>
                     <tr>
-                        <td colspan="9" data-testid="risks-none">"No risk matches these filters."</td>
+                        <td colspan="9" data-testid="risks-none">
+                            {move || if store.register.with(|r| r.live::<Risk>().next().is_none()) { "No risks yet: add the first with New risk." } else { "No risk matches these filters." }}
+                        </td>
                     </tr>
                 </Show>
                 <For each=move || shown.get() key=|row| row.clone() children=row />

@@ -108,6 +108,7 @@ pub fn Today() -> impl IntoView {
         view! {
             <h2>"Today"</h2>
             <p class="lead">{format!("What needs attention on {today}.")}</p>
+            {crate::views::welcome::sample_notice(store)}
             {open_incidents(&register)}
             <section aria-labelledby="today-overdue">
                 {heading("today-overdue", "Overdue", n_overdue)}

@@ -219,9 +219,9 @@ pub fn open(register: DocumentId, relay: Option<RelayAddress>, viewer: bool, to_
         relay: relay.is_some(),
         viewer,
         peer: format!("browser-{}", uuid::Uuid::new_v4()),
-        // A register this browser has never seen, with no relay to fetch it from, starts as
-        // the sample register so there is something to work with.
-        sample: true,
+        // A register this browser has never seen, with no relay to fetch it from, waits for
+        // the person to choose an empty register of their own or the sample.
+        sample: false,
     };
     let tabs = BroadcastChannel::new(&format!("continuity-register:{register}")).ok();
     if let Some(tabs) = &tabs {
@@ -307,6 +307,7 @@ pub fn take(message: ToWorker, to_page: ToPageFn) {
             feed(Event::Edit(edit));
         }
         ToWorker::Identify(person) => feed(Event::Identity(person)),
+        ToWorker::Start(name) => feed(Event::Start(name)),
         // The relay's record is asked over HTTP: answered when the relay replies.
         ToWorker::Ask { id, question: Question::Uploads(changes) } => {
             let asked = with_shell(|s| (s.relay.clone(), s.register));
