@@ -225,6 +225,11 @@ impl Store {
                 }
                 set(self.problem, status.problem);
                 set(self.saved, status.saved);
+                // Turned away for good (access revoked, say): the copy here stays, read-only,
+                // since nothing written now could ever reach anyone.
+                if matches!(status.sync, SyncStatus::Refused(_)) {
+                    set(self.viewer, true);
+                }
                 set(self.sync, status.sync);
                 set(self.unsent, status.unsent);
                 set(self.last_sync, status.last_sync);
@@ -342,6 +347,21 @@ impl Store {
     pub async fn export(&self, kind: Download) -> Result<File, String> {
         match self.ask(Question::Export { kind, today: today(), generated: now() }).await {
             Some(Answer::Export(file)) => file,
+            _ => Err("the register's worker did not answer".into()),
+        }
+    }
+
+    /// What a spreadsheet would import (read by the worker against the register it holds).
+    pub async fn import_preview(
+        &self,
+        file_name: String,
+        bytes: Vec<u8>,
+        sheet: Option<usize>,
+        target: Option<shared::import::Target>,
+        mapping: Option<shared::import::Mapping>,
+    ) -> Result<crate::bridge::ImportView, String> {
+        match self.ask(Question::Import { file_name, bytes, sheet, target, mapping }).await {
+            Some(Answer::Import(view)) => view.map(|v| *v),
             _ => Err("the register's worker did not answer".into()),
         }
     }

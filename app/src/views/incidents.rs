@@ -230,6 +230,7 @@ fn incident_editor(r: Editing<Incident>, selected: RwSignal<Option<String>>) -> 
         {fields::choice("Our position for the data", "incident-data-role", role_options, move || r.get().data_role, move |v| r.save(move |x| x.data_role = v))}
         {fields::choice("Continuity plan invoked", "incident-bcdr", move || store.register.with(|reg| pick_one::<Plan>(reg, "Not invoked")), move || r.get().bcdr_plan, move |v| r.save(move |x| x.bcdr_plan = v))}
         {fields::links("Risks", "incident-risks", move || store.register.with(|reg| linkable::<Risk>(reg)), move || r.get().risks.0, move |id, on| r.save(move |x| { if on { x.risks.0.insert(id); } else { x.risks.0.remove(&id); } }))}
+        {fields::links("Actions", "incident-actions-linked", move || store.register.with(|reg| linkable::<shared::Action>(reg)), move || r.get().actions.0, move |id, on| r.save(move |x| { if on { x.actions.0.insert(id); } else { x.actions.0.remove(&id); } }))}
         {fields::links("Suppliers (a supplier-side incident)", "incident-suppliers", move || store.register.with(|reg| linkable::<Supplier>(reg)), move || r.get().suppliers.0, move |id, on| r.save(move |x| { if on { x.suppliers.0.insert(id); } else { x.suppliers.0.remove(&id); } }))}
     };
     let body = view! {
