@@ -3,6 +3,7 @@
 //! one file and it imports neither, so they cannot disagree about the format.
 
 use serde::{Deserialize, Serialize};
+use shared::import::{Mapping, Preview, Target};
 use shared::replica::{Problem, Status};
 use shared::{Conflict, Date, Edit, HistoryEntry, Kind, Register, RegisterPatch};
 
@@ -47,6 +48,22 @@ pub enum Question {
     Export { kind: Download, today: Date, generated: i64 },
     /// What the relay's audit says of these changes (hashes, hex): who sent each and when.
     Uploads(Vec<String>),
+    /// What a spreadsheet would import: its sheet `sheet` (the first if none) read with
+    /// `mapping`, or with the mapping its headings suggest for `target`, or guessed whole.
+    Import { file_name: String, bytes: Vec<u8>, sheet: Option<usize>, target: Option<Target>, mapping: Option<Mapping> },
+}
+
+/// A spreadsheet as the import shows it: its sheets, the one on show with its headings and
+/// first rows, the mapping used, and the preview of what confirming would create.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportView {
+    pub sheets: Vec<String>,
+    pub sheet: usize,
+    pub headings: Vec<String>,
+    /// The first few rows, as text, beside each column's heading.
+    pub examples: Vec<Vec<String>>,
+    pub mapping: Mapping,
+    pub preview: Preview,
 }
 
 /// From the worker to the page.
@@ -89,6 +106,7 @@ pub enum Answer {
     Export(Result<File, String>),
     /// Per change hash, the relay's record; or why the relay could not be asked.
     Uploads(Result<std::collections::BTreeMap<String, shared::authorship::Upload>, String>),
+    Import(Result<Box<ImportView>, String>),
     /// The register is not open yet.
     NotOpen,
 }

@@ -34,12 +34,13 @@ pub enum Section {
     History,
     Report,
     Export,
+    Import,
     /// Only for the register's owners.
     Members,
 }
 
 impl Section {
-    pub const ALL: [Section; 14] = [
+    pub const ALL: [Section; 15] = [
         Section::Today,
         Section::Incidents,
         Section::Risks,
@@ -53,6 +54,7 @@ impl Section {
         Section::History,
         Section::Report,
         Section::Export,
+        Section::Import,
         Section::Members,
     ];
     fn label(self) -> &'static str {
@@ -70,6 +72,7 @@ impl Section {
             Section::History => "History",
             Section::Report => "Board report",
             Section::Export => "Export",
+            Section::Import => "Import",
             Section::Members => "Members",
         }
     }
@@ -88,6 +91,7 @@ impl Section {
             Section::History => "history",
             Section::Report => "report",
             Section::Export => "export",
+            Section::Import => "import",
             Section::Members => "members",
         }
     }
@@ -204,6 +208,7 @@ pub fn App() -> impl IntoView {
                 Section::Findings => view! { <views::findings::Findings /> }.into_any(),
                 Section::Calendar => view! { <calendar::Calendar /> }.into_any(),
                 Section::Export => view! { <export::Export /> }.into_any(),
+                Section::Import => view! { <import::Import /> }.into_any(),
                 Section::Members => view! { <members::Members /> }.into_any(),
             }}}
         </main>

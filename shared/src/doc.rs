@@ -483,9 +483,13 @@ impl RegisterDoc {
     /// so a number is never reused on this replica. Two replicas offline can still pick the
     /// same one; `refs` tells such records apart.
     fn next_number(&mut self, name: &'static str, collection: &ObjId) -> Result<u64, DocError> {
-        let heads = self.doc.get_heads();
-        if heads != self.highest.at {
-            self.highest = Numbers { highest: HashMap::new(), at: heads };
+        // Inside a batch the numbers were made valid when it began (`batch`), and reading the
+        // heads would commit what the batch has written so far as a change of its own.
+        if !self.batching {
+            let heads = self.doc.get_heads();
+            if heads != self.highest.at {
+                self.highest = Numbers { highest: HashMap::new(), at: heads };
+            }
         }
         if let Some(highest) = self.highest.highest.get_mut(name) {
             *highest += 1;
@@ -604,15 +608,19 @@ impl RegisterDoc {
         Ok(true)
     }
 
-    /// Runs several writes as one change: all of them, or (on an error) none. `writes` must
-    /// create before it updates: counting a new record's number reads the heads, and reading
-    /// the heads commits what is pending.
+    /// Runs several writes as one change: all of them, or (on an error) none. The record
+    /// numbers are brought up to date first, so that creating records inside reads no heads
+    /// (which would commit what is pending).
     pub(crate) fn batch(
         &mut self,
         now: i64,
         message: &str,
         writes: impl FnOnce(&mut Self) -> Result<(), DocError>,
     ) -> Result<(), DocError> {
+        let heads = self.doc.get_heads();
+        if heads != self.highest.at {
+            self.highest = Numbers { highest: HashMap::new(), at: heads };
+        }
         self.batching = true;
         let done = writes(self);
         self.batching = false;

@@ -24,6 +24,9 @@ pub enum Edit {
     /// A new review marks every current alternative assessed on its date; an action it raises
     /// (with the risk it treats) is created with it, in one change.
     ReviewSupplier { supplier: Id, review: Id, record: Box<SupplierReview>, action: Option<RaisedAction> },
+    /// Records brought in from a spreadsheet (`import::Preview::edit`), people first: all of
+    /// them in one change, or none.
+    Import { records: Vec<(Id, Box<AnyRecord>)> },
 }
 
 /// An action a review raises: its id, the action, and the risk it treats.
@@ -39,6 +42,7 @@ impl Edit {
             Edit::RaiseAction { .. } => None,
             Edit::ReviewSupplier { action: None, supplier, .. } => Some((Kind::Supplier, supplier)),
             Edit::ReviewSupplier { .. } => None,
+            Edit::Import { .. } => None,
         }
     }
 }
@@ -79,6 +83,25 @@ impl RegisterDoc {
                     }
                 }
                 kind.run(Set(self, &id, archived, now))
+            }
+            Edit::Import { records } => {
+                if records.is_empty() {
+                    return Err(Invalid("There is nothing to import".into()).into());
+                }
+                struct Create<'a>(&'a mut RegisterDoc, &'a str, i64);
+                impl WithRecord for Create<'_> {
+                    type Output = Result<(), DocError>;
+                    fn run<R: Record>(self, record: R) -> Self::Output {
+                        self.0.create(self.1, record, self.2).map(|_| ())
+                    }
+                }
+                let count = records.len();
+                self.batch(now, &format!("import {count} records"), |doc| {
+                    for (id, record) in records {
+                        record.with(Create(doc, &id, now))?;
+                    }
+                    Ok(())
+                })
             }
             Edit::RaiseAction { action, record, risk, exercise, incident } => {
                 self.batch(now, &format!("raise actions/{action}"), |doc| {

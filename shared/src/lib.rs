@@ -10,6 +10,7 @@ pub mod doc;
 pub mod edit;
 pub mod export;
 pub mod findings;
+pub mod import;
 pub mod incident;
 pub mod lenient;
 pub mod model;

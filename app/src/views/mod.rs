@@ -10,6 +10,7 @@ pub mod fields;
 pub mod finance;
 pub mod findings;
 pub mod history;
+pub mod import;
 pub mod incidents;
 pub mod members;
 pub mod people;

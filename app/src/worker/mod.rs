@@ -4,6 +4,7 @@
 //! write when, what the relay has, what to show) lives in the replica, tested natively.
 
 pub mod exports;
+pub mod imports;
 pub mod local;
 mod uploads;
 
@@ -281,6 +282,11 @@ fn answer(question: Question) -> Answer {
             Question::Export { kind, today, generated } => {
                 Answer::Export(replica.register_to_export().and_then(|r| exports::make(r, &kind, today, generated)))
             }
+            Question::Import { file_name, bytes, sheet, target, mapping } => Answer::Import(
+                replica
+                    .register_to_export()
+                    .and_then(|register| imports::import(register, &file_name, &bytes, sheet, target, mapping)),
+            ),
             // Asked over the network, in `take`.
             Question::Uploads(_) => Answer::NotOpen,
         }

@@ -1,0 +1,272 @@
+//! Importing spreadsheets: sheets shaped like the ones firms keep (title rows above the
+//! headings, blank rows, extra columns, L and I, UK and US dates, words for scores), our own
+//! XLSX export back into an empty register, and hostile files, each refused with a reason.
+#![cfg(not(target_arch = "wasm32"))]
+
+use shared::import::*;
+use shared::*;
+
+fn today() -> Date {
+    Date::parse("2026-11-22").unwrap()
+}
+
+fn ids() -> impl FnMut() -> Id {
+    let mut n = 0;
+    move || {
+        n += 1;
+        format!("import-{n}")
+    }
+}
+
+fn sample() -> Register {
+    shared::sample::sample(today(), 0).unwrap().register().unwrap()
+}
+
+const KEPT_BY_HAND: &str = "\
+Brightwater risk register,,,,,,,
+Reviewed quarterly by the board,,,,,,,
+,,,,,,,
+Risk,Owner,L,I,Treatment,Review date,Notes,Score
+Laptop stolen from a car,Priya Shah,3,2,Reduce,22/11/2026,Encrypted disks,6
+,,,,,,,
+Payroll bureau fails,Dana Whitfield,2,High,Accept,1 Mar 2026,,8
+Flood at the office,Priya Shah,7,4,Treat,2026-01-15,,28
+Key engineer leaves,Dana Whitfield,2,3,Treat,31/02/2026,,6
+Ransomware on the file server,Tom Hughes,4,5,Transfer,11/30/2026,,20
+";
+
+#[test]
+fn a_register_kept_by_hand_is_read_row_by_row_with_every_bad_row_said_and_nothing_else_harmed() {
+    let sheets = read("risk register.csv", KEPT_BY_HAND.as_bytes()).unwrap();
+    assert_eq!(sheets.len(), 1);
+    let sheet = &sheets[0];
+    assert_eq!(sheet.headings[0], "Risk", "the title rows above the headings are passed over");
+    let mapping = guess(sheet);
+    assert_eq!(mapping.target, Target::Risks);
+    let mapped: Vec<Option<&str>> = mapping.columns.iter().map(|c| c.as_deref()).collect();
+    assert_eq!(
+        mapped,
+        [
+            Some("title"),
+            Some("owner"),
+            Some("inherent_likelihood"),
+            Some("inherent_impact"),
+            Some("treatment"),
+            Some("last_review"),
+            None,
+            None
+        ]
+    );
+    assert!(is_derived("Score") && !is_derived("Notes"));
+
+    let register = sample();
+    let preview = preview(sheet, &mapping, &register, &mut ids());
+    assert_eq!(preview.blank, 1);
+    let titles: Vec<(usize, String)> = preview
+        .records
+        .iter()
+        .map(|(row, _, r)| match r {
+            AnyRecord::Risk(r) => (*row, r.title.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(titles, [(5, "Laptop stolen from a car".to_string()), (7, "Payroll bureau fails".to_string())]);
+    let problems: std::collections::BTreeMap<usize, String> = preview.problems.iter().cloned().collect();
+    assert!(problems[&8].contains("Inherent likelihood: 7 is not from 1 to 5"), "{problems:?}");
+    assert!(problems[&9].contains("Review date") || problems[&9].contains("Last review"), "{problems:?}");
+    assert!(problems[&9].contains("February"), "{problems:?}");
+    assert!(problems[&10].contains("choose US dates"), "{problems:?}");
+    // Words on the five-point scale, treatments by the words people use, UK dates.
+    let AnyRecord::Risk(payroll) = &preview.records[1].2 else { panic!() };
+    assert_eq!((payroll.inherent_likelihood, payroll.inherent_impact), (2, 4));
+    assert_eq!(payroll.treatment, Treatment::Tolerate);
+    assert_eq!(payroll.last_review, Date::parse("2026-03-01").ok());
+    assert_eq!((payroll.residual_likelihood, payroll.residual_impact, payroll.target_score), (2, 4, 8));
+    // An owner already in the register is linked; one who is not is created once, on the way.
+    let AnyRecord::Risk(laptop) = &preview.records[0].2 else { panic!() };
+    assert_eq!(laptop.owner.as_deref(), Some("p-priya"));
+    assert_eq!(preview.new_people.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["Dana Whitfield"]);
+    assert_eq!(payroll.owner.as_deref(), Some(preview.new_people[0].0.as_str()));
+
+    // The same file read with US dates takes the last row and refuses the UK one.
+    let us = Mapping { us_dates: true, ..mapping.clone() };
+    let us_preview = shared::import::preview(sheet, &us, &register, &mut ids());
+    assert!(us_preview.records.iter().any(|(row, ..)| *row == 10));
+    assert!(us_preview.problems.iter().any(|(row, _)| *row == 5), "22/11/2026 is not a US date");
+
+    // Confirmed: one change, the new person first, nothing else in the register touched.
+    let mut doc = shared::sample::sample(today(), 0).unwrap();
+    let before_heads = doc.heads();
+    doc.apply(preview.edit(), 1_795_000_000).unwrap();
+    assert_eq!(doc.changes_after(&before_heads), 1, "one import, one change");
+    let after = doc.register().unwrap();
+    assert_eq!(after.risks.len(), register.risks.len() + 2);
+    assert_eq!(after.people.len(), register.people.len() + 1);
+    let numbers: Vec<u64> = after
+        .risks
+        .values()
+        .filter(|r| r.title.contains("Laptop") || r.title.contains("Payroll"))
+        .map(|r| r.number)
+        .collect();
+    assert_eq!(
+        numbers.iter().copied().collect::<std::collections::BTreeSet<_>>(),
+        [9, 10].into(),
+        "numbered after the others, each its own"
+    );
+    assert_eq!(after.suppliers, register.suppliers);
+}
+
+#[test]
+fn our_own_workbook_imports_back_into_an_empty_register_as_the_same_records() {
+    let original = sample();
+    let bytes =
+        shared::export::xlsx(&original, today(), chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap()).unwrap();
+    let sheets = read("brightwater.xlsx", &bytes).unwrap();
+    let mut doc = RegisterDoc::new("Brightwater Software Ltd", 0).unwrap();
+    for (name, target) in [
+        ("People", Target::People),
+        ("Suppliers", Target::Suppliers),
+        ("Actions", Target::Actions),
+        ("Insurance", Target::Policies),
+        ("Risks", Target::Risks),
+    ] {
+        let sheet = sheets.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no sheet {name}"));
+        let mapping = mapping_for(sheet, target);
+        let register = doc.register().unwrap();
+        let preview = preview(sheet, &mapping, &register, &mut ids_for(name));
+        assert!(preview.problems.is_empty(), "{name}: {:?}", preview.problems);
+        assert!(preview.new_people.is_empty(), "{name}: every owner is among the people imported first");
+        doc.apply(preview.edit(), 1_795_000_000).unwrap();
+    }
+    let imported = doc.register().unwrap();
+    let by_name = |r: &Register, id: &Option<Id>| id.as_deref().and_then(|p| r.person_name(p)).map(str::to_string);
+    let mut risks: Vec<_> = imported.risks.values().collect();
+    risks.sort_by(|a, b| a.title.cmp(&b.title));
+    let mut was: Vec<_> = original.risks.values().collect();
+    was.sort_by(|a, b| a.title.cmp(&b.title));
+    assert_eq!(risks.len(), was.len());
+    for (a, b) in risks.iter().zip(&was) {
+        assert_eq!(a.title, b.title);
+        assert_eq!(
+            (a.inherent_likelihood, a.inherent_impact, a.residual_likelihood, a.residual_impact),
+            (b.inherent_likelihood, b.inherent_impact, b.residual_likelihood, b.residual_impact)
+        );
+        assert_eq!(
+            (a.target_score, a.treatment, a.direction, a.status, a.scenario),
+            (b.target_score, b.treatment, b.direction, b.status, b.scenario)
+        );
+        assert_eq!(
+            (&a.controls, &a.annex_a, a.last_review, a.next_review()),
+            (&b.controls, &b.annex_a, b.last_review, b.next_review())
+        );
+        assert_eq!(by_name(&imported, &a.owner), by_name(&original, &b.owner));
+    }
+    let names = |r: &Register| {
+        let mut n: Vec<String> = r.people.values().map(|p| format!("{} {} {}", p.name, p.job_title, p.email)).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&imported), names(&original));
+    let policies = |r: &Register| {
+        let mut p: Vec<_> = r
+            .policies
+            .values()
+            .map(|p| (p.name.clone(), p.kind, p.cover_limit, p.excess, p.premium, p.renewal))
+            .collect();
+        p.sort_by(|a, b| a.0.cmp(&b.0));
+        p
+    };
+    assert_eq!(policies(&imported), policies(&original));
+    let actions = |r: &Register| {
+        let mut a: Vec<_> =
+            r.actions.values().map(|a| (a.title.clone(), a.due, a.status, a.closed_on, by_name(r, &a.owner))).collect();
+        a.sort_by(|x, y| x.0.cmp(&y.0));
+        a
+    };
+    assert_eq!(actions(&imported), actions(&original));
+    let suppliers = |r: &Register| {
+        let mut s: Vec<_> = r
+            .suppliers
+            .values()
+            .map(|s| (s.name.clone(), s.criticality, s.sub_processor, by_name(r, &s.contract_owner)))
+            .collect();
+        s.sort_by(|x, y| x.0.cmp(&y.0));
+        s
+    };
+    assert_eq!(suppliers(&imported), suppliers(&original));
+}
+
+fn ids_for(sheet: &str) -> impl FnMut() -> Id {
+    let sheet = sheet.to_string();
+    let mut n = 0;
+    move || {
+        n += 1;
+        format!("{sheet}-{n}")
+    }
+}
+
+#[test]
+fn a_workbook_with_a_title_row_real_dates_serial_numbers_and_a_formula_is_read_as_its_values() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet().set_name("Actions log").unwrap();
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    sheet.merge_range(0, 0, 0, 3, "Open actions, November", &Format::new()).unwrap();
+    for (c, h) in ["Action", "Assigned to", "Deadline", "Status"].iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).unwrap();
+    }
+    sheet.write_string(3, 0, "Renew the cyber policy").unwrap();
+    sheet.write_string(3, 1, "Gareth Lewis").unwrap();
+    sheet.write_datetime_with_format(3, 2, ExcelDateTime::from_ymd(2026, 12, 15).unwrap(), &date).unwrap();
+    sheet.write_string(3, 3, "Not started").unwrap();
+    sheet.write_formula(4, 0, "=\"Test\"&\" the restore\"").unwrap();
+    sheet.write_string(4, 1, "Hannah Clarke").unwrap();
+    sheet.write_number(4, 2, 46400.0).unwrap();
+    sheet.write_string(4, 3, "Complete").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let sheets = read("actions.xlsx", &bytes).unwrap();
+    let mapping = guess(&sheets[0]);
+    assert_eq!(mapping.target, Target::Actions);
+    let preview = preview(&sheets[0], &mapping, &sample(), &mut ids());
+    let AnyRecord::Action(renew) = &preview.records[0].2 else { panic!("{preview:?}") };
+    assert_eq!(
+        (renew.title.as_str(), renew.due, renew.status),
+        ("Renew the cyber policy", Date::parse("2026-12-15").ok(), ActionStatus::Open)
+    );
+    assert_eq!(renew.owner.as_deref(), Some("p-gareth"));
+    // The formula's text is never run: a row whose title is a formula with no stored value
+    // has no title, and is said so.
+    assert!(
+        preview.records.len() == 2 || preview.problems.iter().any(|(row, why)| *row == 5 && why.contains("title")),
+        "{preview:?}"
+    );
+    if let Some((_, _, AnyRecord::Action(restore))) = preview.records.get(1) {
+        assert_eq!(restore.due, Date::parse("2027-01-13").ok(), "a serial number in a date column is a date");
+    }
+}
+
+#[test]
+fn files_that_are_not_spreadsheets_or_far_too_big_are_refused_whole_with_the_reason() {
+    let junk = read("register.xlsx", b"PK\x03\x04 this is not really a zip file").unwrap_err();
+    assert!(matches!(junk, ImportError::NotASpreadsheet(..)), "{junk}");
+    assert!(junk.to_string().contains("register.xlsx cannot be read as a spreadsheet"), "{junk}");
+    let binary = read("register.csv", &[0xff, 0xfe, 0x00, 0x41]).unwrap_err();
+    assert!(binary.to_string().contains("not text"), "{binary}");
+    let mut huge = String::from("Risk,Owner,L,I\n");
+    for n in 0..100_000 {
+        huge.push_str(&format!("Risk {n},Someone,2,3\n"));
+    }
+    let refused = read("huge.csv", huge.as_bytes()).unwrap_err();
+    assert!(matches!(refused, ImportError::TooManyRows(..)), "{refused}");
+    assert!(refused.to_string().contains("at most 20000"), "{refused}");
+    let nothing = read("empty.csv", b"just,some\nwords,here\n").unwrap_err();
+    assert!(matches!(nothing, ImportError::Empty(_)), "{nothing}");
+    // Text that a spreadsheet would run as a formula is imported as the words it is.
+    let sheets = read("formula.csv", b"Risk,L,I\n=HYPERLINK(\"http://x\"),2,2\n").unwrap();
+    let preview = preview(&sheets[0], &guess(&sheets[0]), &sample(), &mut ids());
+    let AnyRecord::Risk(r) = &preview.records[0].2 else { panic!() };
+    assert_eq!(r.title, "=HYPERLINK(\"http://x\")");
+    // Nothing to import is refused by the edit too.
+    let mut doc = RegisterDoc::new("Empty", 0).unwrap();
+    assert!(doc.apply(Edit::Import { records: Vec::new() }, 1).is_err());
+}
