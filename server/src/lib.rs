@@ -237,12 +237,9 @@ async fn uploads(
         Ok(token) => token,
         Err(refused) => return *refused,
     };
-    let asked = match asked {
-        Ok(axum::Json(asked)) => asked,
-        Err(e) => {
-            return (StatusCode::BAD_REQUEST, format!("expected {{\"register\": id, \"changes\": [hashes]}}: {e}"))
-                .into_response();
-        }
+    let asked = match body(asked, "{\"register\": id, \"changes\": [hashes]}") {
+        Ok(asked) => asked,
+        Err(refused) => return *refused,
     };
     let register: shared::protocol::DocumentId = match asked.register.parse() {
         Ok(id) => id,
@@ -309,6 +306,16 @@ fn bearer(headers: &HeaderMap, state: &AppState) -> Result<String, Box<Response>
         })
 }
 
+/// A request's JSON body, or the answer saying what shape was expected and what was wrong.
+fn body<T>(
+    asked: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
+    expected: &str,
+) -> Result<T, Box<Response>> {
+    asked
+        .map(|axum::Json(asked)| asked)
+        .map_err(|e| Box::new((StatusCode::BAD_REQUEST, format!("expected {expected}: {e}")).into_response()))
+}
+
 /// A register's owners manage its members: list them, invite someone (the answer carries
 /// their token, once), change a role, revoke. Everyone else is refused, and nothing changes.
 async fn manage_members(
@@ -321,12 +328,9 @@ async fn manage_members(
         Ok(token) => token,
         Err(refused) => return *refused,
     };
-    let asked = match asked {
-        Ok(axum::Json(asked)) => asked,
-        Err(e) => {
-            let why = format!("expected {{\"register\": id, \"name\": ..., \"role\": ...}}: {e}");
-            return (StatusCode::BAD_REQUEST, why).into_response();
-        }
+    let asked = match body(asked, "{\"register\": id, \"name\": ..., \"role\": ...}") {
+        Ok(asked) => asked,
+        Err(refused) => return *refused,
     };
     let register: shared::protocol::DocumentId = match asked.register.parse() {
         Ok(id) => id,

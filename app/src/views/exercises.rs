@@ -5,7 +5,7 @@ use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::actions::RaiseAction;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, linkable, name, options, people};
+use crate::views::records::{Editing, RecordTable, column, link_boxes, name, options, people};
 use leptos::prelude::*;
 use shared::Action;
 use shared::*;
@@ -43,7 +43,7 @@ fn exercise_editor(r: Editing<Exercise>, selected: RwSignal<Option<String>>) -> 
         {fields::text("Scope", "exercise-scope", move || r.get().scope, move |v| r.save(move |x| x.scope = v), true)}
         {fields::text("What worked", "exercise-went-well", move || r.get().went_well, move |v| r.save(move |x| x.went_well = v), true)}
         {fields::text("What did not", "exercise-went-badly", move || r.get().went_badly, move |v| r.save(move |x| x.went_badly = v), true)}
-        {fields::links("Actions from this exercise", "exercise-actions", move || store.register.with(|r| linkable::<Action>(r)), move || r.get().actions.0, move |id, on| r.save(move |x| { if on { x.actions.0.insert(id); } else { x.actions.0.remove(&id); } }))}
+        {link_boxes::<Exercise, Action>("Actions from this exercise", "exercise-actions", r, |e| &mut e.actions)}
         <Show when=move || created.get()>
             <RaiseAction risk=None exercise=Some(r.id()) />
         </Show>

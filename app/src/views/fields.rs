@@ -188,18 +188,29 @@ pub fn date(
     save: impl Fn(Option<Date>) + 'static,
     on_error: impl Fn(String) + 'static,
 ) -> AnyView {
-    let commit = move |text: String| {
+    let commit = parsed(label, Date::entered, save, on_error);
+    let shown = shown(move || value().map(|d| d.to_string()).unwrap_or_default());
+    input_control(label, testid, "text", Some("For example 22/11/2026 or 22 Nov 2026"), shown, Box::new(commit), None)
+}
+
+/// What typed text commits: nothing typed is none, text `parse` takes is its value, and
+/// anything else is said, with the field's label, through `on_error`.
+fn parsed<T: 'static, E: std::fmt::Display + 'static>(
+    label: &'static str,
+    parse: fn(&str) -> Result<T, E>,
+    save: impl Fn(Option<T>) + 'static,
+    on_error: impl Fn(String) + 'static,
+) -> impl Fn(String) + 'static {
+    move |text: String| {
         if text.trim().is_empty() {
             save(None)
         } else {
-            match Date::entered(&text) {
-                Ok(d) => save(Some(d)),
+            match parse(&text) {
+                Ok(value) => save(Some(value)),
                 Err(e) => on_error(format!("{label}: {e}")),
             }
         }
-    };
-    let shown = shown(move || value().map(|d| d.to_string()).unwrap_or_default());
-    input_control(label, testid, "text", Some("For example 22/11/2026 or 22 Nov 2026"), shown, Box::new(commit), None)
+    }
 }
 
 /// A date and time in UK time, or none: a `datetime-local` control.
@@ -210,16 +221,7 @@ pub fn moment(
     save: impl Fn(Option<i64>) + 'static,
     on_error: impl Fn(String) + 'static,
 ) -> AnyView {
-    let commit = move |text: String| {
-        if text.trim().is_empty() {
-            save(None)
-        } else {
-            match shared::incident::parse_uk_input(&text) {
-                Ok(at) => save(Some(at)),
-                Err(e) => on_error(format!("{label}: {e}")),
-            }
-        }
-    };
+    let commit = parsed(label, shared::incident::parse_uk_input, save, on_error);
     let shown = shown(move || value().map(shared::incident::uk_input).unwrap_or_default());
     input_control(label, testid, "datetime-local", Some("UK time"), shown, Box::new(commit), None)
 }

@@ -8,7 +8,7 @@ use crate::page::store::Store;
 use crate::views::actions::RaiseAction;
 use crate::views::fields;
 use crate::views::records::{
-    Editing, RecordTable, column, linkable, name, new_id, options, people, pick_one, record_link,
+    Editing, RecordTable, column, link_boxes, name, new_id, options, people, pick_one, record_link,
 };
 use leptos::prelude::*;
 use shared::incident::{SEVERITIES, draft, london_time, severity_label};
@@ -229,9 +229,9 @@ fn incident_editor(r: Editing<Incident>, selected: RwSignal<Option<String>>) -> 
         {fields::choice("Personal-data breach", "incident-breach", options(Breach::ALL), move || r.get().personal_data_breach, move |v| r.save(move |x| x.personal_data_breach = v))}
         {fields::choice("Our position for the data", "incident-data-role", role_options, move || r.get().data_role, move |v| r.save(move |x| x.data_role = v))}
         {fields::choice("Continuity plan invoked", "incident-bcdr", move || store.register.with(|reg| pick_one::<Plan>(reg, "Not invoked")), move || r.get().bcdr_plan, move |v| r.save(move |x| x.bcdr_plan = v))}
-        {fields::links("Risks", "incident-risks", move || store.register.with(|reg| linkable::<Risk>(reg)), move || r.get().risks.0, move |id, on| r.save(move |x| { if on { x.risks.0.insert(id); } else { x.risks.0.remove(&id); } }))}
-        {fields::links("Actions", "incident-actions-linked", move || store.register.with(|reg| linkable::<shared::Action>(reg)), move || r.get().actions.0, move |id, on| r.save(move |x| { if on { x.actions.0.insert(id); } else { x.actions.0.remove(&id); } }))}
-        {fields::links("Suppliers (a supplier-side incident)", "incident-suppliers", move || store.register.with(|reg| linkable::<Supplier>(reg)), move || r.get().suppliers.0, move |id, on| r.save(move |x| { if on { x.suppliers.0.insert(id); } else { x.suppliers.0.remove(&id); } }))}
+        {link_boxes::<Incident, Risk>("Risks", "incident-risks", r, |i| &mut i.risks)}
+        {link_boxes::<Incident, shared::Action>("Actions", "incident-actions-linked", r, |i| &mut i.actions)}
+        {link_boxes::<Incident, Supplier>("Suppliers (a supplier-side incident)", "incident-suppliers", r, |i| &mut i.suppliers)}
     };
     let body = view! {
         <PhaseAndSeverity r />
@@ -585,7 +585,7 @@ fn Review(r: Editing<Incident>) -> impl IntoView {
         <details>
             <summary>"Post-incident review"</summary>
             {fields::date("Held on", "incident-review-held", move || r.get().review.held_on, move |v| r.save(move |x| x.review.held_on = v), fail)}
-            {fields::links("Attendees", "incident-review-attendees", move || store.register.with(|reg| linkable::<Person>(reg)), move || r.get().review.attendees.0, move |id, on| r.save(move |x| { if on { x.review.attendees.0.insert(id); } else { x.review.attendees.0.remove(&id); } }))}
+            {link_boxes::<Incident, Person>("Attendees", "incident-review-attendees", r, |i| &mut i.review.attendees)}
             {text("Timeline", "incident-review-timeline", |v| v.timeline.clone(), |v, t| v.timeline = t)}
             {text("Root cause", "incident-review-root-cause", |v| v.root_cause.clone(), |v, t| v.root_cause = t)}
             {text("Contributory factors", "incident-review-factors", |v| v.contributory_factors.clone(), |v, t| v.contributory_factors = t)}

@@ -206,6 +206,32 @@ pub fn linkable<R: Record>(register: &Register) -> Vec<(String, String)> {
     live.into_iter().map(|(id, r)| (id.clone(), format!("{} {}", refs[id], r.title()))).collect()
 }
 
+/// A record's links to records of kind `T`, as a box to tick for each that can be linked.
+pub fn link_boxes<R: Record, T: Record>(
+    label: &'static str,
+    testid: &str,
+    r: Editing<R>,
+    links: fn(&mut R) -> &mut shared::Links,
+) -> AnyView {
+    let store = r.store;
+    crate::views::fields::links(
+        label,
+        testid,
+        move || store.register.with(|reg| linkable::<T>(reg)),
+        move || links(&mut r.get()).0.clone(),
+        move |id, on| {
+            r.save(move |x| {
+                let set = &mut links(x).0;
+                if on {
+                    set.insert(id);
+                } else {
+                    set.remove(&id);
+                }
+            })
+        },
+    )
+}
+
 /// A picker's options: "none" first, then the records of a kind in reference order.
 pub fn pick_one<R: Record>(register: &Register, none: &str) -> Vec<(Option<String>, String)> {
     let mut all = vec![(None, none.to_string())];
