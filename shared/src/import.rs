@@ -345,6 +345,11 @@ pub struct Mapping {
     pub columns: Vec<Option<String>>,
     /// 11/22/2026 is 22 Nov 2026 (a file from a US-configured spreadsheet).
     pub us_dates: bool,
+    /// What each word written for a likelihood or impact means on the 1-5 scale, as the
+    /// person said from the file's own legend ("Major" = 4); words not here are read on the
+    /// usual scale (Very low 1 to Very high 5). Keys are lower case.
+    #[serde(default)]
+    pub words: std::collections::BTreeMap<String, u8>,
 }
 
 /// The mapping the headings suggest; each field is taken by its first column only.
@@ -367,7 +372,7 @@ pub fn mapping_for(sheet: &Sheet, target: Target) -> Mapping {
             field.map(str::to_string)
         })
         .collect();
-    Mapping { target, columns, us_dates: false }
+    Mapping { target, columns, us_dates: false, words: Default::default() }
 }
 
 /// Whether a heading is one the import knows and leaves out on purpose (a score, a reference).
@@ -388,6 +393,10 @@ pub struct Preview {
     pub problems: Vec<(usize, String)>,
     /// Blank rows passed over.
     pub blank: usize,
+    /// Every word written in a likelihood or impact column, lower case, for the person to say
+    /// what each means on the 1-5 scale (`Mapping::words`).
+    #[serde(default)]
+    pub words: Vec<String>,
 }
 
 impl Preview {
@@ -405,8 +414,27 @@ impl Preview {
 /// with a value that cannot be read is left out whole and said why. `new_id` gives each new
 /// record its id.
 pub fn preview(sheet: &Sheet, mapping: &Mapping, register: &Register, new_id: &mut dyn FnMut() -> Id) -> Preview {
-    let mut out =
-        Preview { target: mapping.target, records: Vec::new(), new_people: Vec::new(), problems: Vec::new(), blank: 0 };
+    let mut out = Preview {
+        target: mapping.target,
+        records: Vec::new(),
+        new_people: Vec::new(),
+        problems: Vec::new(),
+        blank: 0,
+        words: Vec::new(),
+    };
+    let scales = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"];
+    for (column, key) in mapping.columns.iter().enumerate() {
+        if mapping.target == Target::Risks && key.as_deref().is_some_and(|k| scales.contains(&k)) {
+            for (_, cells) in &sheet.rows {
+                if let Some(Cell::Text(t)) = cells.get(column) {
+                    let word = t.trim().to_lowercase();
+                    if !word.is_empty() && word.parse::<i64>().is_err() && !out.words.contains(&word) {
+                        out.words.push(word);
+                    }
+                }
+            }
+        }
+    }
     for (number, cells) in &sheet.rows {
         if cells.iter().all(Cell::is_empty) {
             out.blank += 1;
@@ -474,8 +502,10 @@ impl Row<'_> {
             Cell::Number(n) if n.fract() == 0.0 => Some(*n as i64),
             other => {
                 let t = other.text().to_lowercase();
+                let said = self.mapping.words.get(&t).filter(|_| range.1 == 5).map(|n| *n as i64);
                 t.parse::<i64>()
                     .ok()
+                    .or(said)
                     .or_else(|| (range.1 == 5).then(|| words.iter().find(|(w, _)| *w == t).map(|(_, n)| *n)).flatten())
             }
         };

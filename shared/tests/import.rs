@@ -270,3 +270,27 @@ fn files_that_are_not_spreadsheets_or_far_too_big_are_refused_whole_with_the_rea
     let mut doc = RegisterDoc::new("Empty", 0).unwrap();
     assert!(doc.apply(Edit::Import { records: Vec::new() }, 1).is_err());
 }
+
+#[test]
+fn words_for_scores_are_read_as_the_files_own_legend_says() {
+    let sheets =
+        read("words.csv", b"Risk,Likelihood,Impact\nOutage,Rare,Major\nPhishing,Likely,Minor\nFlood,High,Low\n")
+            .unwrap();
+    let mut mapping = guess(&sheets[0]);
+    let first = preview(&sheets[0], &mapping, &sample(), &mut ids());
+    assert_eq!(first.words, ["rare", "likely", "high", "major", "minor", "low"], "every word, for the person to place");
+    assert_eq!(first.records.len(), 1, "only the row on the usual scale: {:?}", first.problems);
+    assert!(first.problems.iter().all(|(_, why)| why.contains("Very low, Low, Medium, High, Very high")));
+    mapping.words =
+        [("rare", 1), ("likely", 4), ("major", 4), ("minor", 2)].into_iter().map(|(w, n)| (w.to_string(), n)).collect();
+    let told = preview(&sheets[0], &mapping, &sample(), &mut ids());
+    let scores: Vec<(u8, u8)> = told
+        .records
+        .iter()
+        .map(|(_, _, r)| match r {
+            AnyRecord::Risk(r) => (r.inherent_likelihood, r.inherent_impact),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(scores, [(1, 4), (4, 2), (4, 2)]);
+}

@@ -172,6 +172,55 @@ pub fn Import() -> impl IntoView {
             </div>
         })
     };
+    // Words written for likelihood or impact: the person says what each is on the 1-5 scale,
+    // from the file's own legend; the usual meaning is offered first.
+    let legend = move || {
+        let view = shown.get()?;
+        if view.preview.words.is_empty() {
+            return None;
+        }
+        let usual = |w: &str| match w {
+            "very low" => Some(1),
+            "low" => Some(2),
+            "medium" | "moderate" => Some(3),
+            "high" => Some(4),
+            "very high" => Some(5),
+            _ => None,
+        };
+        let rows = view
+            .preview
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| {
+                let current = view.mapping.words.get(word).copied().or_else(|| usual(word));
+                let (mapping, word_key, sheet) = (view.mapping.clone(), word.clone(), view.sheet);
+                let id = format!("import-word-{i}");
+                let options = std::iter::once(view_option("", "Choose", current.is_none()))
+                    .chain((1..=5u8).map(|n| view_option(&n.to_string(), &n.to_string(), current == Some(n))))
+                    .collect_view();
+                view! {
+                    <div class="field">
+                        <label for=id.clone()>{format!("\"{word}\" means")}</label>
+                        <select id=id.clone() data-testid=id on:change=move |ev| {
+                            let mut mapping = mapping.clone();
+                            match event_target_value(&ev).parse::<u8>() {
+                                Ok(n) => drop(mapping.words.insert(word_key.clone(), n)),
+                                Err(_) => drop(mapping.words.remove(&word_key)),
+                            }
+                            ask(Some(sheet), None, Some(mapping))
+                        }>{options}</select>
+                    </div>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <fieldset class="nested" data-testid="import-words">
+                <legend>"Words used for likelihood and impact: what each is from 1 to 5, as the file's legend says"</legend>
+                {rows}
+            </fieldset>
+        })
+    };
     let preview = move || {
         let view = shown.get()?;
         let p = &view.preview;
@@ -216,6 +265,7 @@ pub fn Import() -> impl IntoView {
         {move || problem.get().map(|why| view! { <p class="banner banner-error" role="alert" data-testid="import-error">{why}</p> })}
         {choices}
         {mapping_table}
+        {legend}
         {preview}
     }
 }
