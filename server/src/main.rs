@@ -83,14 +83,18 @@ enum RegisterCommand {
     /// Create a register for a firm, with one owner, and print the owner's invite link once.
     Create {
         /// The firm's name, as the register shows it.
-        #[arg(long)]
-        name: String,
+        #[arg(long, required_unless_present = "register")]
+        name: Option<String>,
         /// The person who owns the register: they invite the rest of the team from the app.
         #[arg(long)]
         owner: String,
         /// Start from the sample register instead of an empty one.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "register")]
         from_sample: bool,
+        /// The register a browser already keeps (its id, from the app's Export view): nothing
+        /// is made here, and the owner's browser uploads the register when they open the invite.
+        #[arg(long, conflicts_with = "name")]
+        register: Option<DocumentId>,
         /// The address people open, for the invite link.
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         public_url: String,
@@ -219,7 +223,21 @@ fn register(data: &Path, command: RegisterCommand) -> anyhow::Result<()> {
     let storage = Sqlite::open(data)?;
     let members = Directory::open(data)?;
     match command {
-        RegisterCommand::Create { name, owner, from_sample, public_url } => {
+        RegisterCommand::Create { register: Some(id), owner, public_url, .. } => {
+            anyhow::ensure!(!owner.trim().is_empty(), "a register needs an owner (--owner)");
+            anyhow::ensure!(
+                storage.load(&id)?.is_none(),
+                "the relay already holds {}: a browser's register is uploaded only to an id the relay has nothing for",
+                id.url()
+            );
+            let (member, token) = members.add(&owner, Role::Owner, &[id])?;
+            members.record(TERMINAL, &id, "invite owner", &member.name)?;
+            println!("The register {} is to be uploaded from the browser that keeps it.", id.url());
+            println!("{} owns it. Opened in that browser, this link uploads it (shown only this once):", member.name);
+            println!("Invite link: {}", invite(&public_url, &id, &token, Role::Owner));
+        }
+        RegisterCommand::Create { name, owner, from_sample, public_url, register: None } => {
+            let name = name.unwrap_or_default();
             anyhow::ensure!(!name.trim().is_empty(), "a register needs the firm's name (--name)");
             anyhow::ensure!(!owner.trim().is_empty(), "a register needs an owner (--owner)");
             let id = DocumentId(*uuid::Uuid::new_v4().as_bytes());

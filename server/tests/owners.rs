@@ -167,3 +167,33 @@ async fn an_owner_creates_a_register_and_manages_its_members_and_no_one_else_can
     assert!(list.lines().any(|l| l.contains("Acme Ltd") && l.split('\t').nth(2) == Some("1")), "{list}");
     assert!(list.lines().any(|l| l.contains("Other Ltd")), "{list}");
 }
+
+#[tokio::test]
+async fn a_register_kept_in_a_browser_is_uploaded_by_its_owner_to_the_id_made_for_it_and_to_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = new_document_id();
+    let (ok, out, err) =
+        relay_command(&data, &["register", "create", "--owner", "Kim Keeper", "--register", &id.to_string()]);
+    assert!(ok, "{err}");
+    let (_, token) = from_link(&out);
+    let relay = Relay::start(dir.path(), &data);
+    // The owner's device holds the register already, made before there was a server.
+    let mut keeper = Client::creating(id, "Kept Locally Ltd");
+    keeper.change(|d| d.create("p1", Person { name: "Kim Keeper".into(), ..Default::default() }, T0)).unwrap();
+    keeper.connect(&relay.url(&token)).await.unwrap();
+    keeper.settle(QUIET).await.unwrap();
+    let mut colleague = Client::joining(id);
+    colleague.connect(&relay.url(&relay.member("Cal", "editor", &[id]))).await.unwrap();
+    colleague.settle(QUIET).await.unwrap();
+    assert_eq!(colleague.register().name, "Kept Locally Ltd");
+    assert!(colleague.register().people.contains_key("p1"));
+    let (ok, list, _) = relay_command(&data, &["register", "list"]);
+    assert!(ok && list.contains("Kept Locally Ltd"), "{list}");
+    // The id is taken: creating it again, or uploading another register under it, is refused.
+    let (ok, _, err) = relay_command(&data, &["register", "create", "--owner", "Other", "--register", &id.to_string()]);
+    assert!(!ok && err.contains("already holds"), "{err}");
+    let (ok, _, err) =
+        relay_command(&data, &["register", "create", "--owner", "Other", "--register", &id.to_string(), "--name", "X"]);
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
+}

@@ -1019,6 +1019,37 @@ test("a workbook is imported into a new register: a column mapped by hand, a bad
   await context.close()
 })
 
+test("a register started in a browser is shared later: created on the relay under its id, the owner's invite uploads it, a colleague has it", async () => {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  page.on("pageerror", (e) => console.error(`[keeper] ${e}`))
+  await page.goto(`${address}/`)
+  await byTestId(page, "welcome-name").fill("Kept Locally Ltd")
+  await byTestId(page, "welcome-name").press("Enter")
+  await page.waitForSelector("[data-testid='register-name']:has-text('Kept Locally Ltd')")
+  await byTestId(page, "nav-risks").click()
+  await byTestId(page, "risk-new").click()
+  await fill(page, "risk-title", "Written before there was a server")
+  await page.waitForSelector("[data-testid='save-status']:has-text('All edits saved')")
+  await byTestId(page, "nav-export").click()
+  const id = await byTestId(page, "share-register-id").inputValue()
+  const out = execFileSync(RELAY_BIN, ["--data", data, "register", "create", "--owner", "Kim Keeper", "--register", id, "--public-url", address]).toString()
+  await page.goto(out.match(/Invite link: (\S+)/)[1])
+  await page.waitForSelector("[data-testid='register-name']:has-text('Kept Locally Ltd')")
+  await connected(page)
+  await eventually("the relay to hold every change", async () =>
+    !/not yet on the server/.test(await byTestId(page, "sync-status").textContent()))
+  const added = execFileSync(RELAY_BIN, ["--data", data, "member", "add", "--name", "Cal Colleague", "--role", "editor",
+    "--register", id, "--public-url", address]).toString()
+  const colleague = await open(added.match(/Invite link: (\S+)/)[1], "colleague of the keeper")
+  await colleague.page.waitForSelector("[data-testid='register-name']:has-text('Kept Locally Ltd')")
+  await colleague.page.waitForSelector("[data-testid^='risk-R-']:has-text('Written before there was a server')")
+  // The id is taken now: nothing else can be uploaded under it.
+  assert.throws(() => execFileSync(RELAY_BIN, ["--data", data, "register", "create", "--owner", "Someone Else", "--register", id], { stdio: "pipe" }), /already holds/)
+  await colleague.context.close()
+  await context.close()
+})
+
 test("the app works from the keyboard alone", async () => {
   const k = await open(invite("Keyboard user", "editor"), "keyboard")
   await connected(k.page)

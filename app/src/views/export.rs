@@ -1,5 +1,6 @@
 //! Export: the downloads (CSV per section, XLSX, JSON, the register document) made by the
-//! register worker, and restoring a register document downloaded earlier.
+//! register worker, restoring a register document downloaded earlier, and, for a register
+//! kept in this browser only, the id to share it through a server under.
 
 use crate::bridge::{self, Download};
 use crate::clock::today;
@@ -106,5 +107,30 @@ pub fn Export() -> impl IntoView {
             <input type="file" id="import-document" data-testid="import-document" accept=".automerge" on:change=restore disabled=move || store.viewer.get() />
         </p>
         <p role="status" data-testid="import-result">{move || restored.get()}</p>
+        {share(store)}
     }
+}
+
+/// For a register kept in this browser only: its id, which whoever runs the team's server
+/// creates it under; the owner's invite they send back, opened here, uploads it.
+fn share(store: Store) -> Option<AnyView> {
+    if store.relay().is_some() {
+        return None;
+    }
+    let id = store.register_id().url();
+    let command = format!("continuity-relay register create --owner \"Your name\" --register {id}");
+    Some(
+        view! {
+            <h3>"Share this register"</h3>
+            <p>
+                "It is kept in this browser only. To work on it with your team, whoever runs your server creates it there under this id; the owner's invite they send you, opened in this browser, uploads it."
+            </p>
+            <p class="field">
+                <label for="share-register-id">"This register's id"</label>
+                <input type="text" id="share-register-id" data-testid="share-register-id" readonly=true prop:value=id />
+            </p>
+            <p class="hint" data-testid="share-register-command">{format!("On the server: {command}")}</p>
+        }
+        .into_any(),
+    )
 }
