@@ -26,7 +26,12 @@ pub enum Edit {
     ReviewSupplier { supplier: Id, review: Id, record: Box<SupplierReview>, action: Option<RaisedAction> },
     /// Records brought in from a spreadsheet (`import::Preview::edit`), people first: all of
     /// them in one change, or none.
-    Import { records: Vec<(Id, Box<AnyRecord>)> },
+    Import {
+        records: Vec<(Id, Box<AnyRecord>)>,
+        /// Alternatives added to suppliers already in the register: (supplier, id, alternative).
+        #[serde(default)]
+        alternatives: Vec<(Id, Id, Box<Alternative>)>,
+    },
 }
 
 /// An action a review raises: its id, the action, and the risk it treats.
@@ -84,8 +89,8 @@ impl RegisterDoc {
                 }
                 kind.run(Set(self, &id, archived, now))
             }
-            Edit::Import { records } => {
-                if records.is_empty() {
+            Edit::Import { records, alternatives } => {
+                if records.is_empty() && alternatives.is_empty() {
                     return Err(Invalid("There is nothing to import".into()).into());
                 }
                 struct Create<'a>(&'a mut RegisterDoc, &'a str, i64);
@@ -95,10 +100,15 @@ impl RegisterDoc {
                         self.0.create(self.1, record, self.2).map(|_| ())
                     }
                 }
-                let count = records.len();
+                let count = records.len() + alternatives.len();
                 self.batch(now, &format!("import {count} records"), |doc| {
                     for (id, record) in records {
                         record.with(Create(doc, &id, now))?;
+                    }
+                    for (supplier, id, alternative) in alternatives {
+                        doc.update::<Supplier>(&supplier, now, |s| {
+                            s.alternatives.insert(id, *alternative);
+                        })?;
                     }
                     Ok(())
                 })

@@ -233,6 +233,7 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
         s.alternatives.values().filter(|a| !a.archived).map(move |a| {
             row![
                 supplier.clone(),
+                s.name.as_str(),
                 a.name.as_str(),
                 a.viability.label(),
                 a.switch_over_days,
@@ -247,6 +248,7 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
         section: "Alternatives",
         headers: vec![
             "Supplier",
+            "Supplier name",
             "Alternative",
             "Viability",
             "Switch-over (days)",
@@ -261,13 +263,13 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
     let rows = register.live::<Supplier>().flat_map(|(id, s)| {
         let supplier = n.reference::<Supplier>(id);
         let n = &n;
-        s.reviews
-            .values()
-            .map(move |r| row![supplier.clone(), r.date, n.person(&r.reviewer), r.outcome.label(), r.notes.as_str()])
+        s.reviews.values().map(move |r| {
+            row![supplier.clone(), s.name.as_str(), r.date, n.person(&r.reviewer), r.outcome.label(), r.notes.as_str()]
+        })
     });
     out.push(Table {
         section: "Supplier reviews",
-        headers: vec!["Supplier", "Date", "Reviewer", "Outcome", "Notes"],
+        headers: vec!["Supplier", "Supplier name", "Date", "Reviewer", "Outcome", "Notes"],
         rows: rows.collect(),
     });
 

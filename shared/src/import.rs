@@ -175,7 +175,11 @@ fn sheet(name: String, rows: Vec<Vec<Cell>>) -> Option<Sheet> {
 pub enum Target {
     Risks,
     Suppliers,
+    /// Suppliers' alternatives, added to suppliers already in the register.
+    Alternatives,
     People,
+    /// Key roles, with their holders and deputies.
+    Roles,
     Actions,
     Policies,
 }
@@ -213,6 +217,8 @@ const DERIVED: &[&str] = &[
     "risks",
     "riskstransferred",
     "nextassessment",
+    "runbooks",
+    "breakglassaccounts",
 ];
 
 const RISK_FIELDS: &[Field] = &[
@@ -282,18 +288,46 @@ const POLICY_FIELDS: &[Field] = &[
     field("owner", "Owner", &["owner", "policyowner"]),
 ];
 
+const ALTERNATIVE_FIELDS: &[Field] = &[
+    field("supplier", "Supplier", &["suppliername", "supplier", "vendor", "for"]),
+    field("name", "Alternative", &["alternative", "name", "option", "fallback", "alternativesupplier"]),
+    field("viability", "Viability", &["viability", "viable", "feasibility"]),
+    field("switch_over_days", "Switch-over (days)", &["switchoverdays", "switchover", "daystoswitch", "timetoswitch"]),
+    field("cost_impact", "Cost of switching", &["costofswitching", "cost", "costimpact", "switchingcost"]),
+    field("last_assessed", "Last assessed", &["lastassessed", "assessed", "assessedon", "reviewdate"]),
+    field("notes", "Notes", &["notes", "comments"]),
+];
+
+const ROLE_FIELDS: &[Field] = &[
+    field("name", "Role", &["role", "name", "rolename", "position"]),
+    field("critical", "Critical", &["critical", "criticalrole", "keyrole"]),
+    field("holder", "Holder", &["holder", "heldby", "person", "primary", "owner"]),
+    field("deputies", "Deputies", &["deputies", "deputiesinorder", "deputy", "backup", "backups", "cover"]),
+    field("responsibilities", "Responsibilities", &["responsibilities", "duties", "description"]),
+];
+
 fn plain(heading: &str) -> String {
     heading.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 impl Target {
-    pub const ALL: [Target; 5] = [Target::Risks, Target::Suppliers, Target::People, Target::Actions, Target::Policies];
+    pub const ALL: [Target; 7] = [
+        Target::Risks,
+        Target::Suppliers,
+        Target::Alternatives,
+        Target::People,
+        Target::Roles,
+        Target::Actions,
+        Target::Policies,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             Target::Risks => "Risks",
             Target::Suppliers => "Suppliers",
+            Target::Alternatives => "Suppliers' alternatives",
             Target::People => "People",
+            Target::Roles => "Roles",
             Target::Actions => "Actions",
             Target::Policies => "Insurance policies",
         }
@@ -303,7 +337,9 @@ impl Target {
         match self {
             Target::Risks => RISK_FIELDS,
             Target::Suppliers => SUPPLIER_FIELDS,
+            Target::Alternatives => ALTERNATIVE_FIELDS,
             Target::People => PEOPLE_FIELDS,
+            Target::Roles => ROLE_FIELDS,
             Target::Actions => ACTION_FIELDS,
             Target::Policies => POLICY_FIELDS,
         }
@@ -320,6 +356,9 @@ impl Target {
         let name = plain(&sheet.name);
         let by_name = [
             ("risk", Target::Risks),
+            ("alternative", Target::Alternatives),
+            ("role", Target::Roles),
+            ("deput", Target::Roles),
             ("supplier", Target::Suppliers),
             ("vendor", Target::Suppliers),
             ("people", Target::People),
@@ -360,16 +399,24 @@ pub fn guess(sheet: &Sheet) -> Mapping {
 
 /// The mapping the headings suggest for `target`.
 pub fn mapping_for(sheet: &Sheet, target: Target) -> Mapping {
-    let mut taken = Vec::new();
-    let columns = sheet
-        .headings
+    // Each field goes to the column whose heading names it best (earliest in its list of
+    // headings; the leftmost of equals): "Supplier name" over "Supplier" for an alternative.
+    let rank = |heading: &str| {
+        let plain = plain(heading);
+        target.fields().iter().find_map(|f| f.headings.iter().position(|h| *h == plain).map(|at| (f.key, at)))
+    };
+    let ranked: Vec<Option<(&'static str, usize)>> = sheet.headings.iter().map(|h| rank(h)).collect();
+    let columns = ranked
         .iter()
-        .map(|h| {
-            let field = target.field_for(h).map(|f| f.key).filter(|k| !taken.contains(k));
-            if let Some(k) = field {
-                taken.push(k);
-            }
-            field.map(str::to_string)
+        .enumerate()
+        .map(|(i, found)| {
+            let (key, at) = (*found)?;
+            let best = ranked
+                .iter()
+                .enumerate()
+                .filter_map(|(j, r)| r.filter(|(k, _)| *k == key).map(|(_, a)| (a, j)))
+                .min()?;
+            (best == (at, i)).then(|| key.to_string())
         })
         .collect();
     Mapping { target, columns, us_dates: false, words: Default::default() }
@@ -387,6 +434,9 @@ pub struct Preview {
     pub target: Target,
     /// (the row's number in the file, its new id, the record).
     pub records: Vec<(usize, Id, AnyRecord)>,
+    /// Alternatives to add to suppliers in the register: (row, supplier id, new id, alternative).
+    #[serde(default)]
+    pub alternatives: Vec<(usize, Id, Id, Alternative)>,
     /// People to be created on the way: (id, name).
     pub new_people: Vec<(Id, String)>,
     /// (the row's number in the file, what is wrong with it). Nothing of these rows is imported.
@@ -400,14 +450,36 @@ pub struct Preview {
 }
 
 impl Preview {
+    /// How many things a confirmed import creates (records and alternatives, not counting
+    /// the people created on the way).
+    pub fn len(&self) -> usize {
+        self.records.len() + self.alternatives.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The edit a person's confirmation makes: every record in one change.
     pub fn edit(&self) -> crate::Edit {
         let people = self.new_people.iter().map(|(id, name)| {
             (id.clone(), Box::new(AnyRecord::Person(Person { name: name.clone(), ..Default::default() })))
         });
         let records = self.records.iter().map(|(_, id, r)| (id.clone(), Box::new(r.clone())));
-        crate::Edit::Import { records: people.chain(records).collect() }
+        let alternatives = self
+            .alternatives
+            .iter()
+            .map(|(_, supplier, id, a)| (supplier.clone(), id.clone(), Box::new(a.clone())))
+            .collect();
+        crate::Edit::Import { records: people.chain(records).collect(), alternatives }
     }
+}
+
+/// What one row becomes. Short-lived, one at a time: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Made {
+    Record(AnyRecord),
+    Alternative(Id, Alternative),
 }
 
 /// The records `sheet` would become under `mapping`, each row read field by field; a row
@@ -417,6 +489,7 @@ pub fn preview(sheet: &Sheet, mapping: &Mapping, register: &Register, new_id: &m
     let mut out = Preview {
         target: mapping.target,
         records: Vec::new(),
+        alternatives: Vec::new(),
         new_people: Vec::new(),
         problems: Vec::new(),
         blank: 0,
@@ -442,29 +515,37 @@ pub fn preview(sheet: &Sheet, mapping: &Mapping, register: &Register, new_id: &m
         }
         let mut row =
             Row { cells, mapping, register, new_people: &mut out.new_people, new_id: &mut *new_id, wrong: Vec::new() };
-        let record = row.record();
-        if row.wrong.is_empty() {
-            match record.check() {
+        let made = row.made();
+        if !row.wrong.is_empty() {
+            out.problems.push((*number, row.wrong.join("; ")));
+            continue;
+        }
+        match made {
+            Made::Record(record) => match record.check() {
                 Ok(()) => out.records.push((*number, new_id(), record)),
                 Err(e) => out.problems.push((*number, e.0)),
+            },
+            Made::Alternative(_, a) if a.name.trim().is_empty() => {
+                out.problems.push((*number, "Alternative: needed, the alternative's name".into()))
             }
-        } else {
-            out.problems.push((*number, row.wrong.join("; ")));
+            Made::Alternative(supplier, a) => out.alternatives.push((*number, supplier, new_id(), a)),
         }
     }
     // Someone named only in rows that were left out is not created either.
-    let used: std::collections::BTreeSet<Id> = out.records.iter().flat_map(|(_, _, r)| owner_of(r)).collect();
+    let used: std::collections::BTreeSet<Id> = out.records.iter().flat_map(|(_, _, r)| people_of(r)).collect();
     out.new_people.retain(|(id, _)| used.contains(id));
     out
 }
 
-fn owner_of(record: &AnyRecord) -> Option<Id> {
+/// The people a record names.
+fn people_of(record: &AnyRecord) -> Vec<Id> {
     match record {
-        AnyRecord::Risk(r) => r.owner.clone(),
-        AnyRecord::Supplier(s) => s.contract_owner.clone(),
-        AnyRecord::Action(a) => a.owner.clone(),
-        AnyRecord::Policy(p) => p.owner.clone(),
-        _ => None,
+        AnyRecord::Risk(r) => r.owner.iter().cloned().collect(),
+        AnyRecord::Supplier(s) => s.contract_owner.iter().cloned().collect(),
+        AnyRecord::Action(a) => a.owner.iter().cloned().collect(),
+        AnyRecord::Policy(p) => p.owner.iter().cloned().collect(),
+        AnyRecord::Role(r) => r.holder.iter().chain(r.deputies.iter()).cloned().collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -603,7 +684,11 @@ impl Row<'_> {
     /// A person by name: one in the register, one already to be created, or a new one.
     fn person(&mut self, key: &str) -> Option<Id> {
         let name = self.text(key);
-        if name.is_empty() {
+        self.person_named(&name)
+    }
+
+    fn person_named(&mut self, name: &str) -> Option<Id> {
+        if name.trim().is_empty() {
             return None;
         }
         let same = |n: &str| n.trim().eq_ignore_ascii_case(name.trim());
@@ -616,6 +701,92 @@ impl Row<'_> {
         let id = (self.new_id)();
         self.new_people.push((id.clone(), name.trim().to_string()));
         Some(id)
+    }
+
+    /// A supplier in the register, by name or reference (S-003).
+    fn supplier(&mut self) -> Option<Id> {
+        let (label, cell) = self.cell("supplier")?;
+        let named = cell.text();
+        let refs = crate::refs::references::<Supplier>(self.register);
+        let found = self
+            .register
+            .live::<Supplier>()
+            .find(|(id, s)| {
+                s.name.eq_ignore_ascii_case(named.trim())
+                    || refs.get(*id).is_some_and(|r| r.eq_ignore_ascii_case(named.trim()))
+            })
+            .map(|(id, _)| id.clone());
+        if found.is_none() {
+            self.fail(
+                label,
+                format!("there is no supplier called \"{named}\" in the register: import the suppliers first"),
+            );
+        }
+        found
+    }
+
+    fn made(&mut self) -> Made {
+        match self.mapping.target {
+            Target::Alternatives => {
+                let supplier = self.supplier();
+                if supplier.is_none() && self.cell("supplier").is_none() {
+                    self.wrong.push("Supplier: needed, the supplier it is an alternative to".into());
+                }
+                let alternative = Alternative {
+                    name: self.text("name"),
+                    viability: self
+                        .choice(
+                            "viability",
+                            Viability::ALL,
+                            &[
+                                ("yes", Viability::Viable),
+                                ("partly", Viability::PartlyViable),
+                                ("no", Viability::NotViable),
+                            ],
+                        )
+                        .unwrap_or(Viability::PartlyViable),
+                    switch_over_days: self.days("switch_over_days"),
+                    cost_impact: self.money("cost_impact"),
+                    last_assessed: self.date("last_assessed"),
+                    notes: self.text("notes"),
+                    ..Default::default()
+                };
+                Made::Alternative(supplier.unwrap_or_default(), alternative)
+            }
+            Target::Roles => {
+                let holder = self.person("holder");
+                let named: Vec<String> = self
+                    .text("deputies")
+                    .split([';', ',', '\n'])
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                let deputies = named.iter().filter_map(|n| self.person_named(n)).collect();
+                Made::Record(AnyRecord::Role(Role {
+                    name: self.text("name"),
+                    critical: self.flag("critical"),
+                    holder,
+                    deputies,
+                    responsibilities: self.text("responsibilities"),
+                    ..Default::default()
+                }))
+            }
+            _ => Made::Record(self.record()),
+        }
+    }
+
+    /// A whole number of days, 0 or more ("14" or "14 days").
+    fn days(&mut self, key: &str) -> u32 {
+        let Some((label, cell)) = self.cell(key) else { return 0 };
+        let text = cell.text();
+        match text.trim_end_matches("days").trim_end_matches("day").trim().parse::<u32>() {
+            Ok(days) => days,
+            Err(_) => {
+                self.fail(label, format!("\"{text}\" is not a number of days"));
+                0
+            }
+        }
     }
 
     fn record(&mut self) -> AnyRecord {
@@ -738,6 +909,7 @@ impl Row<'_> {
                     ..Default::default()
                 })
             }
+            Target::Alternatives | Target::Roles => unreachable!("made by `made`"),
             Target::Policies => AnyRecord::Policy(Policy {
                 name: self.text("name"),
                 kind: self

@@ -125,7 +125,9 @@ fn our_own_workbook_imports_back_into_an_empty_register_as_the_same_records() {
     let mut doc = RegisterDoc::new("Brightwater Software Ltd", 0).unwrap();
     for (name, target) in [
         ("People", Target::People),
+        ("Roles", Target::Roles),
         ("Suppliers", Target::Suppliers),
+        ("Alternatives", Target::Alternatives),
         ("Actions", Target::Actions),
         ("Insurance", Target::Policies),
         ("Risks", Target::Risks),
@@ -194,6 +196,41 @@ fn our_own_workbook_imports_back_into_an_empty_register_as_the_same_records() {
         s
     };
     assert_eq!(suppliers(&imported), suppliers(&original));
+    let alternatives = |r: &Register| {
+        let mut a: Vec<_> = r
+            .suppliers
+            .values()
+            .flat_map(|s| {
+                s.alternatives.values().filter(|a| !a.archived).map(move |a| {
+                    (
+                        s.name.clone(),
+                        a.name.clone(),
+                        a.viability,
+                        a.switch_over_days,
+                        a.cost_impact,
+                        a.last_assessed,
+                        a.notes.clone(),
+                    )
+                })
+            })
+            .collect();
+        a.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        a
+    };
+    assert_eq!(alternatives(&imported), alternatives(&original));
+    let roles = |r: &Register| {
+        let mut roles: Vec<_> = r
+            .roles
+            .values()
+            .map(|x| {
+                let deputies: Vec<Option<String>> = x.deputies.iter().map(|d| by_name(r, &Some(d.clone()))).collect();
+                (x.name.clone(), x.critical, by_name(r, &x.holder), deputies, x.responsibilities.clone())
+            })
+            .collect();
+        roles.sort_by(|x, y| x.0.cmp(&y.0));
+        roles
+    };
+    assert_eq!(roles(&imported), roles(&original));
 }
 
 fn ids_for(sheet: &str) -> impl FnMut() -> Id {
@@ -268,7 +305,7 @@ fn files_that_are_not_spreadsheets_or_far_too_big_are_refused_whole_with_the_rea
     assert_eq!(r.title, "=HYPERLINK(\"http://x\")");
     // Nothing to import is refused by the edit too.
     let mut doc = RegisterDoc::new("Empty", 0).unwrap();
-    assert!(doc.apply(Edit::Import { records: Vec::new() }, 1).is_err());
+    assert!(doc.apply(Edit::Import { records: Vec::new(), alternatives: Vec::new() }, 1).is_err());
 }
 
 #[test]
@@ -293,4 +330,32 @@ fn words_for_scores_are_read_as_the_files_own_legend_says() {
         })
         .collect();
     assert_eq!(scores, [(1, 4), (4, 2), (4, 2)]);
+}
+
+#[test]
+fn alternatives_need_a_supplier_in_the_register_and_are_added_to_it_in_the_same_change() {
+    let register = sample();
+    let csv = "Supplier,Alternative,Viability,Switch-over (days),Cost of switching\n\
+               S-002,Second identity provider,Viable,5,12000\n\
+               Nobody Ltd,Something,Viable,1,0\n\
+               Microsoft Entra ID,Paper sign-in sheet,No,1 day,0\n";
+    let sheets = read("alternatives.csv", csv.as_bytes()).unwrap();
+    let mapping = guess(&sheets[0]);
+    assert_eq!(mapping.target, Target::Alternatives);
+    let preview = preview(&sheets[0], &mapping, &register, &mut ids());
+    assert_eq!(preview.len(), 2, "{:?}", preview.problems);
+    assert!(preview.problems.iter().any(|(row, why)| *row == 3 && why.contains("no supplier called \"Nobody Ltd\"")));
+    let mut doc = shared::sample::sample(today(), 0).unwrap();
+    let heads = doc.heads();
+    doc.apply(preview.edit(), 1_795_000_000).unwrap();
+    assert_eq!(doc.changes_after(&heads), 1);
+    let after = doc.register().unwrap();
+    let identity = &after.suppliers["s-identity"];
+    let names: Vec<&str> = identity.alternatives.values().map(|a| a.name.as_str()).collect();
+    assert!(names.contains(&"Second identity provider") && names.contains(&"Paper sign-in sheet"), "{names:?}");
+    let second = identity.alternatives.values().find(|a| a.name == "Second identity provider").unwrap();
+    assert_eq!(
+        (second.viability, second.switch_over_days, second.cost_impact),
+        (Viability::Viable, 5, Pence(1_200_000))
+    );
 }

@@ -68,7 +68,7 @@ pub fn Import() -> impl IntoView {
     };
     let confirm = move |_| {
         let Some(view) = shown.get_untracked() else { return };
-        let (records, people) = (view.preview.records.len(), view.preview.new_people.len());
+        let (records, people) = (view.preview.len(), view.preview.new_people.len());
         if records == 0 {
             problem.set(Some("There is nothing to import: every row needs putting right first.".into()));
             return;
@@ -230,6 +230,16 @@ pub fn Import() -> impl IntoView {
             .take(LISTED)
             .map(|(row, _, r)| view! { <li>{format!("Row {row}: {}", named(r))}</li> })
             .collect_view();
+        let alternatives = p
+            .alternatives
+            .iter()
+            .take(LISTED)
+            .map(|(row, supplier, _, a)| {
+                let to =
+                    store.register.with(|reg| reg.suppliers.get(supplier).map(|s| s.name.clone()).unwrap_or_default());
+                view! { <li>{format!("Row {row}: {} (an alternative to {to})", a.name)}</li> }
+            })
+            .collect_view();
         let bad = p
             .problems
             .iter()
@@ -237,12 +247,12 @@ pub fn Import() -> impl IntoView {
             .map(|(row, why)| view! { <li data-testid="import-problem">{format!("Row {row}: {why}")}</li> })
             .collect_view();
         let people: Vec<&str> = p.new_people.iter().map(|(_, n)| n.as_str()).collect();
-        let count = p.records.len();
+        let count = p.len();
         Some(view! {
             <section aria-labelledby="import-preview-heading" data-testid="import-preview">
                 <h3 id="import-preview-heading">{format!("{count} {} to create", p.target.label().to_lowercase())}</h3>
-                <ul class="plain" data-testid="import-records">{records}</ul>
-                {(!people.is_empty()).then(|| view! { <p data-testid="import-new-people">{format!("People named as owners who are not in the register yet, added with them: {}.", people.join(", "))}</p> })}
+                <ul class="plain" data-testid="import-records">{records}{alternatives}</ul>
+                {(!people.is_empty()).then(|| view! { <p data-testid="import-new-people">{format!("People it names who are not in the register yet, added with them: {}.", people.join(", "))}</p> })}
                 {(!p.problems.is_empty()).then(|| view! {
                     <h4>{format!("{} rows cannot be read and are left out", p.problems.len())}</h4>
                     <ul class="plain">{bad}</ul>
@@ -256,7 +266,7 @@ pub fn Import() -> impl IntoView {
     };
     view! {
         <h2>"Import"</h2>
-        <p class="lead">"Bring in a register kept in a spreadsheet: risks, suppliers, people, actions or insurance policies. Nothing is written until you confirm."</p>
+        <p class="lead">"Bring in a register kept in a spreadsheet: risks, suppliers and their alternatives, people and roles, actions or insurance policies. Nothing is written until you confirm."</p>
         <p class="field">
             <label for="import-file">"A spreadsheet (.xlsx or .csv)"</label>
             <input type="file" id="import-file" data-testid="import-file" accept=".xlsx,.csv" on:change=chosen disabled=move || store.viewer.get() />
