@@ -96,6 +96,20 @@ async function riskField(page, id) {
   return byTestId(page, id).inputValue()
 }
 
+/** No serious or critical accessibility violation on the page as it stands, in both themes. */
+async function accessible(page, where) {
+  const require = createRequire(import.meta.url)
+  const axe = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8")
+  for (const theme of ["light", "dark"]) {
+    await page.emulateMedia({ colorScheme: theme })
+    await page.evaluate(axe)
+    const results = await page.evaluate(() => window.axe.run())
+    const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`), [], `${where} (${theme})`)
+  }
+  await page.emulateMedia({ colorScheme: "light" })
+}
+
 async function eventually(what, check, timeout = 15000) {
   const end = Date.now() + timeout
   for (;;) {
@@ -958,8 +972,10 @@ test("a browser with no invite asks first: a firm's own empty register, kept thr
   page.on("pageerror", (e) => console.error(`[welcome] ${e}`))
   await page.goto(`${address}/`)
   await page.waitForSelector("[data-testid='welcome']")
+  await accessible(page, "the first screen")
   await byTestId(page, "welcome-start").click()
   await page.waitForSelector("#welcome-name-error:has-text('firm')")
+  await accessible(page, "the first screen with its error")
   await byTestId(page, "welcome-name").fill("Hollis & Vane LLP")
   await byTestId(page, "welcome-name").press("Enter")
   await page.waitForSelector("[data-testid='register-name']:has-text('Hollis & Vane LLP')")
@@ -1007,6 +1023,7 @@ test("a workbook is imported into a new register: a column mapped by hand, a bad
   const chance = page.locator("[data-testid='import-column']", { hasText: "Chance" }).locator("select")
   await chance.selectOption("inherent_likelihood")
   await eventually("one bad row left", async () => (await byTestId(page, "import-problem").count()) === 1)
+  await accessible(page, "the import's mapping and preview")
   assert.match(await byTestId(page, "import-problem").textContent(), /Row 5: Inherent likelihood: 9 is not from 1 to 5/)
   assert.match(await byTestId(page, "import-new-people").textContent(), /Ana Lima, Ben Ode/)
   assert.equal(await byTestId(page, "nav-risks").count(), 1)
@@ -1312,11 +1329,7 @@ test("an owner starts an empty register, invites a colleague from Members and re
   await p.waitForSelector("[data-testid='members-invite-link']")
   const invited = await byTestId(p, "members-invite-link").inputValue()
   await p.waitForSelector("[data-testid='member']:has-text('Colin Colleague')")
-  const require = createRequire(import.meta.url)
-  await p.evaluate(readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"))
-  const results = await p.evaluate(() => window.axe.run())
-  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help}`), [], "the Members view")
+  await accessible(p, "the Members view")
 
   const colleague = await start(invited, "colleague")
   const c = colleague.page
