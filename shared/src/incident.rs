@@ -179,6 +179,14 @@ impl Incident {
     }
 }
 
+/// The open incidents, most severe first (those not yet assessed last), then by number: the
+/// order Today and the incidents list both show them in.
+pub fn open_incidents(register: &Register) -> Vec<(&Id, &Incident)> {
+    let mut open: Vec<_> = register.live::<Incident>().filter(|(_, i)| i.is_open()).collect();
+    open.sort_by_key(|(_, i)| (i.severity().unwrap_or(5), i.number));
+    open
+}
+
 /// Which obligation a clock measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum ClockKind {

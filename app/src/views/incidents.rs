@@ -135,8 +135,7 @@ fn OpenIncidents() -> impl IntoView {
     move || {
         let register = store.register.get();
         let refs = references::<Incident>(&register);
-        let mut open: Vec<_> = register.live::<Incident>().filter(|(_, i)| i.is_open()).collect();
-        open.sort_by_key(|(_, i)| (i.severity().unwrap_or(5), i.number));
+        let open = shared::incident::open_incidents(&register);
         if open.is_empty() {
             return view! { <p class="empty" data-testid="incidents-open-none">"No incident is open."</p> }.into_any();
         }

@@ -191,11 +191,11 @@ pub fn Today() -> impl IntoView {
 /// none is open.
 fn open_incidents(register: &Register) -> Option<AnyView> {
     let refs = references::<Incident>(register);
-    let mut open: Vec<_> = register.live::<Incident>().filter(|(_, i)| i.is_open()).collect();
+    let open = shared::incident::open_incidents(register);
     if open.is_empty() {
         return None;
     }
-    open.sort_by_key(|(_, i)| (i.severity().unwrap_or(5), i.number));
+    let n = open.len();
     let now = crate::clock::now();
     let items = open
         .into_iter()
@@ -215,7 +215,6 @@ fn open_incidents(register: &Register) -> Option<AnyView> {
             }
         })
         .collect_view();
-    let n = register.live::<Incident>().filter(|(_, i)| i.is_open()).count();
     Some(
         view! {
             <section aria-labelledby="today-incidents">
