@@ -153,8 +153,15 @@ struct ChangeIndex {
 /// somewhere else, and the numbers are counted again on the next create.
 #[derive(Debug, Clone, Default)]
 struct Numbers {
-    highest: HashMap<&'static str, u64>,
+    highest: HashMap<&'static str, Taken>,
     at: Vec<ChangeHash>,
+}
+
+/// The numbers a collection's records hold, archived ones included, and the highest of them.
+#[derive(Debug, Clone, Default)]
+struct Taken {
+    highest: u64,
+    numbers: std::collections::BTreeSet<u64>,
 }
 
 /// The collections added since registers were first made, one step per version that added
@@ -466,13 +473,39 @@ impl RegisterDoc {
 
     /// Adds a record under a new stable id and gives it the next number in its collection.
     /// Returns the number.
-    pub fn create<R: Record>(&mut self, id: &str, mut record: R, now: i64) -> Result<u64, DocError> {
+    pub fn create<R: Record>(&mut self, id: &str, record: R, now: i64) -> Result<u64, DocError> {
+        self.insert(id, record, now, false)
+    }
+
+    /// Creates a record under the number it carries when it carries one (an import keeping a
+    /// file's own references, so that links made by reference still hold), or the next free
+    /// one. A number already taken is refused: two records must not share a reference.
+    pub(crate) fn create_keeping_number<R: Record>(&mut self, id: &str, record: R, now: i64) -> Result<u64, DocError> {
+        self.insert(id, record, now, true)
+    }
+
+    fn insert<R: Record>(&mut self, id: &str, mut record: R, now: i64, keep: bool) -> Result<u64, DocError> {
         record.check()?;
         let collection = self.collection(R::COLLECTION)?;
         if self.doc.get(&collection, id)?.is_some() {
             return Err(DocError::Exists { kind: R::LABEL, id: id.into() });
         }
-        let number = self.next_number(R::COLLECTION, &collection)?;
+        let number = if keep && record.number() > 0 {
+            let number = record.number();
+            let taken = self.taken(R::COLLECTION, &collection)?;
+            if !taken.numbers.insert(number) {
+                return Err(Invalid(format!(
+                    "{}-{number:03} is already a {} in the register: two records cannot share a reference",
+                    R::PREFIX,
+                    R::LABEL
+                ))
+                .into());
+            }
+            taken.highest = taken.highest.max(number);
+            number
+        } else {
+            self.next_number(R::COLLECTION, &collection)?
+        };
         record.set_number(number);
         reconcile_prop(&mut self.doc, &collection, id, &record)?;
         self.commit(now, &format!("create {}/{id}", R::COLLECTION));
@@ -483,6 +516,15 @@ impl RegisterDoc {
     /// so a number is never reused on this replica. Two replicas offline can still pick the
     /// same one; `refs` tells such records apart.
     fn next_number(&mut self, name: &'static str, collection: &ObjId) -> Result<u64, DocError> {
+        let taken = self.taken(name, collection)?;
+        taken.highest += 1;
+        taken.numbers.insert(taken.highest);
+        Ok(taken.highest)
+    }
+
+    /// The numbers taken in a collection, counted once and then kept up to date while only
+    /// this replica's own edits come in.
+    fn taken(&mut self, name: &'static str, collection: &ObjId) -> Result<&mut Taken, DocError> {
         // Inside a batch the numbers were made valid when it began (`batch`), and reading the
         // heads would commit what the batch has written so far as a change of its own.
         if !self.batching {
@@ -491,21 +533,20 @@ impl RegisterDoc {
                 self.highest = Numbers { highest: HashMap::new(), at: heads };
             }
         }
-        if let Some(highest) = self.highest.highest.get_mut(name) {
-            *highest += 1;
-            return Ok(*highest);
-        }
-        let mut max = 0;
-        for item in self.doc.map_range(collection, ..) {
-            if let ValueRef::Object(ObjType::Map) = item.value
-                && let Some((Value::Scalar(n), _)) = self.doc.get(item.id(), "number")?
-                && let Some(n) = n.as_u64()
-            {
-                max = max.max(n);
+        if !self.highest.highest.contains_key(name) {
+            let mut taken = Taken::default();
+            for item in self.doc.map_range(collection, ..) {
+                if let ValueRef::Object(ObjType::Map) = item.value
+                    && let Some((Value::Scalar(n), _)) = self.doc.get(item.id(), "number")?
+                    && let Some(n) = n.as_u64()
+                {
+                    taken.highest = taken.highest.max(n);
+                    taken.numbers.insert(n);
+                }
             }
+            self.highest.highest.insert(name, taken);
         }
-        self.highest.highest.insert(name, max + 1);
-        Ok(max + 1)
+        Ok(self.highest.highest.get_mut(name).expect("counted above"))
     }
 
     /// Changes one record: `edit` gets the record as it stands and changes what the person

@@ -28,9 +28,10 @@ pub enum Edit {
     /// them in one change, or none.
     Import {
         records: Vec<(Id, Box<AnyRecord>)>,
-        /// Alternatives added to suppliers already in the register: (supplier, id, alternative).
+        /// Alternatives and reviews added to suppliers already in the register: (supplier,
+        /// id, what is added).
         #[serde(default)]
-        alternatives: Vec<(Id, Id, Box<Alternative>)>,
+        additions: Vec<(Id, Id, crate::import::Addition)>,
     },
 }
 
@@ -89,25 +90,26 @@ impl RegisterDoc {
                 }
                 kind.run(Set(self, &id, archived, now))
             }
-            Edit::Import { records, alternatives } => {
-                if records.is_empty() && alternatives.is_empty() {
+            Edit::Import { records, additions } => {
+                if records.is_empty() && additions.is_empty() {
                     return Err(Invalid("There is nothing to import".into()).into());
                 }
                 struct Create<'a>(&'a mut RegisterDoc, &'a str, i64);
                 impl WithRecord for Create<'_> {
                     type Output = Result<(), DocError>;
                     fn run<R: Record>(self, record: R) -> Self::Output {
-                        self.0.create(self.1, record, self.2).map(|_| ())
+                        self.0.create_keeping_number(self.1, record, self.2).map(|_| ())
                     }
                 }
-                let count = records.len() + alternatives.len();
+                let count = records.len() + additions.len();
                 self.batch(now, &format!("import {count} records"), |doc| {
                     for (id, record) in records {
                         record.with(Create(doc, &id, now))?;
                     }
-                    for (supplier, id, alternative) in alternatives {
-                        doc.update::<Supplier>(&supplier, now, |s| {
-                            s.alternatives.insert(id, *alternative);
+                    for (supplier, id, addition) in additions {
+                        doc.update::<Supplier>(&supplier, now, |s| match addition {
+                            crate::import::Addition::Alternative(a) => drop(s.alternatives.insert(id, a)),
+                            crate::import::Addition::Review(r) => drop(s.reviews.insert(id, r)),
                         })?;
                     }
                     Ok(())

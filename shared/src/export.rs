@@ -264,12 +264,20 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
         let supplier = n.reference::<Supplier>(id);
         let n = &n;
         s.reviews.values().map(move |r| {
-            row![supplier.clone(), s.name.as_str(), r.date, n.person(&r.reviewer), r.outcome.label(), r.notes.as_str()]
+            row![
+                supplier.clone(),
+                s.name.as_str(),
+                r.date,
+                n.person(&r.reviewer),
+                r.outcome.label(),
+                r.notes.as_str(),
+                n.references::<Action>(r.action.iter()),
+            ]
         })
     });
     out.push(Table {
         section: "Supplier reviews",
-        headers: vec!["Supplier", "Supplier name", "Date", "Reviewer", "Outcome", "Notes"],
+        headers: vec!["Supplier", "Supplier name", "Date", "Reviewer", "Outcome", "Notes", "Action"],
         rows: rows.collect(),
     });
 

@@ -177,6 +177,8 @@ pub enum Target {
     Suppliers,
     /// Suppliers' alternatives, added to suppliers already in the register.
     Alternatives,
+    /// Suppliers' past reviews, added to suppliers already in the register.
+    Reviews,
     People,
     /// Key roles, with their holders and deputies.
     Roles,
@@ -199,9 +201,6 @@ const fn field(key: &'static str, label: &'static str, headings: &'static [&'sta
 /// Columns that are worked out from others (a score, a band) or are the export's own
 /// (references, links): recognised, so they are not mistaken for a field, and left out.
 const DERIVED: &[&str] = &[
-    "reference",
-    "ref",
-    "id",
     "score",
     "inherentscore",
     "residualscore",
@@ -211,9 +210,6 @@ const DERIVED: &[&str] = &[
     "reviewoverdue",
     "overdue",
     "viablealternative",
-    "insurance",
-    "suppliers",
-    "actions",
     "risks",
     "riskstransferred",
     "nextassessment",
@@ -221,7 +217,12 @@ const DERIVED: &[&str] = &[
     "breakglassaccounts",
 ];
 
+/// A record's reference: kept as the imported record's number when it is free, so
+/// the links other sheets make to it by reference still name it.
+const REFERENCE: Field = field("reference", "Reference", &["reference", "ref", "id", "refno", "referencenumber"]);
+
 const RISK_FIELDS: &[Field] = &[
+    REFERENCE,
     field("title", "Title", &["title", "risk", "riskname", "risktitle", "name"]),
     field("description", "Description", &["description", "details", "riskdescription", "cause"]),
     field("category", "Category", &["category", "type", "riskcategory", "area"]),
@@ -247,9 +248,13 @@ const RISK_FIELDS: &[Field] = &[
     field("annex_a", "Annex A", &["annexa", "iso27001", "annexacontrols", "controlreferences"]),
     field("last_review", "Last review", &["lastreview", "reviewdate", "lastreviewed", "reviewed", "datereviewed"]),
     field("next_review", "Next review", &["nextreview", "nextreviewdate", "reviewdue"]),
+    field("suppliers", "Suppliers", &["suppliers", "linkedsuppliers", "dependson"]),
+    field("policies", "Insurance", &["insurance", "policies", "insurancepolicies", "cover"]),
+    field("actions", "Actions", &["actions", "linkedactions", "treatmentactions"]),
 ];
 
 const SUPPLIER_FIELDS: &[Field] = &[
+    REFERENCE,
     field("name", "Name", &["name", "supplier", "suppliername", "vendor", "provider"]),
     field("service", "Service", &["service", "serviceprovided", "services", "whatitprovides"]),
     field("sub_processor", "Sub-processor", &["subprocessor", "processespersonaldata", "personaldata"]),
@@ -260,6 +265,7 @@ const SUPPLIER_FIELDS: &[Field] = &[
 ];
 
 const PEOPLE_FIELDS: &[Field] = &[
+    REFERENCE,
     field("name", "Name", &["name", "person", "fullname", "staffmember"]),
     field("job_title", "Job title", &["jobtitle", "title", "role", "position"]),
     field("email", "Email", &["email", "emailaddress", "mail"]),
@@ -267,6 +273,7 @@ const PEOPLE_FIELDS: &[Field] = &[
 ];
 
 const ACTION_FIELDS: &[Field] = &[
+    REFERENCE,
     field("title", "Action", &["action", "title", "task", "actiontitle"]),
     field("description", "Description", &["description", "details"]),
     field("owner", "Owner", &["owner", "actionowner", "assignedto", "responsible"]),
@@ -277,6 +284,7 @@ const ACTION_FIELDS: &[Field] = &[
 ];
 
 const POLICY_FIELDS: &[Field] = &[
+    REFERENCE,
     field("name", "Name", &["name", "policy", "policyname", "cover"]),
     field("kind", "Kind", &["kind", "type", "covertype", "policytype"]),
     field("insurer", "Insurer", &["insurer", "underwriter", "provider"]),
@@ -298,7 +306,17 @@ const ALTERNATIVE_FIELDS: &[Field] = &[
     field("notes", "Notes", &["notes", "comments"]),
 ];
 
+const REVIEW_FIELDS: &[Field] = &[
+    field("supplier", "Supplier", &["suppliername", "supplier", "vendor"]),
+    field("date", "Date", &["date", "reviewdate", "reviewedon", "reviewed"]),
+    field("reviewer", "Reviewer", &["reviewer", "reviewedby", "by"]),
+    field("outcome", "Outcome", &["outcome", "result", "conclusion"]),
+    field("notes", "Notes", &["notes", "comments"]),
+    field("action", "Action raised", &["action", "actionraised", "followup"]),
+];
+
 const ROLE_FIELDS: &[Field] = &[
+    REFERENCE,
     field("name", "Role", &["role", "name", "rolename", "position"]),
     field("critical", "Critical", &["critical", "criticalrole", "keyrole"]),
     field("holder", "Holder", &["holder", "heldby", "person", "primary", "owner"]),
@@ -311,10 +329,11 @@ fn plain(heading: &str) -> String {
 }
 
 impl Target {
-    pub const ALL: [Target; 7] = [
+    pub const ALL: [Target; 8] = [
         Target::Risks,
         Target::Suppliers,
         Target::Alternatives,
+        Target::Reviews,
         Target::People,
         Target::Roles,
         Target::Actions,
@@ -326,6 +345,7 @@ impl Target {
             Target::Risks => "Risks",
             Target::Suppliers => "Suppliers",
             Target::Alternatives => "Suppliers' alternatives",
+            Target::Reviews => "Supplier reviews",
             Target::People => "People",
             Target::Roles => "Roles",
             Target::Actions => "Actions",
@@ -338,6 +358,7 @@ impl Target {
             Target::Risks => RISK_FIELDS,
             Target::Suppliers => SUPPLIER_FIELDS,
             Target::Alternatives => ALTERNATIVE_FIELDS,
+            Target::Reviews => REVIEW_FIELDS,
             Target::People => PEOPLE_FIELDS,
             Target::Roles => ROLE_FIELDS,
             Target::Actions => ACTION_FIELDS,
@@ -357,6 +378,7 @@ impl Target {
         let by_name = [
             ("risk", Target::Risks),
             ("alternative", Target::Alternatives),
+            ("review", Target::Reviews),
             ("role", Target::Roles),
             ("deput", Target::Roles),
             ("supplier", Target::Suppliers),
@@ -434,9 +456,10 @@ pub struct Preview {
     pub target: Target,
     /// (the row's number in the file, its new id, the record).
     pub records: Vec<(usize, Id, AnyRecord)>,
-    /// Alternatives to add to suppliers in the register: (row, supplier id, new id, alternative).
+    /// Alternatives or reviews to add to suppliers in the register: (row, supplier id, new
+    /// id, what is added).
     #[serde(default)]
-    pub alternatives: Vec<(usize, Id, Id, Alternative)>,
+    pub additions: Vec<(usize, Id, Id, Addition)>,
     /// People to be created on the way: (id, name).
     pub new_people: Vec<(Id, String)>,
     /// (the row's number in the file, what is wrong with it). Nothing of these rows is imported.
@@ -450,10 +473,10 @@ pub struct Preview {
 }
 
 impl Preview {
-    /// How many things a confirmed import creates (records and alternatives, not counting
-    /// the people created on the way).
+    /// How many things a confirmed import creates (records and additions to suppliers, not
+    /// counting the people created on the way).
     pub fn len(&self) -> usize {
-        self.records.len() + self.alternatives.len()
+        self.records.len() + self.additions.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -466,12 +489,26 @@ impl Preview {
             (id.clone(), Box::new(AnyRecord::Person(Person { name: name.clone(), ..Default::default() })))
         });
         let records = self.records.iter().map(|(_, id, r)| (id.clone(), Box::new(r.clone())));
-        let alternatives = self
-            .alternatives
-            .iter()
-            .map(|(_, supplier, id, a)| (supplier.clone(), id.clone(), Box::new(a.clone())))
-            .collect();
-        crate::Edit::Import { records: people.chain(records).collect(), alternatives }
+        let additions =
+            self.additions.iter().map(|(_, supplier, id, a)| (supplier.clone(), id.clone(), a.clone())).collect();
+        crate::Edit::Import { records: people.chain(records).collect(), additions }
+    }
+}
+
+/// What an import adds to a supplier already in the register.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Addition {
+    Alternative(Alternative),
+    Review(SupplierReview),
+}
+
+impl Addition {
+    /// What the preview calls it.
+    pub fn named(&self) -> String {
+        match self {
+            Addition::Alternative(a) => format!("{} (an alternative to", a.name),
+            Addition::Review(r) => format!("{} review (of", r.date.map(|d| d.to_string()).unwrap_or_default()),
+        }
     }
 }
 
@@ -479,7 +516,7 @@ impl Preview {
 #[allow(clippy::large_enum_variant)]
 enum Made {
     Record(AnyRecord),
-    Alternative(Id, Alternative),
+    Addition(Id, Addition),
 }
 
 /// The records `sheet` would become under `mapping`, each row read field by field; a row
@@ -489,7 +526,7 @@ pub fn preview(sheet: &Sheet, mapping: &Mapping, register: &Register, new_id: &m
     let mut out = Preview {
         target: mapping.target,
         records: Vec::new(),
-        alternatives: Vec::new(),
+        additions: Vec::new(),
         new_people: Vec::new(),
         problems: Vec::new(),
         blank: 0,
@@ -508,6 +545,8 @@ pub fn preview(sheet: &Sheet, mapping: &Mapping, register: &Register, new_id: &m
             }
         }
     }
+    // The references the file gives its rows, by number: one record each.
+    let mut numbers = std::collections::BTreeMap::new();
     for (number, cells) in &sheet.rows {
         if cells.iter().all(Cell::is_empty) {
             out.blank += 1;
@@ -522,17 +561,40 @@ pub fn preview(sheet: &Sheet, mapping: &Mapping, register: &Register, new_id: &m
         }
         match made {
             Made::Record(record) => match record.check() {
-                Ok(()) => out.records.push((*number, new_id(), record)),
                 Err(e) => out.problems.push((*number, e.0)),
+                Ok(()) if record.number() == 0 => out.records.push((*number, new_id(), record)),
+                Ok(()) => match numbers.entry(record.number()) {
+                    std::collections::btree_map::Entry::Occupied(first) => out.problems.push((
+                        *number,
+                        format!(
+                            "Reference: {}-{:03} is row {}'s reference too",
+                            record.kind().prefix(),
+                            record.number(),
+                            first.get()
+                        ),
+                    )),
+                    std::collections::btree_map::Entry::Vacant(free) => {
+                        free.insert(*number);
+                        out.records.push((*number, new_id(), record))
+                    }
+                },
             },
-            Made::Alternative(_, a) if a.name.trim().is_empty() => {
+            Made::Addition(_, Addition::Alternative(a)) if a.name.trim().is_empty() => {
                 out.problems.push((*number, "Alternative: needed, the alternative's name".into()))
             }
-            Made::Alternative(supplier, a) => out.alternatives.push((*number, supplier, new_id(), a)),
+            Made::Addition(_, Addition::Review(r)) if r.date.is_none() => {
+                out.problems.push((*number, "Date: needed, the day of the review".into()))
+            }
+            Made::Addition(supplier, a) => out.additions.push((*number, supplier, new_id(), a)),
         }
     }
     // Someone named only in rows that were left out is not created either.
-    let used: std::collections::BTreeSet<Id> = out.records.iter().flat_map(|(_, _, r)| people_of(r)).collect();
+    let reviewers = out.additions.iter().filter_map(|(_, _, _, a)| match a {
+        Addition::Review(r) => r.reviewer.clone(),
+        Addition::Alternative(_) => None,
+    });
+    let used: std::collections::BTreeSet<Id> =
+        out.records.iter().flat_map(|(_, _, r)| people_of(r)).chain(reviewers).collect();
     out.new_people.retain(|(id, _)| used.contains(id));
     out
 }
@@ -751,7 +813,33 @@ impl Row<'_> {
                     notes: self.text("notes"),
                     ..Default::default()
                 };
-                Made::Alternative(supplier.unwrap_or_default(), alternative)
+                Made::Addition(supplier.unwrap_or_default(), Addition::Alternative(alternative))
+            }
+            Target::Reviews => {
+                let supplier = self.supplier();
+                if supplier.is_none() && self.cell("supplier").is_none() {
+                    self.wrong.push("Supplier: needed, the supplier that was reviewed".into());
+                }
+                let review = SupplierReview {
+                    date: self.date("date"),
+                    reviewer: self.person("reviewer"),
+                    outcome: self
+                        .choice(
+                            "outcome",
+                            ReviewOutcome::ALL,
+                            &[
+                                ("confirmed", ReviewOutcome::Confirmed),
+                                ("nochange", ReviewOutcome::Confirmed),
+                                ("changed", ReviewOutcome::ChangesMade),
+                                ("action", ReviewOutcome::ActionRaised),
+                            ],
+                        )
+                        .unwrap_or(ReviewOutcome::Confirmed),
+                    notes: self.text("notes"),
+                    action: self.links::<Action>("action").0.into_iter().next(),
+                    ..Default::default()
+                };
+                Made::Addition(supplier.unwrap_or_default(), Addition::Review(review))
             }
             Target::Roles => {
                 let holder = self.person("holder");
@@ -772,8 +860,68 @@ impl Row<'_> {
                     ..Default::default()
                 }))
             }
-            _ => Made::Record(self.record()),
+            _ => {
+                let mut record = self.record();
+                if let Some(number) = self.reference(record.kind()) {
+                    record.set_number(number);
+                }
+                Made::Record(record)
+            }
         }
+    }
+
+    /// The file's own reference for the row (R-007, or just 7), to keep as the record's number
+    /// when no record of the kind in the register has it.
+    fn reference(&mut self, kind: crate::Kind) -> Option<u64> {
+        let (label, cell) = self.cell("reference")?;
+        let text = cell.text();
+        let number = match cell {
+            Cell::Number(n) if n.fract() == 0.0 && *n >= 1.0 => Some(*n as u64),
+            _ => {
+                text.trim().split_once('-').filter(|(p, _)| p.eq_ignore_ascii_case(kind.prefix())).and_then(|(_, n)| {
+                    // A letter after the number (R-007a) told apart records that shared it.
+                    n.trim_end_matches(|c: char| c.is_ascii_alphabetic()).parse::<u64>().ok().filter(|n| *n > 0)
+                })
+            }
+        };
+        let Some(number) = number else {
+            let example = format!("{}-001", kind.prefix());
+            self.fail(label, format!("\"{text}\" is not a {} reference such as {example}", kind.label()));
+            return None;
+        };
+        if crate::refs::numbered(self.register, kind, number).is_some() {
+            self.fail(
+                label,
+                format!(
+                    "{}-{number:03} is already a {} in the register (leave the Reference column out to number what is imported afresh)",
+                    kind.prefix(),
+                    kind.label()
+                ),
+            );
+            return None;
+        }
+        Some(number)
+    }
+
+    /// The records of one kind a cell names by reference ("S-003; S-004"); each must be in
+    /// the register already.
+    fn links<R: crate::Record>(&mut self, key: &str) -> crate::Links {
+        let Some((label, cell)) = self.cell(key) else { return crate::Links::default() };
+        let mut found = crate::Links::default();
+        for reference in cell.text().split([';', ',', '\n']).map(str::trim).filter(|r| !r.is_empty()) {
+            match crate::refs::find::<R>(self.register, reference) {
+                Some(id) => drop(found.0.insert(id)),
+                None => self.fail(
+                    label,
+                    format!(
+                        "there is no {} {reference} in the register: import the {} first, or leave the column out",
+                        R::LABEL,
+                        R::COLLECTION
+                    ),
+                ),
+            }
+        }
+        found
     }
 
     /// A whole number of days, 0 or more ("14" or "14 days").
@@ -847,6 +995,9 @@ impl Row<'_> {
                         .collect(),
                     last_review: self.date("last_review"),
                     next_review: self.date("next_review"),
+                    suppliers: self.links::<Supplier>("suppliers"),
+                    policies: self.links::<Policy>("policies"),
+                    actions: self.links::<Action>("actions"),
                     ..Default::default()
                 };
                 if inherent.0.is_none() && self.cell("inherent_likelihood").is_none() {
@@ -909,7 +1060,7 @@ impl Row<'_> {
                     ..Default::default()
                 })
             }
-            Target::Alternatives | Target::Roles => unreachable!("made by `made`"),
+            Target::Alternatives | Target::Reviews | Target::Roles => unreachable!("made by `made`"),
             Target::Policies => AnyRecord::Policy(Policy {
                 name: self.text("name"),
                 kind: self

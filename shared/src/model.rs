@@ -800,6 +800,13 @@ macro_rules! kinds {
                 Kind::ALL.iter().copied().find(|k| k.collection() == name)
             }
 
+            /// The letters its references begin with ("R" in R-007).
+            pub fn prefix(self) -> &'static str {
+                match self {
+                    $(Kind::$name => <$name as Record>::PREFIX),*
+                }
+            }
+
             /// The kind in plain English ("risk", "supplier").
             pub fn label(self) -> &'static str {
                 match self {
@@ -834,6 +841,19 @@ macro_rules! kinds {
             pub fn unreadable(&self) -> &Unreadable {
                 match self {
                     $(AnyRecord::$name(r) => r.unreadable()),*
+                }
+            }
+
+            /// The record's number, the digits of its reference (0 before it has one).
+            pub fn number(&self) -> u64 {
+                match self {
+                    $(AnyRecord::$name(r) => r.number()),*
+                }
+            }
+
+            pub fn set_number(&mut self, number: u64) {
+                match self {
+                    $(AnyRecord::$name(r) => r.set_number(number)),*
                 }
             }
 

@@ -71,6 +71,18 @@ fn normalise(reference: &str) -> Option<String> {
     Some(format!("{}-{number}{}", prefix.to_ascii_uppercase(), letters.to_ascii_lowercase()))
 }
 
+/// The record of `kind` that holds `number`, archived ones included.
+pub fn numbered(register: &Register, kind: Kind, number: u64) -> Option<Id> {
+    struct Of<'a>(&'a Register, u64);
+    impl ForKind for Of<'_> {
+        type Output = Option<Id>;
+        fn run<R: Record>(self) -> Self::Output {
+            R::collection(self.0).iter().find(|(_, r)| r.number() == self.1).map(|(id, _)| id.clone())
+        }
+    }
+    kind.run(Of(register, number))
+}
+
 /// Numbers given to more than one record of a kind, with those records' ids.
 pub fn collisions<R: Record>(register: &Register) -> Vec<(u64, Vec<&Id>)> {
     by_number::<R>(register).into_iter().filter(|(_, ids)| ids.len() > 1).collect()

@@ -129,6 +129,7 @@ fn our_own_workbook_imports_back_into_an_empty_register_as_the_same_records() {
         ("Suppliers", Target::Suppliers),
         ("Alternatives", Target::Alternatives),
         ("Actions", Target::Actions),
+        ("Supplier reviews", Target::Reviews),
         ("Insurance", Target::Policies),
         ("Risks", Target::Risks),
     ] {
@@ -231,6 +232,131 @@ fn our_own_workbook_imports_back_into_an_empty_register_as_the_same_records() {
         roles
     };
     assert_eq!(roles(&imported), roles(&original));
+
+    // Every record keeps its reference, so the links between them hold: a risk's suppliers,
+    // insurance and actions, and the action a supplier review raised.
+    let references = |r: &Register| {
+        let all = shared::refs::all_references(r);
+        let mut out: Vec<String> = all.values().flat_map(|refs| refs.values().cloned()).collect();
+        out.sort();
+        out
+    };
+    let importable = |r: &Register| {
+        let mut r = r.clone();
+        (r.runbooks, r.break_glass, r.exercises, r.plans, r.incidents) = Default::default();
+        r
+    };
+    assert_eq!(references(&imported), references(&importable(&original)));
+    let links = |r: &Register| {
+        let refs = shared::refs::all_references(r);
+        let named = |kind: Kind, ids: &Links| ids.0.iter().map(|id| refs[&kind][id].clone()).collect::<Vec<_>>();
+        let mut out: Vec<_> = r
+            .risks
+            .iter()
+            .map(|(id, risk)| {
+                (
+                    refs[&Kind::Risk][id].clone(),
+                    named(Kind::Supplier, &risk.suppliers),
+                    named(Kind::Policy, &risk.policies),
+                    named(Kind::Action, &risk.actions),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let linked = links(&imported);
+    assert!(linked.iter().any(|(_, s, _, _)| !s.is_empty()), "{linked:?}");
+    assert!(linked.iter().any(|(_, _, p, _)| !p.is_empty()), "{linked:?}");
+    assert!(linked.iter().any(|(_, _, _, a)| !a.is_empty()), "{linked:?}");
+    assert_eq!(linked, links(&original));
+    let reviews = |r: &Register| {
+        let refs = shared::refs::all_references(r);
+        let mut out: Vec<_> = r
+            .suppliers
+            .values()
+            .flat_map(|s| {
+                let refs = &refs;
+                s.reviews.values().map(move |v| {
+                    (
+                        s.name.clone(),
+                        v.date,
+                        by_name(r, &v.reviewer),
+                        v.outcome,
+                        v.notes.clone(),
+                        v.action.as_ref().map(|a| refs[&Kind::Action][a].clone()),
+                    )
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        out
+    };
+    assert!(!reviews(&original).is_empty());
+    assert_eq!(reviews(&imported), reviews(&original));
+}
+
+#[test]
+fn a_files_references_are_kept_where_free_and_links_must_name_records_in_the_register() {
+    let register = sample();
+    let refs = shared::refs::all_references(&register);
+    let a_supplier = refs[&Kind::Supplier].values().next().unwrap().clone();
+    let csv = format!(
+        "Reference,Risk,L,I,Suppliers,Insurance\n\
+         R-900,Courier loses the backup tapes,2,3,{a_supplier},\n\
+         R-001,Already taken,2,2,,\n\
+         R-900,Given twice,2,2,,\n\
+         S-901,Not a risk reference,2,2,,\n\
+         R-901,Names a missing supplier,2,2,S-999,\n\
+         R-902,Names missing insurance,2,2,,I-999\n\
+         ,No reference: numbered afresh,1,1,,\n"
+    );
+    let sheets = read("links.csv", csv.as_bytes()).unwrap();
+    let mapping = guess(&sheets[0]);
+    let preview = preview(&sheets[0], &mapping, &register, &mut ids());
+    let why = |row: usize| preview.problems.iter().find(|(r, _)| *r == row).map(|(_, w)| w.as_str()).unwrap_or("");
+    assert_eq!(preview.records.len(), 2, "{:?}", preview.problems);
+    assert!(why(3).contains("R-001 is already a risk in the register"), "{}", why(3));
+    assert!(why(4).contains("R-900 is row 2's reference too"), "{}", why(4));
+    assert!(why(5).contains("\"S-901\" is not a risk reference such as R-001"), "{}", why(5));
+    assert!(why(6).contains("there is no supplier S-999 in the register: import the suppliers first"), "{}", why(6));
+    assert!(why(7).contains("there is no insurance policy I-999"), "{}", why(7));
+
+    let mut doc = shared::sample::sample(today(), 0).unwrap();
+    doc.apply(preview.edit(), 1_795_000_000).unwrap();
+    let after = doc.register().unwrap();
+    let kept = shared::refs::find::<Risk>(&after, "R-900").expect("R-900 kept");
+    assert_eq!(after.risks[&kept].title, "Courier loses the backup tapes");
+    assert_eq!(
+        shared::refs::reference_of::<Supplier>(&after, after.risks[&kept].suppliers.0.first().unwrap()),
+        a_supplier
+    );
+    let fresh = after.risks.values().find(|r| r.title == "No reference: numbered afresh").unwrap();
+    assert_eq!(fresh.number, 901, "a row without a reference gets the next number after the highest");
+    // The next risk made by hand comes after the kept number, never on it.
+    let id = doc
+        .create(
+            "r-after",
+            Risk {
+                title: "Made by hand".into(),
+                inherent_likelihood: 1,
+                inherent_impact: 1,
+                residual_likelihood: 1,
+                residual_impact: 1,
+                target_score: 1,
+                ..Default::default()
+            },
+            1_795_000_100,
+        )
+        .unwrap();
+    assert_eq!(id, 902);
+
+    // A preview made before someone else took the number is refused whole when confirmed.
+    let again = shared::import::preview(&sheets[0], &mapping, &register, &mut ids_for("again"));
+    let heads = doc.heads();
+    let err = doc.apply(again.edit(), 1_795_000_200).unwrap_err();
+    assert!(err.to_string().contains("R-900 is already a risk in the register"), "{err}");
+    assert_eq!(doc.changes_after(&heads), 0, "nothing of it was written");
 }
 
 fn ids_for(sheet: &str) -> impl FnMut() -> Id {
@@ -305,7 +431,7 @@ fn files_that_are_not_spreadsheets_or_far_too_big_are_refused_whole_with_the_rea
     assert_eq!(r.title, "=HYPERLINK(\"http://x\")");
     // Nothing to import is refused by the edit too.
     let mut doc = RegisterDoc::new("Empty", 0).unwrap();
-    assert!(doc.apply(Edit::Import { records: Vec::new(), alternatives: Vec::new() }, 1).is_err());
+    assert!(doc.apply(Edit::Import { records: Vec::new(), additions: Vec::new() }, 1).is_err());
 }
 
 #[test]

@@ -230,14 +230,14 @@ pub fn Import() -> impl IntoView {
             .take(LISTED)
             .map(|(row, _, r)| view! { <li>{format!("Row {row}: {}", named(r))}</li> })
             .collect_view();
-        let alternatives = p
-            .alternatives
+        let additions = p
+            .additions
             .iter()
             .take(LISTED)
             .map(|(row, supplier, _, a)| {
                 let to =
                     store.register.with(|reg| reg.suppliers.get(supplier).map(|s| s.name.clone()).unwrap_or_default());
-                view! { <li>{format!("Row {row}: {} (an alternative to {to})", a.name)}</li> }
+                view! { <li>{format!("Row {row}: {} {to})", a.named())}</li> }
             })
             .collect_view();
         let bad = p
@@ -251,7 +251,7 @@ pub fn Import() -> impl IntoView {
         Some(view! {
             <section aria-labelledby="import-preview-heading" data-testid="import-preview">
                 <h3 id="import-preview-heading">{format!("{count} {} to create", p.target.label().to_lowercase())}</h3>
-                <ul class="plain" data-testid="import-records">{records}{alternatives}</ul>
+                <ul class="plain" data-testid="import-records">{records}{additions}</ul>
                 {(!people.is_empty()).then(|| view! { <p data-testid="import-new-people">{format!("People it names who are not in the register yet, added with them: {}.", people.join(", "))}</p> })}
                 {(!p.problems.is_empty()).then(|| view! {
                     <h4>{format!("{} rows cannot be read and are left out", p.problems.len())}</h4>
@@ -266,7 +266,7 @@ pub fn Import() -> impl IntoView {
     };
     view! {
         <h2>"Import"</h2>
-        <p class="lead">"Bring in a register kept in a spreadsheet: risks, suppliers and their alternatives, people and roles, actions or insurance policies. Nothing is written until you confirm."</p>
+        <p class="lead">"Bring in a register kept in a spreadsheet: risks, suppliers with their alternatives and reviews, people and roles, actions or insurance policies. References in the file (R-007) are kept where they are free, so links between sheets hold: import people, suppliers, actions and insurance before the risks that name them. Nothing is written until you confirm."</p>
         <p class="field">
             <label for="import-file">"A spreadsheet (.xlsx or .csv)"</label>
             <input type="file" id="import-file" data-testid="import-file" accept=".xlsx,.csv" on:change=chosen disabled=move || store.viewer.get() />
