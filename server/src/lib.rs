@@ -4,6 +4,7 @@
 
 pub mod members;
 pub mod metrics;
+pub mod outbox;
 pub mod relay;
 pub mod storage;
 mod ws;
@@ -38,6 +39,14 @@ pub struct Limits {
     /// How often the relay checks for members revoked by `member revoke`, so their open
     /// connections close within this.
     pub revocation_check: std::time::Duration,
+    /// What may wait to be sent to one connection before it is closed for not reading.
+    pub outbox: outbox::Bound,
+    /// Open sync connections the relay takes; one more is refused, to try again later.
+    pub max_connections: usize,
+    /// Largest ephemeral message (presence) passed on; a larger one closes the connection.
+    pub max_ephemeral_bytes: usize,
+    /// Ephemeral messages one connection may send in any one second; more are dropped.
+    pub max_ephemeral_per_second: u32,
 }
 
 impl Default for Limits {
@@ -48,6 +57,10 @@ impl Default for Limits {
             max_messages_per_second: 500,
             ping_interval: std::time::Duration::from_secs(20),
             revocation_check: std::time::Duration::from_millis(250),
+            outbox: outbox::Bound::default(),
+            max_connections: 20_000,
+            max_ephemeral_bytes: 64 * 1024,
+            max_ephemeral_per_second: 20,
         }
     }
 }
@@ -434,6 +447,14 @@ async fn sync(
         Ok(None) => return upgrade.on_upgrade(|socket| ws::refuse(socket, NOT_VALID)),
         Err(unavailable) => return unavailable,
     };
+    if state.metrics.connections.get() >= state.limits.max_connections as i64 {
+        state.metrics.over_capacity.inc();
+        let reason = format!(
+            "the relay is at its limit of {} open connections; try again in a moment",
+            state.limits.max_connections
+        );
+        return upgrade.on_upgrade(move |socket| ws::refuse_with(socket, reason, shared::protocol::CLOSE_RETRY));
+    }
     let connection = state.next_connection.fetch_add(1, Ordering::Relaxed);
     upgrade.max_message_size(state.limits.max_message_bytes).max_frame_size(state.limits.max_message_bytes).on_upgrade(
         move |socket| {

@@ -47,6 +47,18 @@ struct Serve {
     /// is closed.
     #[arg(long, env = "CONTINUITY_PING_INTERVAL_MS", default_value_t = Limits::default().ping_interval.as_millis() as u64)]
     ping_interval_ms: u64,
+    /// Open sync connections the relay takes; one more is told to try again later.
+    #[arg(long, env = "CONTINUITY_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Messages that may wait for one connection before it is closed for not reading.
+    #[arg(long, env = "CONTINUITY_OUTBOX_MESSAGES", default_value_t = Limits::default().outbox.messages)]
+    outbox_messages: usize,
+    /// Ephemeral messages (presence) one connection may send in a second; more are dropped.
+    #[arg(long, env = "CONTINUITY_MAX_EPHEMERAL_PER_SECOND", default_value_t = Limits::default().max_ephemeral_per_second)]
+    max_ephemeral_per_second: u32,
+    /// Seconds a register with nobody syncing it stays in memory.
+    #[arg(long, env = "CONTINUITY_REGISTER_IDLE_SECS", default_value_t = continuity_server::relay::Options::default().idle.as_secs())]
+    register_idle_secs: u64,
     /// Serve `/metrics` on this address only (for example 127.0.0.1:9090), not beside the app.
     #[arg(long, env = "CONTINUITY_METRICS_LISTEN")]
     metrics_listen: Option<SocketAddr>,
@@ -344,13 +356,20 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
     let storage = Sqlite::open(data)?;
     let members = Arc::new(Directory::open(data)?);
     let sample_token = if config.with_sample { Some(seed_sample(data, &storage, &members)?) } else { None };
-    let relay = Arc::new(Relay::new(Arc::new(storage), format!("relay-{}", uuid::Uuid::new_v4())));
+    let options = continuity_server::relay::Options { idle: std::time::Duration::from_secs(config.register_idle_secs) };
+    let relay = Arc::new(Relay::with_options(Arc::new(storage), format!("relay-{}", uuid::Uuid::new_v4()), options));
     let limits = Limits {
         max_message_bytes: config.max_message_bytes,
         max_documents_per_connection: config.max_documents_per_connection,
         max_messages_per_second: config.max_messages_per_second,
         ping_interval: std::time::Duration::from_millis(config.ping_interval_ms),
-        revocation_check: Limits::default().revocation_check,
+        outbox: continuity_server::outbox::Bound {
+            messages: config.outbox_messages,
+            ..continuity_server::outbox::Bound::default()
+        },
+        max_connections: config.max_connections,
+        max_ephemeral_per_second: config.max_ephemeral_per_second,
+        ..Limits::default()
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

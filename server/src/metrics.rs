@@ -19,6 +19,14 @@ pub struct Metrics {
     pub storage_write_seconds: Histogram,
     /// Stored snapshots and chunks found unreadable on loading, and kept aside.
     pub unreadable_parts: Counter,
+    /// Registers' chunks in each group commit.
+    pub chunks_per_commit: Histogram,
+    /// Connections closed because they stopped reading and their queue filled.
+    pub slow_peers_closed: Counter,
+    /// Connections refused because the relay was at its connection limit.
+    pub over_capacity: Counter,
+    /// Ephemeral messages dropped for going over a connection's rate.
+    pub ephemeral_dropped: Counter,
 }
 
 impl Default for Metrics {
@@ -35,6 +43,11 @@ impl Default for Metrics {
             // 0.1 ms to about 3 s.
             storage_write_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 15)),
             unreadable_parts: Counter::default(),
+            // 1 to 512 chunks.
+            chunks_per_commit: Histogram::new(exponential_buckets(1.0, 2.0, 10)),
+            slow_peers_closed: Counter::default(),
+            over_capacity: Counter::default(),
+            ephemeral_dropped: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("connections", "Open sync connections", m.connections.clone());
@@ -57,6 +70,22 @@ impl Default for Metrics {
             "unreadable_parts",
             "Stored parts of registers found unreadable and kept aside",
             m.unreadable_parts.clone(),
+        );
+        registry.register(
+            "chunks_per_commit",
+            "Registers' chunks stored together in one transaction",
+            m.chunks_per_commit.clone(),
+        );
+        registry.register(
+            "slow_peers_closed",
+            "Connections closed for not reading while their queue filled",
+            m.slow_peers_closed.clone(),
+        );
+        registry.register("over_capacity", "Connections refused at the connection limit", m.over_capacity.clone());
+        registry.register(
+            "ephemeral_dropped",
+            "Ephemeral messages dropped over a connection's rate",
+            m.ephemeral_dropped.clone(),
         );
         Metrics { registry, ..m }
     }

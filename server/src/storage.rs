@@ -36,6 +36,15 @@ pub struct Audit {
     pub changes: Vec<String>,
 }
 
+/// One register's chunk in a group commit, with who sent the changes in it (one `Audit` per
+/// sender).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Append {
+    pub doc: DocumentId,
+    pub chunk: Vec<u8>,
+    pub audits: Vec<Audit>,
+}
+
 /// One accepted change, as the audit export lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditRow {
@@ -56,8 +65,14 @@ pub enum Part {
 pub trait Storage: Send + Sync + 'static {
     /// `None` when the document has never been stored.
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError>;
-    /// Stores a chunk of changes and its audit record durably and returns the chunk's id.
-    fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError>;
+    /// Stores every chunk and its audit records durably in one transaction (a group commit:
+    /// one fsync for all of them) and returns the chunks' ids in order. All or none.
+    fn append_all(&self, appends: &[Append]) -> Result<Vec<i64>, StorageError>;
+    /// Stores one chunk of changes and its audit record durably and returns the chunk's id.
+    fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError> {
+        let one = Append { doc: *doc, chunk: chunk.to_vec(), audits: vec![audit.clone()] };
+        Ok(self.append_all(std::slice::from_ref(&one))?[0])
+    }
     /// Every accepted change, oldest first.
     fn audit(&self) -> Result<Vec<AuditRow>, StorageError>;
     /// The audit's record of each of these changes (hashes, hex) in one document: who sent
@@ -189,20 +204,26 @@ impl Storage for Sqlite {
         Ok((snapshot.is_some() || !chunks.is_empty()).then_some(Stored { snapshot, chunks }))
     }
 
-    fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError> {
+    fn append_all(&self, appends: &[Append]) -> Result<Vec<i64>, StorageError> {
         let mut c = self.connection();
         let t = c.transaction()?;
-        let key = doc.to_string();
-        t.execute("INSERT INTO chunks (doc, data) VALUES (?1, ?2)", params![key, chunk])?;
-        let id = t.last_insert_rowid();
-        for change in &audit.changes {
-            t.execute(
-                "INSERT INTO audit (at, member, doc, change) VALUES (?1, ?2, ?3, ?4)",
-                params![audit.at, audit.member, key, change],
-            )?;
+        let mut ids = Vec::with_capacity(appends.len());
+        {
+            let mut chunk = t.prepare_cached("INSERT INTO chunks (doc, data) VALUES (?1, ?2)")?;
+            let mut row = t.prepare_cached("INSERT INTO audit (at, member, doc, change) VALUES (?1, ?2, ?3, ?4)")?;
+            for append in appends {
+                let key = append.doc.to_string();
+                chunk.execute(params![key, append.chunk])?;
+                ids.push(t.last_insert_rowid());
+                for audit in &append.audits {
+                    for change in &audit.changes {
+                        row.execute(params![audit.at, audit.member, key, change])?;
+                    }
+                }
+            }
         }
         t.commit()?;
-        Ok(id)
+        Ok(ids)
     }
 
     fn audit(&self) -> Result<Vec<AuditRow>, StorageError> {
@@ -285,6 +306,10 @@ pub struct Memory {
     pub kept_aside: Mutex<Vec<KeptAside>>,
     next: Mutex<i64>,
     pub fail_writes: std::sync::atomic::AtomicBool,
+    /// Transactions committed by `append_all`, to show a group commit carrying several.
+    pub transactions: std::sync::atomic::AtomicU64,
+    /// How long each write takes, to let messages pile up behind one in flight.
+    pub write_delay: Mutex<std::time::Duration>,
 }
 
 impl Memory {
@@ -302,20 +327,29 @@ impl Storage for Memory {
         Ok(docs.get(doc).filter(|s| s.snapshot.is_some() || !s.chunks.is_empty()).cloned())
     }
 
-    fn append(&self, doc: &DocumentId, chunk: &[u8], audit: &Audit) -> Result<i64, StorageError> {
+    fn append_all(&self, appends: &[Append]) -> Result<Vec<i64>, StorageError> {
+        let delay = *self.write_delay.lock().unwrap_or_else(|e| e.into_inner());
+        std::thread::sleep(delay);
         self.check()?;
+        self.transactions.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        *next += 1;
         let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        docs.entry(*doc).or_default().chunks.push((*next, chunk.to_vec()));
         let mut rows = self.audit.lock().unwrap_or_else(|e| e.into_inner());
-        rows.extend(audit.changes.iter().map(|change| AuditRow {
-            at: audit.at,
-            member: audit.member.clone(),
-            register: doc.to_string(),
-            change: change.clone(),
-        }));
-        Ok(*next)
+        let mut ids = Vec::new();
+        for append in appends {
+            *next += 1;
+            ids.push(*next);
+            docs.entry(append.doc).or_default().chunks.push((*next, append.chunk.clone()));
+            for audit in &append.audits {
+                rows.extend(audit.changes.iter().map(|change| AuditRow {
+                    at: audit.at,
+                    member: audit.member.clone(),
+                    register: append.doc.to_string(),
+                    change: change.clone(),
+                }));
+            }
+        }
+        Ok(ids)
     }
 
     fn audit(&self) -> Result<Vec<AuditRow>, StorageError> {

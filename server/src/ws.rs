@@ -4,6 +4,7 @@
 //! an `error` to the peer with the reason, then close. Only this connection is affected.
 
 use crate::Limits;
+use crate::members::AccessMap;
 use crate::members::{Access, Directory, Member};
 use crate::relay::{ConnectionId, Outbox, Relay, RelayError, Session};
 use axum::extract::ws::CloseFrame;
@@ -14,7 +15,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// Why a connection ends early: the reason is sent to the peer as an `error`, and the close
 /// code says whether reconnecting can help (`CLOSE_RETRY`) or not (`CLOSE_REFUSED`).
@@ -55,6 +55,10 @@ struct Handler {
     documents: HashSet<DocumentId>,
     /// Messages in the current one-second window, for the rate limit.
     window: (Instant, u32),
+    /// Ephemeral messages in the current one-second window.
+    ephemeral_window: (Instant, u32),
+    /// Every member's access as last read (the same map `Watch` closes connections by).
+    access: tokio::sync::watch::Receiver<Option<AccessMap>>,
 }
 
 /// What a connection watches besides its socket: the limits (with the ping interval) and
@@ -84,8 +88,9 @@ pub async fn serve(
     let metrics = relay.metrics.clone();
     metrics.connections.inc();
     let (mut sink, mut stream) = socket.split();
-    let (outbox, mut outgoing) = mpsc::unbounded_channel::<Message>();
+    let (outbox, mut outgoing) = crate::outbox::outbox(limits.outbox);
     let sent = metrics.clone();
+    let stalled = outgoing.overflow();
     // The code the writer closes with after an `error`: passing unless the handler says
     // otherwise (the relay's own errors to other peers, after a storage failure, are passing).
     let close_code = Arc::new(AtomicU16::new(CLOSE_RETRY));
@@ -94,6 +99,20 @@ pub async fn serve(
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         loop {
             let message = tokio::select! {
+                biased;
+                // The peer stopped reading and its queue filled: it is told why if its socket
+                // still takes anything, and closed; it resyncs when it comes back.
+                _ = stalled.overflowed() => {
+                    sent.slow_peers_closed.inc();
+                    let reason = Message::error("this connection stopped reading and its queue of messages filled; reconnect to resync");
+                    let goodbye = async {
+                        sink.send(Frame::Binary(encode(&reason).into())).await?;
+                        sink.send(Frame::Close(Some(CloseFrame { code: CLOSE_RETRY, reason: "".into() }))).await
+                    };
+                    // The peer may never read again: it gets a second to take the reason.
+                    let _ = tokio::time::timeout(Duration::from_secs(1), goodbye).await;
+                    return;
+                }
                 message = outgoing.recv() => match message {
                     Some(message) => message,
                     None => break,
@@ -110,8 +129,13 @@ pub async fn serve(
             let bytes = encode(&message);
             sent.messages_sent.inc();
             sent.bytes_sent.inc_by(bytes.len() as u64);
-            if sink.send(Frame::Binary(bytes.into())).await.is_err() {
-                break;
+            // A send the peer never takes would wait for ever: the queue filling ends it.
+            tokio::select! {
+                biased;
+                _ = stalled.overflowed() => continue,
+                written = sink.send(Frame::Binary(bytes.into())) => if written.is_err() {
+                    break;
+                },
             }
             if last {
                 let code = closing.load(Ordering::SeqCst);
@@ -133,7 +157,10 @@ pub async fn serve(
         session: None,
         documents: HashSet::new(),
         window: (Instant::now(), 0),
+        ephemeral_window: (Instant::now(), 0),
+        access: access.clone(),
     };
+    let mut stalled = false;
     let mut last_heard = Instant::now();
     let mut check = tokio::time::interval(ping_every);
     loop {
@@ -160,6 +187,11 @@ pub async fn serve(
                     _ => continue,
                 }
             }
+            _ = outbox.overflowed() => {
+                tracing::warn!(connection, "closing a connection that stopped reading: its queue is full");
+                stalled = true;
+                break;
+            }
             _ = check.tick() => {
                 if last_heard.elapsed() > ping_every * 2 {
                     tracing::info!(connection, "no answer to pings; closing a dead connection");
@@ -185,18 +217,31 @@ pub async fn serve(
     drop(handler.session);
     drop(handler.outbox);
     drop(outbox);
-    // A writer that panicked has nothing left to flush.
-    let _ = writer.await;
+    if stalled {
+        // The writer tells the peer why if it can; a peer that takes nothing is cut off.
+        let mut writer = writer;
+        if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+            writer.abort();
+        }
+    } else {
+        // A writer that panicked has nothing left to flush.
+        let _ = writer.await;
+    }
     metrics.connections.dec();
 }
 
 /// Tells a peer whose token is not valid why, and closes with `CLOSE_REFUSED`; nothing it
 /// sends is read.
 pub async fn refuse(socket: WebSocket, reason: &str) {
+    refuse_with(socket, reason.to_string(), CLOSE_REFUSED).await
+}
+
+/// Tells a peer why it is not taken, and closes with `code`.
+pub async fn refuse_with(socket: WebSocket, reason: String, code: u16) {
     let (mut sink, _) = socket.split();
     // The peer may already be gone; there is nobody left to tell.
     let _ = sink.send(Frame::Binary(encode(&Message::error(reason)).into())).await;
-    let _ = sink.send(Frame::Close(Some(CloseFrame { code: CLOSE_REFUSED, reason: "".into() }))).await;
+    let _ = sink.send(Frame::Close(Some(CloseFrame { code, reason: "".into() }))).await;
 }
 
 impl Handler {
@@ -269,14 +314,40 @@ impl Handler {
         if *sender != session.peer {
             return Err(format!("senderId {sender:?} is not the peer that joined").into());
         }
-        // A token revoked while connected stops working at the next message.
-        if self.members.is_revoked(self.member.id).unwrap_or(true) {
+        // A token revoked while connected stops working at the next message. The access map
+        // answers without a query; a member not in it yet (added since it was read) is
+        // looked up.
+        let known = self.access.borrow().as_ref().and_then(|all| all.get(&self.member.id).copied());
+        let revoked = match known {
+            Some(access) => access.revoked,
+            None => self.members.is_revoked(self.member.id).unwrap_or(true),
+        };
+        if revoked {
             return Err(Refusal::final_("this member's access has been revoked"));
         }
         let (document_id, data, request) = match message {
             Message::Sync { document_id, data, .. } => (document_id, data, false),
             Message::Request { document_id, data, .. } => (document_id, data, true),
             ephemeral @ Message::Ephemeral { .. } => {
+                if let Message::Ephemeral { data, .. } = &ephemeral
+                    && data.len() > self.limits.max_ephemeral_bytes
+                {
+                    return Err(format!(
+                        "an ephemeral message of {} KB is over the limit of {} KB",
+                        data.len() / 1024,
+                        self.limits.max_ephemeral_bytes / 1024
+                    )
+                    .into());
+                }
+                if self.ephemeral_window.0.elapsed() >= Duration::from_secs(1) {
+                    self.ephemeral_window = (Instant::now(), 0);
+                }
+                self.ephemeral_window.1 += 1;
+                // Presence is best-effort: over the rate it is dropped, not an error.
+                if self.ephemeral_window.1 > self.limits.max_ephemeral_per_second {
+                    self.relay.metrics.ephemeral_dropped.inc();
+                    return Ok(Next::Continue);
+                }
                 self.relay.ephemeral(session, ephemeral)?;
                 return Ok(Next::Continue);
             }
