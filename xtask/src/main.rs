@@ -22,7 +22,7 @@ fn main() -> Result<()> {
         Some("measure") => measure(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup|load|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds]  the load generator against our relay and the reference\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register"
+                "usage: cargo xtask <run|test|setup|load|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms]  the load generator against our relay and the reference\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register"
             );
             std::process::exit(2)
         }
@@ -152,11 +152,14 @@ fn fuzz(root: &Path, args: &[String]) -> Result<()> {
 
 /// Runs the load generator against our relay and then the reference JavaScript sync server,
 /// both on 127.0.0.1 on this machine, and prints a table for docs/BENCHMARKS.md.
-/// Arguments: `[registers] [clients per register] [seconds]`, default 4 5 20.
+/// Arguments: `[registers] [clients per register] [seconds] [ms between one client's edits]`,
+/// default 4 5 20 100. Beside each line: the server's CPU and its resident memory at the end
+/// and at its peak, read from /proc.
 fn load(root: &Path, args: &[String]) -> Result<()> {
     setup(root, true)?;
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
-    let (registers, clients, seconds) = (arg(0, "4"), arg(1, "5"), arg(2, "20"));
+    let (registers, clients, seconds, interval) = (arg(0, "4"), arg(1, "5"), arg(2, "20"), arg(3, "100"));
+    let run = Run { registers: &registers, clients: &clients, seconds: &seconds, interval: &interval };
     let bin = build_bench_bins(root)?;
     let relay_bin = bin.join("continuity-relay").to_string_lossy().to_string();
     let load_bin = bin.join("continuity-load").to_string_lossy().to_string();
@@ -183,8 +186,7 @@ fn load(root: &Path, args: &[String]) -> Result<()> {
         .spawn()?;
     let addr = first_line(relay.stdout.as_mut().expect("piped"))?;
     let addr = addr.trim().rsplit("http://").next().unwrap_or_default().trim_end_matches('/').to_string();
-    let ours =
-        run_load(&load_bin, &format!("ws://{addr}/sync?token={token}"), &registers, &clients, &seconds, "our relay");
+    let ours = run_load(&load_bin, &format!("ws://{addr}/sync?token={token}"), &run, "our relay", relay.id());
     let _ = relay.kill();
     let _ = relay.wait();
 
@@ -197,31 +199,65 @@ fn load(root: &Path, args: &[String]) -> Result<()> {
         .spawn()?;
     let port = first_line(js.stdout.as_mut().expect("piped"))?;
     let port = port.trim().rsplit(' ').next().unwrap_or_default().to_string();
-    let reference = run_load(
-        &load_bin,
-        &format!("ws://127.0.0.1:{port}"),
-        &registers,
-        &clients,
-        &seconds,
-        "automerge-repo 2.5.6 (Node)",
-    );
+    let reference =
+        run_load(&load_bin, &format!("ws://127.0.0.1:{port}"), &run, "automerge-repo 2.5.6 (Node)", js.id());
     let _ = js.kill();
     let _ = js.wait();
     let _ = std::fs::remove_dir_all(&scratch);
 
-    println!("| server | registers | clients per register | changes/s | edit to peer p50 (ms) | p99 (ms) | samples |");
-    println!("|---|---|---|---|---|---|---|");
-    println!("{}", ours?.trim());
-    println!("{}", reference?.trim());
+    println!(
+        "| server | registers x clients | ms between edits | changes/s | edit to peer p50 (ms) | p99 (ms) | samples | clients failed | generator CPU % | server CPU % | server RSS end / peak (MB) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("{}", ours?);
+    println!("{}", reference?);
     Ok(())
 }
 
-fn run_load(bin: &str, url: &str, registers: &str, clients: &str, seconds: &str, label: &str) -> Result<String> {
-    capture(
-        bin,
-        &["run", "--url", url, "--registers", registers, "--clients", clients, "--seconds", seconds, "--label", label],
-    )
-    .with_context(|| format!("the load run against {label} failed"))
+/// The shape of one load run.
+struct Run<'a> {
+    registers: &'a str,
+    clients: &'a str,
+    seconds: &'a str,
+    interval: &'a str,
+}
+
+/// One run of the generator against the server `pid`, with the server's CPU over the run and
+/// its memory; a run that fails says why (the generator's own words).
+fn run_load(bin: &str, url: &str, run: &Run, label: &str, pid: u32) -> Result<String> {
+    let before = cpu_seconds(pid);
+    let started = std::time::Instant::now();
+    let out = Command::new(bin)
+        .args(["run", "--url", url, "--registers", run.registers, "--clients", run.clients])
+        .args(["--seconds", run.seconds, "--interval-ms", run.interval, "--label", label])
+        .output()?;
+    let cpu = (cpu_seconds(pid) - before) / started.elapsed().as_secs_f64() * 100.0;
+    if !out.status.success() {
+        bail!("the load run against {label} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let mb = |field: &str| memory_kb(pid, field) as f64 / 1024.0;
+    Ok(format!("{line} {cpu:.0} | {:.0} / {:.0} |", mb("VmRSS:"), mb("VmHWM:")))
+}
+
+/// A process's CPU time so far (user and system), in seconds; USER_HZ is 100 on Linux.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// A line of /proc/<pid>/status in kB (VmRSS: now, VmHWM: the peak).
+fn memory_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn first_line(out: &mut std::process::ChildStdout) -> Result<String> {

@@ -2,7 +2,9 @@
 //! at a steady rate through a sync server, measuring changes per second and the time from
 //! an edit to its arrival at the other clients of the register (p50, p99).
 //! `cargo xtask load` runs it against our relay and the reference JavaScript server;
-//! `seed` stores a generated register for `cargo xtask measure`.
+//! `seed` stores a generated register for `cargo xtask measure`. A client that fails is
+//! counted with its reason, not the end of the run; the generator reports its own CPU time,
+//! since on two cores hundreds of Automerge clients can be the bottleneck themselves.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -135,6 +137,18 @@ async fn client(url: String, doc: RegisterDoc, id: DocumentId, me: usize, plan: 
     Ok(outcome)
 }
 
+/// This process's CPU time so far (user and system), in seconds, from /proc/self/stat.
+/// Linux reports it in USER_HZ ticks, 100 a second on every architecture it runs on.
+fn own_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name may hold spaces; the fields after its closing bracket do not.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -183,19 +197,28 @@ async fn main() -> Result<()> {
                     tasks.push(tokio::spawn(client(url, doc, id, me, plan)));
                 }
             }
-            let (mut edits, mut latencies) = (0, Vec::new());
+            let (mut edits, mut latencies, mut failed) = (0, Vec::new(), Vec::<String>::new());
+            let cpu_before = own_cpu_seconds();
             for task in tasks {
-                let outcome = task.await??;
-                edits += outcome.edits;
-                latencies.extend(outcome.latencies_us);
+                match task.await {
+                    Ok(Ok(outcome)) => {
+                        edits += outcome.edits;
+                        latencies.extend(outcome.latencies_us);
+                    }
+                    Ok(Err(e)) => failed.push(format!("{e:#}")),
+                    Err(e) => failed.push(e.to_string()),
+                }
             }
+            let cpu = (own_cpu_seconds() - cpu_before) / plan.base.elapsed().as_secs_f64() * 100.0;
             latencies.sort_unstable();
+            let why = failed.first().map(|e| format!(" (first: {e})")).unwrap_or_default();
             println!(
-                "| {label} | {registers} | {clients} | {:.0} | {:.1} | {:.1} | {} |",
+                "| {label} | {registers} x {clients} | {interval_ms} | {:.0} | {:.1} | {:.1} | {} | {}{why} | {cpu:.0} |",
                 edits as f64 / seconds as f64,
                 percentile(&latencies, 0.5),
                 percentile(&latencies, 0.99),
-                latencies.len()
+                latencies.len(),
+                failed.len(),
             );
         }
     }
