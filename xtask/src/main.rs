@@ -18,11 +18,12 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("setup") => setup(&root, true),
         Some("load") => load(&root, &args[1..]),
+        Some("storm") => storm(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, &args[1..]),
         Some("measure") => measure(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup|load|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms]  the load generator against our relay and the reference\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register"
+                "usage: cargo xtask <run|test|setup|load|storm|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms]  the load generator against our relay and the reference\n  storm [registers] [clients] [edits]  every client reconnecting at once with offline edits, against both\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register"
             );
             std::process::exit(2)
         }
@@ -156,10 +157,60 @@ fn fuzz(root: &Path, args: &[String]) -> Result<()> {
 /// default 4 5 20 100. Beside each line: the server's CPU and its resident memory at the end
 /// and at its peak, read from /proc.
 fn load(root: &Path, args: &[String]) -> Result<()> {
-    setup(root, true)?;
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
     let (registers, clients, seconds, interval) = (arg(0, "4"), arg(1, "5"), arg(2, "20"), arg(3, "100"));
     let run = Run { registers: &registers, clients: &clients, seconds: &seconds, interval: &interval };
+    let lines = against_both(root, &registers, |bin, url, label, pid| run_load(bin, url, &run, label, pid))?;
+    println!(
+        "| server | registers x clients | ms between edits | changes/s | edit to peer p50 (ms) | p99 (ms) | samples | clients failed | generator CPU % | server CPU % | server RSS end / peak (MB) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// A reconnect storm against both servers: every client of every register comes back at once
+/// with offline edits. Arguments: `[registers] [clients per register] [edits each]`, default
+/// 100 5 20.
+fn storm(root: &Path, args: &[String]) -> Result<()> {
+    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
+    let (registers, clients, edits) = (arg(0, "100"), arg(1, "5"), arg(2, "20"));
+    let lines = against_both(root, &registers, |bin, url, label, pid| {
+        let before = cpu_seconds(pid);
+        let started = std::time::Instant::now();
+        let out = Command::new(bin)
+            .args(["storm", "--url", url, "--registers", &registers, "--clients", &clients, "--edits", &edits])
+            .args(["--label", label])
+            .output()?;
+        let cpu = (cpu_seconds(pid) - before) / started.elapsed().as_secs_f64() * 100.0;
+        if !out.status.success() {
+            bail!("the storm against {label} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let mb = |field: &str| memory_kb(pid, field) as f64 / 1024.0;
+        Ok(format!("{line} {cpu:.0} | {:.0} / {:.0} |", mb("VmRSS:"), mb("VmHWM:")))
+    })?;
+    println!(
+        "| server | registers x clients | offline edits each | last edit everywhere (s) | a client's p50 (s) | clients failed | registers stored whole | generator CPU % | server CPU % | server RSS end / peak (MB) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Starts our relay (a member granted every register of the run) and then the reference
+/// server, each on a free port, and runs `job(generator, url, label, server pid)` against
+/// each. A job that fails is reported in its line, and the other still runs.
+fn against_both(
+    root: &Path,
+    registers: &str,
+    job: impl Fn(&str, &str, &str, u32) -> Result<String>,
+) -> Result<Vec<String>> {
+    setup(root, true)?;
     let bin = build_bench_bins(root)?;
     let relay_bin = bin.join("continuity-relay").to_string_lossy().to_string();
     let load_bin = bin.join("continuity-load").to_string_lossy().to_string();
@@ -169,8 +220,7 @@ fn load(root: &Path, args: &[String]) -> Result<()> {
     std::fs::write(dist.join("index.html"), "load test")?;
     let data_arg = data.to_string_lossy().to_string();
 
-    // Our relay: a member granted every register of the run.
-    let ids = capture(&load_bin, &["ids", "--registers", &registers]).context("continuity-load ids")?;
+    let ids = capture(&load_bin, &["ids", "--registers", registers]).context("continuity-load ids")?;
     let mut add = vec!["--data", &data_arg, "member", "add", "--name", "load", "--role", "editor"];
     for id in ids.lines() {
         add.extend(["--register", id]);
@@ -179,14 +229,17 @@ fn load(root: &Path, args: &[String]) -> Result<()> {
         .and_then(|out| out.lines().find(|l| l.starts_with("cr_")).map(str::to_string))
         .context("adding the load member")?;
     let dist_arg = dist.to_string_lossy().to_string();
+    // The generator's clients run as fast as the machine lets them: no rate limit of ours
+    // is what is measured here.
     let mut relay = Command::new(&relay_bin)
         .args(["--data", &data_arg, "--dist", &dist_arg, "--listen", "127.0.0.1:0"])
+        .args(["--max-messages-per-second", "100000"])
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .spawn()?;
     let addr = first_line(relay.stdout.as_mut().expect("piped"))?;
     let addr = addr.trim().rsplit("http://").next().unwrap_or_default().trim_end_matches('/').to_string();
-    let ours = run_load(&load_bin, &format!("ws://{addr}/sync?token={token}"), &run, "our relay", relay.id());
+    let ours = job(&load_bin, &format!("ws://{addr}/sync?token={token}"), "our relay", relay.id());
     let _ = relay.kill();
     let _ = relay.wait();
 
@@ -199,19 +252,11 @@ fn load(root: &Path, args: &[String]) -> Result<()> {
         .spawn()?;
     let port = first_line(js.stdout.as_mut().expect("piped"))?;
     let port = port.trim().rsplit(' ').next().unwrap_or_default().to_string();
-    let reference =
-        run_load(&load_bin, &format!("ws://127.0.0.1:{port}"), &run, "automerge-repo 2.5.6 (Node)", js.id());
+    let reference = job(&load_bin, &format!("ws://127.0.0.1:{port}"), "automerge-repo 2.5.6 (Node)", js.id());
     let _ = js.kill();
     let _ = js.wait();
     let _ = std::fs::remove_dir_all(&scratch);
-
-    println!(
-        "| server | registers x clients | ms between edits | changes/s | edit to peer p50 (ms) | p99 (ms) | samples | clients failed | generator CPU % | server CPU % | server RSS end / peak (MB) |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    println!("{}", ours?);
-    println!("{}", reference?);
-    Ok(())
+    Ok([ours, reference].into_iter().map(|r| r.unwrap_or_else(|e| format!("| {e:#} |"))).collect())
 }
 
 /// The shape of one load run.

@@ -50,6 +50,23 @@ enum Command {
         #[arg(long, default_value = "server")]
         label: String,
     },
+    /// A reconnect storm: every client of every register, after an outage, comes back at once
+    /// with `edits` offline edits each. Prints how long until the last edit was at every
+    /// client, and whether the server then held every register whole.
+    Storm {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        registers: usize,
+        #[arg(long)]
+        clients: usize,
+        #[arg(long, default_value_t = 20)]
+        edits: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "server")]
+        label: String,
+    },
     /// Store a generated register of `records` records on the server under `register`, for
     /// measuring the app at size.
     Seed {
@@ -149,6 +166,56 @@ fn own_cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Connects, trying again as a browser would when the server is busy or resets.
+async fn connect(client: &mut Client, url: &str) -> Result<()> {
+    let mut attempt = 0;
+    loop {
+        match client.connect(url).await {
+            Ok(()) => return Ok(()),
+            Err(_) if attempt < 10 => {
+                attempt += 1;
+                // 100 ms, 200 ms, ... up to a second between attempts.
+                tokio::time::sleep(Duration::from_millis((100 * attempt).min(1000))).await;
+            }
+            Err(e) => anyhow::bail!("could not connect after {attempt} attempts: {e}"),
+        }
+    }
+}
+
+/// One device of the storm: reconnects with its offline edits and reads until every client's
+/// last edit is here and the server has confirmed its own. Returns how long that took.
+async fn storm_client(
+    url: String,
+    mut client: Client,
+    clients: usize,
+    last: String,
+    started: Instant,
+) -> Result<Duration> {
+    connect(&mut client, &url).await?;
+    loop {
+        let everyone =
+            (0..clients).all(|c| client.register().risks.get(&format!("c{c}")).is_some_and(|r| r.controls == last));
+        if everyone && client.relay_heads() == Some(client.heads()) {
+            let took = started.elapsed();
+            client.close().await;
+            return Ok(took);
+        }
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(300), "not everything arrived within 300 s");
+        if client.receive_one(Duration::from_millis(500)).await.is_err() {
+            connect(&mut client, &url).await?;
+        }
+    }
+}
+
+/// The register a run uses: a record per client, as every device last saw it.
+fn origin(clients: usize) -> Result<Vec<u8>> {
+    let mut origin = RegisterDoc::new("Load", T0)?;
+    for c in 0..clients {
+        origin.create(&format!("c{c}"), risk(format!("client {c}")), T0)?;
+    }
+    Ok(origin.save())
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -164,6 +231,81 @@ async fn main() -> Result<()> {
             for id in ids(registers, seed) {
                 println!("{id}");
             }
+        }
+        Command::Storm { url, registers, clients, edits, seed, label } => {
+            anyhow::ensure!(edits > 0, "--edits must be at least 1");
+            let saved = origin(clients)?;
+            // Before the outage the server holds every register as the devices last saw it.
+            for id in ids(registers, seed) {
+                let mut device = Client::with_doc(id, RegisterDoc::load(&saved)?);
+                connect(&mut device, &url).await?;
+                while device.relay_heads() != Some(device.heads()) {
+                    anyhow::ensure!(
+                        device.receive_one(Duration::from_secs(10)).await.map_err(anyhow::Error::msg)?,
+                        "the server did not confirm register {id}"
+                    );
+                }
+                device.close().await;
+            }
+            // Offline, every device makes its edits to its own record.
+            let last = format!("offline edit {}", edits - 1);
+            let mut devices = Vec::new();
+            for id in ids(registers, seed) {
+                for me in 0..clients {
+                    let mut device = Client::with_doc(id, RegisterDoc::load(&saved)?);
+                    for k in 0..edits {
+                        let text = format!("offline edit {k}");
+                        device
+                            .change(|d| d.update::<Risk>(&format!("c{me}"), T0, |r| r.controls = text))
+                            .map_err(anyhow::Error::msg)?;
+                    }
+                    devices.push(device);
+                }
+            }
+            let cpu_before = own_cpu_seconds();
+            let started = Instant::now();
+            let tasks: Vec<_> = devices
+                .into_iter()
+                .map(|device| tokio::spawn(storm_client(url.clone(), device, clients, last.clone(), started)))
+                .collect();
+            let (mut took, mut failed) = (Vec::new(), Vec::<String>::new());
+            for task in tasks {
+                match task.await {
+                    Ok(Ok(t)) => took.push(t.as_micros() as u64),
+                    Ok(Err(e)) => failed.push(format!("{e:#}")),
+                    Err(e) => failed.push(e.to_string()),
+                }
+            }
+            let cpu = (own_cpu_seconds() - cpu_before) / started.elapsed().as_secs_f64() * 100.0;
+            took.sort_unstable();
+            // Then a device that was never there fetches each register: all of it is stored.
+            let mut whole = 0;
+            for id in ids(registers, seed) {
+                let mut fresh = Client::joining(id);
+                if connect(&mut fresh, &url).await.is_err() {
+                    continue;
+                }
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_secs(10) {
+                    let done = (0..clients)
+                        .all(|c| fresh.register().risks.get(&format!("c{c}")).is_some_and(|r| r.controls == last));
+                    if done {
+                        whole += 1;
+                        break;
+                    }
+                    if fresh.receive_one(Duration::from_millis(500)).await.is_err() {
+                        break;
+                    }
+                }
+                fresh.close().await;
+            }
+            let why = failed.first().map(|e| format!(" (first: {e})")).unwrap_or_default();
+            println!(
+                "| {label} | {registers} x {clients} | {edits} | {:.2} | {:.2} | {}{why} | {whole} of {registers} | {cpu:.0} |",
+                took.last().copied().unwrap_or(0) as f64 / 1e6,
+                percentile(&took, 0.5) / 1000.0,
+                failed.len(),
+            );
         }
         Command::Seed { url, register, records } => {
             let doc = shared::sample::generated(records, T0)?;
@@ -184,13 +326,9 @@ async fn main() -> Result<()> {
             };
             let mut tasks = Vec::new();
             for id in ids(registers, seed) {
-                // One device creates the register with a record per client; the others start
-                // from a copy, as devices that had already synced once would.
-                let mut origin = RegisterDoc::new("Load", T0)?;
-                for c in 0..clients {
-                    origin.create(&format!("c{c}"), risk(format!("client {c}")), T0)?;
-                }
-                let saved = origin.save();
+                // Every device starts from one copy, as devices that had already synced once
+                // would.
+                let saved = origin(clients)?;
                 for me in 0..clients {
                     let doc = RegisterDoc::load(&saved)?;
                     let url = url.clone();
