@@ -64,17 +64,13 @@ fn root_objects(doc: &AutoCommit) -> Vec<String> {
         .collect()
 }
 
-/// The first of `collections` that the changes since `before` overwrite or delete at the root.
-/// An editor's app never does this (it makes a collection only where none exists), and one
-/// that did would hide every record in it from everyone: the relay looks at the root's keys
-/// only, never inside a record.
-fn replaced_collection(
-    doc: &mut AutoCommit,
-    before: &[automerge::ChangeHash],
-    collections: &[String],
-) -> Option<String> {
+/// The first of `collections` that `changes` overwrite or delete at the root. An editor's
+/// app never does this (it makes a collection only where none exists), and one that did
+/// would hide every record in it from everyone: the relay looks at the root's keys only,
+/// never inside a record.
+fn replaced_collection(changes: &[automerge::Change], collections: &[String]) -> Option<String> {
     use automerge::legacy::{Key, ObjectId, OpType};
-    for change in doc.get_changes(before) {
+    for change in changes {
         for op in change.decode().operations {
             let (ObjectId::Root, Key::Map(key)) = (&op.obj, &op.key) else { continue };
             let replaces = matches!(op.action, OpType::Put(_) | OpType::Make(_) | OpType::Delete);
@@ -498,9 +494,10 @@ impl Register {
             let collections = if message.changes.is_empty() { Vec::new() } else { root_objects(&self.doc) };
             let received = self.doc.sync().receive_sync_message(&mut peer.state, message);
             let post = self.doc.get_heads();
+            let new = if post != pre { self.doc.get_changes(&pre) } else { Vec::new() };
             let refused = match received {
                 Err(err) => Some(RelayError::from(ProtocolError::BadSync { document: self.id.to_string(), reason: err.to_string() })),
-                Ok(()) if post != pre => replaced_collection(&mut self.doc, &pre, &collections).map(|collection| {
+                Ok(()) if post != pre => replaced_collection(&new, &collections).map(|collection| {
                     tracing::warn!(document = %self.id, member = %session.member.name, collection, "refused a change that replaces a collection");
                     RelayError::Replaces(collection)
                 }),
@@ -518,12 +515,13 @@ impl Register {
                 continue;
             }
             if post != pre {
-                let changes = self.doc.get_changes(&pre).iter().map(|c| c.hash().to_string()).collect();
+                let changes = new.iter().map(|c| c.hash().to_string()).collect();
                 audits.push(Audit { member: session.member.name.clone(), at: now_seconds(), changes });
             }
             waiting.push(Waiting { connection, peer: session.peer, outbox: session.outbox, request, done });
         }
-        if self.doc.get_heads() != before {
+        let changed = self.doc.get_heads() != before;
+        if changed {
             let chunk = self.doc.save_after(&before);
             let (done, stored) = oneshot::channel();
             let job = Job { append: Append { doc: self.id, chunk, audits }, done };
@@ -569,8 +567,13 @@ impl Register {
             }
         }
         // Everyone syncing this document hears what is new, the senders included: once per
-        // batch, however many messages it held.
-        for peer in self.peers.values_mut() {
+        // batch, however many messages it held. A batch that brought nothing new is answered
+        // to its senders only (a peer acknowledging what it was sent needs no reply from the
+        // others' states), so acknowledgements do not cost a round of every peer.
+        for (connection, peer) in self.peers.iter_mut() {
+            if !changed && !waiting.iter().any(|w| w.connection == *connection) {
+                continue;
+            }
             if let Some(reply) = self.doc.sync().generate_sync_message(&mut peer.state) {
                 peer.outbox.send(Message::Sync {
                     document_id: self.id.to_string(),

@@ -1,4 +1,6 @@
-//! Cross-crate test tooling: a sync client playing a device (`client`) and the load
-//! generator built on it (`src/bin/continuity-load.rs`). Whole-register scenarios live in `tests/`.
+//! Cross-crate test tooling: a sync client playing a device (`client`), a lean one for the
+//! load generator (`lean`), and the generator itself (`src/bin/continuity-load.rs`).
+//! Whole-register scenarios live in `tests/`.
 
 pub mod client;
+pub mod lean;

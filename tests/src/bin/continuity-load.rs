@@ -9,9 +9,11 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use continuity_tests::client::{Client, T0};
+use continuity_tests::lean::Lean;
 use shared::protocol::DocumentId;
 use shared::{RegisterDoc, Risk};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -118,10 +120,9 @@ struct Plan {
     interval: Duration,
 }
 
-async fn client(url: String, doc: RegisterDoc, id: DocumentId, me: usize, plan: Plan) -> Result<Outcome> {
+async fn client(url: String, saved: Arc<Vec<u8>>, id: DocumentId, me: usize, plan: Plan) -> Result<Outcome> {
     let Plan { clients, base, run_for, interval } = plan;
-    let mut client = Client::with_doc(id, doc);
-    client.connect(&url).await.map_err(anyhow::Error::msg)?;
+    let mut client = Lean::connect(&url, id, &saved).await?;
     let mine = format!("c{me}");
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut outcome = Outcome { edits: 0, latencies_us: Vec::new() };
@@ -130,22 +131,21 @@ async fn client(url: String, doc: RegisterDoc, id: DocumentId, me: usize, plan: 
     while started.elapsed() < run_for {
         if Instant::now() >= next_edit {
             let sent = base.elapsed().as_micros().to_string();
-            client.change(|d| d.update::<Risk>(&mine, T0, |r| r.controls = sent)).map_err(anyhow::Error::msg)?;
-            client.push().await.map_err(anyhow::Error::msg)?;
+            client.edit(&mine, "controls", &sent).await?;
             outcome.edits += 1;
             next_edit += interval;
         }
         let wait = next_edit.saturating_duration_since(Instant::now());
-        if client.receive_one(wait).await.map_err(anyhow::Error::msg)? {
+        if client.receive_one(wait).await? {
             let now = base.elapsed().as_micros() as u64;
             for other in (0..clients).filter(|c| *c != me) {
                 let key = format!("c{other}");
-                let Some(r) = client.register().risks.get(&key) else { continue };
-                if seen.get(&key) != Some(&r.controls) {
-                    if let Ok(sent) = r.controls.parse::<u64>() {
+                let Some(controls) = client.field(&key, "controls") else { continue };
+                if seen.get(&key) != Some(&controls) {
+                    if let Ok(sent) = controls.parse::<u64>() {
                         outcome.latencies_us.push(now.saturating_sub(sent));
                     }
-                    seen.insert(key, r.controls.clone());
+                    seen.insert(key, controls);
                 }
             }
         }
@@ -328,11 +328,10 @@ async fn main() -> Result<()> {
             for id in ids(registers, seed) {
                 // Every device starts from one copy, as devices that had already synced once
                 // would.
-                let saved = origin(clients)?;
+                let saved = Arc::new(origin(clients)?);
                 for me in 0..clients {
-                    let doc = RegisterDoc::load(&saved)?;
                     let url = url.clone();
-                    tasks.push(tokio::spawn(client(url, doc, id, me, plan)));
+                    tasks.push(tokio::spawn(client(url, saved.clone(), id, me, plan)));
                 }
             }
             let (mut edits, mut latencies, mut failed) = (0, Vec::new(), Vec::<String>::new());
