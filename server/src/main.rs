@@ -56,6 +56,10 @@ struct Serve {
     /// Ephemeral messages (presence) one connection may send in a second; more are dropped.
     #[arg(long, env = "CONTINUITY_MAX_EPHEMERAL_PER_SECOND", default_value_t = Limits::default().max_ephemeral_per_second)]
     max_ephemeral_per_second: u32,
+    /// Milliseconds a register gathers messages into one batch (one transaction, one sync
+    /// message per peer) after the first arrives.
+    #[arg(long, env = "CONTINUITY_BATCH_WINDOW_MS", default_value_t = continuity_server::relay::Options::default().gather.as_millis() as u64)]
+    batch_window_ms: u64,
     /// Seconds a register with nobody syncing it stays in memory.
     #[arg(long, env = "CONTINUITY_REGISTER_IDLE_SECS", default_value_t = continuity_server::relay::Options::default().idle.as_secs())]
     register_idle_secs: u64,
@@ -356,7 +360,10 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
     let storage = Sqlite::open(data)?;
     let members = Arc::new(Directory::open(data)?);
     let sample_token = if config.with_sample { Some(seed_sample(data, &storage, &members)?) } else { None };
-    let options = continuity_server::relay::Options { idle: std::time::Duration::from_secs(config.register_idle_secs) };
+    let options = continuity_server::relay::Options {
+        idle: std::time::Duration::from_secs(config.register_idle_secs),
+        gather: std::time::Duration::from_millis(config.batch_window_ms),
+    };
     let relay = Arc::new(Relay::with_options(Arc::new(storage), format!("relay-{}", uuid::Uuid::new_v4()), options));
     let limits = Limits {
         max_message_bytes: config.max_message_bytes,

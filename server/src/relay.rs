@@ -98,11 +98,15 @@ pub struct Session {
 pub struct Options {
     /// How long a register with no peers stays in memory.
     pub idle: Duration,
+    /// How long a register gathers messages into a batch after the first arrives. Under load
+    /// a wider batch means fewer transactions and fewer, fuller sync messages to every peer
+    /// (each of which the peer answers); a quiet register pays it once per edit.
+    pub gather: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { idle: Duration::from_secs(60) }
+        Options { idle: Duration::from_secs(60), gather: Duration::from_millis(5) }
     }
 }
 
@@ -444,10 +448,16 @@ async fn run(shared: Arc<Shared>, id: DocumentId, mut inbox: mpsc::UnboundedRece
             }
         };
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH
-            && let Ok(more) = inbox.try_recv()
-        {
-            batch.push(more);
+        let until = tokio::time::Instant::now() + shared.options.gather;
+        while batch.len() < MAX_BATCH {
+            if let Ok(more) = inbox.try_recv() {
+                batch.push(more);
+                continue;
+            }
+            match tokio::time::timeout_at(until, inbox.recv()).await {
+                Ok(Some(more)) => batch.push(more),
+                _ => break,
+            }
         }
         register.handle(&shared, batch, &peers).await;
         register.compact_if_due(&shared).await;
