@@ -115,19 +115,35 @@ struct Outcome {
 #[derive(Clone, Copy)]
 struct Plan {
     clients: usize,
+    /// Clients in the whole run, across registers.
+    total: usize,
     base: Instant,
+    /// When the edits begin: every client has connected and synced by then, so the figures
+    /// are the steady state (the reconnect storm is measured on its own).
+    start: Instant,
     run_for: Duration,
     interval: Duration,
 }
 
-async fn client(url: String, saved: Arc<Vec<u8>>, id: DocumentId, me: usize, plan: Plan) -> Result<Outcome> {
-    let Plan { clients, base, run_for, interval } = plan;
+async fn client(
+    url: String,
+    saved: Arc<Vec<u8>>,
+    id: DocumentId,
+    me: usize,
+    global: usize,
+    plan: Plan,
+) -> Result<Outcome> {
+    let Plan { clients, total, base, start, run_for, interval } = plan;
     let mut client = Lean::connect(&url, id, &saved).await?;
+    while Instant::now() < start {
+        client.receive_one(start.saturating_duration_since(Instant::now())).await?;
+    }
     let mine = format!("c{me}");
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut outcome = Outcome { edits: 0, latencies_us: Vec::new() };
-    let started = Instant::now();
-    let mut next_edit = started;
+    let started = start;
+    // The clients' edits are spread over the interval, as a team's are, not all at once.
+    let mut next_edit = started + interval.mul_f64(global as f64 / total as f64);
     while started.elapsed() < run_for {
         if Instant::now() >= next_edit {
             let sent = base.elapsed().as_micros().to_string();
@@ -318,9 +334,13 @@ async fn main() -> Result<()> {
             println!("stored {records} records under {}", register.url());
         }
         Command::Run { url, registers, clients, seconds, interval_ms, seed, label } => {
+            let total = registers * clients;
+            let base = Instant::now();
             let plan = Plan {
                 clients,
-                base: Instant::now(),
+                total,
+                base,
+                start: base + Duration::from_millis(2000 + 10 * total as u64),
                 run_for: Duration::from_secs(seconds),
                 interval: Duration::from_millis(interval_ms),
             };
@@ -331,7 +351,7 @@ async fn main() -> Result<()> {
                 let saved = Arc::new(origin(clients)?);
                 for me in 0..clients {
                     let url = url.clone();
-                    tasks.push(tokio::spawn(client(url, saved.clone(), id, me, plan)));
+                    tasks.push(tokio::spawn(client(url, saved.clone(), id, me, tasks.len(), plan)));
                 }
             }
             let (mut edits, mut latencies, mut failed) = (0, Vec::new(), Vec::<String>::new());
