@@ -53,6 +53,11 @@ impl Lean {
         Ok(lean)
     }
 
+    /// Whether the server has said it holds everything this device has.
+    pub fn confirmed(&mut self) -> bool {
+        self.state.their_heads.as_ref() == Some(&self.doc.get_heads())
+    }
+
     /// Sends a sync message if the sync state says there is anything to say.
     async fn offer(&mut self) -> Result<()> {
         if let Some(message) = self.doc.sync().generate_sync_message(&mut self.state) {

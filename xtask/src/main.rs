@@ -19,11 +19,12 @@ fn main() -> Result<()> {
         Some("setup") => setup(&root, true),
         Some("load") => load(&root, &args[1..]),
         Some("storm") => storm(&root, &args[1..]),
+        Some("hold") => hold(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, &args[1..]),
         Some("measure") => measure(&root, &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup|load|storm|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms]  the load generator against our relay and the reference\n  storm [registers] [clients] [edits]  every client reconnecting at once with offline edits, against both\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register"
+                "usage: cargo xtask <run|test|setup|load|storm|hold|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms]  the load generator against our relay and the reference\n  storm [registers] [clients] [edits]  every client reconnecting at once with offline edits, against both\n  hold [registers] [connected] [seconds]  the servers' memory with many stored registers and idle clients\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register"
             );
             std::process::exit(2)
         }
@@ -196,6 +197,47 @@ fn storm(root: &Path, args: &[String]) -> Result<()> {
         "| server | registers x clients | offline edits each | last edit everywhere (s) | a client's p50 (s) | clients failed | registers stored whole | generator CPU % | server CPU % | server RSS end / peak (MB) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// The server's memory over a long quiet run: `[registers] [connected] [seconds]`, default
+/// 10000 1000 600. The generator stores the registers, waits for idle ones to be dropped,
+/// then holds `connected` clients open; the server's resident memory is sampled every 15 s.
+fn hold(root: &Path, args: &[String]) -> Result<()> {
+    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
+    let (registers, connected, seconds) = (arg(0, "10000"), arg(1, "1000"), arg(2, "600"));
+    let lines = against_both(root, &registers, |bin, url, label, pid| {
+        let mut child = Command::new(bin)
+            .args(["hold", "--url", url, "--registers", &registers, "--connected", &connected])
+            .args(["--seconds", &seconds, "--seed", "2"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let started = std::time::Instant::now();
+        let mut samples = Vec::new();
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            samples.push(format!(
+                "{:.0} s {:.0} MB",
+                started.elapsed().as_secs_f64(),
+                memory_kb(pid, "VmRSS:") as f64 / 1024.0
+            ));
+            std::thread::sleep(std::time::Duration::from_secs(15));
+        };
+        let out = child.wait_with_output()?;
+        if !status.success() {
+            bail!("the hold run against {label} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        let phases = String::from_utf8_lossy(&out.stdout).trim().replace('\n', "; ");
+        Ok(format!("| {label} | {phases} | {} |", samples.join(", ")))
+    })?;
+    println!("| server | phases | resident memory every 15 s |");
+    println!("|---|---|---|");
     for line in lines {
         println!("{line}");
     }

@@ -69,6 +69,24 @@ enum Command {
         #[arg(long, default_value = "server")]
         label: String,
     },
+    /// Memory over time: stores `registers` registers, waits `settle` seconds (the server may
+    /// drop idle ones), then keeps `connected` of them open with one client each (an edit a
+    /// minute) for `seconds`. Prints each phase with the time it was reached, for a sampler
+    /// of the server's memory to line up with.
+    Hold {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        registers: usize,
+        #[arg(long)]
+        connected: usize,
+        #[arg(long, default_value_t = 70)]
+        settle: u64,
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        #[arg(long, default_value_t = 2)]
+        seed: u64,
+    },
     /// Store a generated register of `records` records on the server under `register`, for
     /// measuring the app at size.
     Seed {
@@ -322,6 +340,71 @@ async fn main() -> Result<()> {
                 percentile(&took, 0.5) / 1000.0,
                 failed.len(),
             );
+        }
+        Command::Hold { url, registers, connected, settle, seconds, seed } => {
+            let saved = Arc::new(origin(1)?);
+            let t0 = Instant::now();
+            let all = ids(registers, seed);
+            // Stored 50 at a time: each device hands its register over and leaves.
+            for group in all.chunks(50) {
+                let mut stores = Vec::new();
+                for id in group.iter().copied() {
+                    let (url, saved) = (url.clone(), saved.clone());
+                    stores.push(tokio::spawn(async move {
+                        let mut device = Lean::connect(&url, id, &saved).await?;
+                        while !device.confirmed() {
+                            anyhow::ensure!(
+                                device.receive_one(Duration::from_secs(10)).await?,
+                                "the server did not confirm {id}"
+                            );
+                        }
+                        device.close().await;
+                        anyhow::Ok(())
+                    }));
+                }
+                for store in stores {
+                    store.await??;
+                }
+            }
+            println!("{:.0} s: {registers} registers stored", t0.elapsed().as_secs_f64());
+            tokio::time::sleep(Duration::from_secs(settle)).await;
+            println!("{:.0} s: settled, nobody connected", t0.elapsed().as_secs_f64());
+            let mut devices = Vec::new();
+            for id in all.iter().take(connected).copied() {
+                devices.push(Lean::connect(&url, id, &saved).await?);
+            }
+            println!("{:.0} s: {connected} clients connected", t0.elapsed().as_secs_f64());
+            let until = Instant::now() + Duration::from_secs(seconds);
+            let tasks: Vec<_> = devices
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut device)| {
+                    tokio::spawn(async move {
+                        // An edit a minute each, spread over the minute.
+                        let mut next = Instant::now() + Duration::from_millis((i as u64 * 60_000) / connected as u64);
+                        let mut edits = 0u64;
+                        while Instant::now() < until {
+                            if Instant::now() >= next {
+                                edits += 1;
+                                device.edit("c0", "controls", &format!("edit {edits}")).await?;
+                                next += Duration::from_secs(60);
+                            }
+                            let wait = next.min(until).saturating_duration_since(Instant::now());
+                            device.receive_one(wait).await?;
+                        }
+                        device.close().await;
+                        anyhow::Ok(edits)
+                    })
+                })
+                .collect();
+            let (mut edits, mut failed) = (0, 0);
+            for task in tasks {
+                match task.await {
+                    Ok(Ok(n)) => edits += n,
+                    _ => failed += 1,
+                }
+            }
+            println!("{:.0} s: done, {edits} edits, {failed} clients failed", t0.elapsed().as_secs_f64());
         }
         Command::Seed { url, register, records } => {
             let doc = shared::sample::generated(records, T0)?;
