@@ -212,15 +212,24 @@ fn hold(root: &Path, args: &[String]) -> Result<()> {
     let lines = against_both(root, &registers, |bin, url, label, pid| {
         let mut child = Command::new(bin)
             .args(["hold", "--url", url, "--registers", &registers, "--connected", &connected])
-            .args(["--seconds", &seconds, "--seed", "2"])
+            .args(["--seconds", &seconds])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()?;
         let started = std::time::Instant::now();
+        // A server that cannot get through the run in its length plus ten minutes is stopped,
+        // and what it reached is reported.
+        let limit = std::time::Duration::from_secs(seconds.parse::<u64>().unwrap_or(600) + 600);
         let mut samples = Vec::new();
+        let mut stopped = false;
         let status = loop {
             if let Some(status) = child.try_wait()? {
                 break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                stopped = true;
+                break child.wait()?;
             }
             samples.push(format!(
                 "{:.0} s {:.0} MB",
@@ -230,10 +239,12 @@ fn hold(root: &Path, args: &[String]) -> Result<()> {
             std::thread::sleep(std::time::Duration::from_secs(15));
         };
         let out = child.wait_with_output()?;
-        if !status.success() {
+        let mut phases = String::from_utf8_lossy(&out.stdout).trim().replace('\n', "; ");
+        if stopped {
+            phases = format!("{phases}; stopped after {} s", limit.as_secs());
+        } else if !status.success() {
             bail!("the hold run against {label} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
         }
-        let phases = String::from_utf8_lossy(&out.stdout).trim().replace('\n', "; ");
         Ok(format!("| {label} | {phases} | {} |", samples.join(", ")))
     })?;
     println!("| server | phases | resident memory every 15 s |");

@@ -84,7 +84,7 @@ enum Command {
         settle: u64,
         #[arg(long, default_value_t = 600)]
         seconds: u64,
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 1)]
         seed: u64,
     },
     /// Store a generated register of `records` records on the server under `register`, for
