@@ -456,12 +456,18 @@ async fn sync(
         return upgrade.on_upgrade(move |socket| ws::refuse_with(socket, reason, shared::protocol::CLOSE_RETRY));
     }
     let connection = state.next_connection.fetch_add(1, Ordering::Relaxed);
-    upgrade.max_message_size(state.limits.max_message_bytes).max_frame_size(state.limits.max_message_bytes).on_upgrade(
-        move |socket| {
+    // tungstenite's default buffers are 128 KiB each way per connection, most of an idle
+    // connection's memory; a read buffer grows for a large message as it needs to, and the
+    // writer flushes every message it sends, so small ones cost nothing in speed.
+    upgrade
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(state.limits.max_message_bytes)
+        .max_frame_size(state.limits.max_message_bytes)
+        .on_upgrade(move |socket| {
             let watch = ws::Watch { access: state.access, limits: state.limits };
             ws::serve(socket, state.relay, state.members, watch, member, connection)
-        },
-    )
+        })
 }
 
 #[cfg(test)]

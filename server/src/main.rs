@@ -162,8 +162,12 @@ enum MemberCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs go to stderr: stdout carries what the commands print (the address, invite links),
+    // which scripts read, and a log that nobody drains must not fill that pipe and stall
+    // the relay.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     match cli.command {
