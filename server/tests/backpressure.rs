@@ -82,17 +82,8 @@ async fn a_peer_that_never_reads_is_closed_once_its_queue_fills_and_the_others_c
     eventually("the sleeper to be closed", || metric(&relay, "slow_peers_closed_total") >= 1.0).await;
 
     // The others were not held up: an edit still reaches the reader.
-    let risk = shared::Risk {
-        title: "After the flood".into(),
-        inherent_likelihood: 1,
-        inherent_impact: 1,
-        residual_likelihood: 1,
-        residual_impact: 1,
-        target_score: 1,
-        ..Default::default()
-    };
     writer.connect(&url).await.unwrap();
-    writer.change(|d| d.create("r-after", risk, 2)).unwrap();
+    writer.change(|d| d.create("r-after", risk("After the flood"), 2)).unwrap();
     writer.push().await.unwrap();
     // The writer reads too (the tail of the flood may still be passing through), until the
     // relay confirms the edit.

@@ -15,23 +15,7 @@ async fn relay_with_register() -> (tempfile::TempDir, Relay, protocol::DocumentI
     let relay = Relay::start(dir.path(), &dir.path().join("data"));
     let id = new_document_id();
     let mut editor = Client::creating(id, "Confidential register");
-    editor
-        .change(|d| {
-            d.create(
-                "r1",
-                Risk {
-                    title: "Secret risk".into(),
-                    inherent_likelihood: 1,
-                    inherent_impact: 1,
-                    residual_likelihood: 1,
-                    residual_impact: 1,
-                    target_score: 1,
-                    ..Default::default()
-                },
-                T0,
-            )
-        })
-        .unwrap();
+    editor.change(|d| d.create("r1", risk("Secret risk"), T0)).unwrap();
     editor.connect(&relay.url(&relay.member("Editor", "editor", &[id]))).await.unwrap();
     editor.settle(QUIET).await.unwrap();
     // A second device of the same register: a copy that edits as another actor.

@@ -224,6 +224,19 @@ impl Client {
     }
 }
 
+/// A risk with every score at its lowest: what a scenario needs when the scores do not matter.
+pub fn risk(title: &str) -> shared::Risk {
+    shared::Risk {
+        title: title.into(),
+        inherent_likelihood: 1,
+        inherent_impact: 1,
+        residual_likelihood: 1,
+        residual_impact: 1,
+        target_score: 1,
+        ..Default::default()
+    }
+}
+
 pub fn new_document_id() -> DocumentId {
     DocumentId(*uuid::Uuid::new_v4().as_bytes())
 }

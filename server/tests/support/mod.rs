@@ -2,7 +2,7 @@
 //! directory, members added with its own subcommand; the sync client is `continuity_tests::client`.
 #![allow(dead_code, unused_imports)] // each test file uses its own part of this
 
-pub use continuity_tests::client::{Client, Socket, T0, new_document_id};
+pub use continuity_tests::client::{Client, Socket, T0, new_document_id, risk};
 use shared::protocol::DocumentId;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

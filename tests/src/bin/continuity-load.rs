@@ -8,7 +8,7 @@
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use continuity_tests::client::{Client, T0};
+use continuity_tests::client::{Client, T0, risk};
 use continuity_tests::lean::Lean;
 use shared::protocol::DocumentId;
 use shared::{RegisterDoc, Risk};
@@ -108,18 +108,6 @@ fn ids(registers: usize, seed: u64) -> Vec<DocumentId> {
             DocumentId(bytes)
         })
         .collect()
-}
-
-fn risk(title: String) -> Risk {
-    Risk {
-        title,
-        inherent_likelihood: 1,
-        inherent_impact: 1,
-        residual_likelihood: 1,
-        residual_impact: 1,
-        target_score: 1,
-        ..Default::default()
-    }
 }
 
 struct Outcome {
@@ -245,7 +233,7 @@ async fn storm_client(
 fn origin(clients: usize) -> Result<Vec<u8>> {
     let mut origin = RegisterDoc::new("Load", T0)?;
     for c in 0..clients {
-        origin.create(&format!("c{c}"), risk(format!("client {c}")), T0)?;
+        origin.create(&format!("c{c}"), risk(&format!("client {c}")), T0)?;
     }
     Ok(origin.save())
 }
