@@ -132,17 +132,20 @@ impl Outgoing {
 
     pub async fn recv(&mut self) -> Option<Message> {
         let message = self.rx.recv().await?;
-        self.queued.messages.fetch_sub(1, Ordering::Relaxed);
-        self.queued.bytes.fetch_sub(weight(&message), Ordering::Relaxed);
-        Some(message)
+        Some(self.taken(message))
     }
 
     /// What is waiting, for tests.
     pub fn try_recv(&mut self) -> Option<Message> {
         let message = self.rx.try_recv().ok()?;
+        Some(self.taken(message))
+    }
+
+    /// Takes a message off the queue's count.
+    fn taken(&self, message: Message) -> Message {
         self.queued.messages.fetch_sub(1, Ordering::Relaxed);
         self.queued.bytes.fetch_sub(weight(&message), Ordering::Relaxed);
-        Some(message)
+        message
     }
 }
 

@@ -160,33 +160,30 @@ async fn committer(storage: Arc<dyn Storage>, metrics: Arc<Metrics>, mut jobs: m
         while let Ok(more) = jobs.try_recv() {
             batch.push(more);
         }
-        let appends: Vec<Append> = batch.iter_mut().map(|j| std::mem::replace(&mut j.append, empty_append())).collect();
+        let (appends, dones): (Vec<Append>, Vec<_>) = batch.into_iter().map(|j| (j.append, j.done)).unzip();
         let storage = storage.clone();
+        let chunks = appends.len();
         let started = Instant::now();
         let written = tokio::task::spawn_blocking(move || storage.append_all(&appends))
             .await
             .map_err(|e| StorageError(e.to_string()))
             .and_then(|r| r);
         metrics.storage_write_seconds.observe(started.elapsed().as_secs_f64());
-        metrics.chunks_per_commit.observe(batch.len() as f64);
+        metrics.chunks_per_commit.observe(chunks as f64);
         match written {
             Ok(ids) => {
-                for (job, id) in batch.into_iter().zip(ids) {
+                for (done, id) in dones.into_iter().zip(ids) {
                     // A register that stopped waiting has nobody left to tell.
-                    let _ = job.done.send(Ok(id));
+                    let _ = done.send(Ok(id));
                 }
             }
             Err(e) => {
-                for job in batch {
-                    let _ = job.done.send(Err(StorageError(e.0.clone())));
+                for done in dones {
+                    let _ = done.send(Err(StorageError(e.0.clone())));
                 }
             }
         }
     }
-}
-
-fn empty_append() -> Append {
-    Append { doc: DocumentId([0; 16]), chunk: Vec::new(), audits: Vec::new() }
 }
 
 fn now_seconds() -> i64 {

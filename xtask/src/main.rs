@@ -161,7 +161,11 @@ fn load(root: &Path, args: &[String]) -> Result<()> {
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
     let (registers, clients, seconds, interval) = (arg(0, "4"), arg(1, "5"), arg(2, "20"), arg(3, "100"));
     let run = Run { registers: &registers, clients: &clients, seconds: &seconds, interval: &interval };
-    let lines = against_both(root, &registers, |bin, url, label, pid| run_load(bin, url, &run, label, pid))?;
+    let lines = against_both(root, &registers, |bin, url, label, pid| {
+        let args = ["run", "--url", url, "--registers", run.registers, "--clients", run.clients, "--seconds"];
+        let args = [&args[..], &[run.seconds, "--interval-ms", run.interval, "--label", label]].concat();
+        measured(bin, &args, label, pid)
+    })?;
     println!(
         "| server | registers x clients | ms between edits | changes/s | edit to peer p50 (ms) | p99 (ms) | samples | clients failed | generator CPU % | server CPU % | server RSS end / peak (MB) |"
     );
@@ -179,19 +183,8 @@ fn storm(root: &Path, args: &[String]) -> Result<()> {
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
     let (registers, clients, edits) = (arg(0, "100"), arg(1, "5"), arg(2, "20"));
     let lines = against_both(root, &registers, |bin, url, label, pid| {
-        let before = cpu_seconds(pid);
-        let started = std::time::Instant::now();
-        let out = Command::new(bin)
-            .args(["storm", "--url", url, "--registers", &registers, "--clients", &clients, "--edits", &edits])
-            .args(["--label", label])
-            .output()?;
-        let cpu = (cpu_seconds(pid) - before) / started.elapsed().as_secs_f64() * 100.0;
-        if !out.status.success() {
-            bail!("the storm against {label} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-        }
-        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let mb = |field: &str| memory_kb(pid, field) as f64 / 1024.0;
-        Ok(format!("{line} {cpu:.0} | {:.0} / {:.0} |", mb("VmRSS:"), mb("VmHWM:")))
+        let args = ["storm", "--url", url, "--registers", &registers, "--clients", &clients, "--edits", &edits];
+        measured(bin, &[&args[..], &["--label", label]].concat(), label, pid)
     })?;
     println!(
         "| server | registers x clients | offline edits each | last edit everywhere (s) | a client's p50 (s) | clients failed | registers stored whole | generator CPU % | server CPU % | server RSS end / peak (MB) |"
@@ -329,18 +322,16 @@ struct Run<'a> {
     interval: &'a str,
 }
 
-/// One run of the generator against the server `pid`, with the server's CPU over the run and
-/// its memory; a run that fails says why (the generator's own words).
-fn run_load(bin: &str, url: &str, run: &Run, label: &str, pid: u32) -> Result<String> {
+/// One run of the generator (`args`) against the server `pid`: the generator's line of
+/// results with the server's CPU over the run and its memory beside it; a run that fails says
+/// why (the generator's own words).
+fn measured(bin: &str, args: &[&str], label: &str, pid: u32) -> Result<String> {
     let before = cpu_seconds(pid);
     let started = std::time::Instant::now();
-    let out = Command::new(bin)
-        .args(["run", "--url", url, "--registers", run.registers, "--clients", run.clients])
-        .args(["--seconds", run.seconds, "--interval-ms", run.interval, "--label", label])
-        .output()?;
+    let out = Command::new(bin).args(args).output()?;
     let cpu = (cpu_seconds(pid) - before) / started.elapsed().as_secs_f64() * 100.0;
     if !out.status.success() {
-        bail!("the load run against {label} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!("the {} against {label} failed: {}", args[0], String::from_utf8_lossy(&out.stderr).trim());
     }
     let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let mb = |field: &str| memory_kb(pid, field) as f64 / 1024.0;
