@@ -2,8 +2,11 @@
 //! automerge-repo sync protocol over WebSocket at `/sync`, the audit's record of changes
 //! (`/uploads`) and, for a register's owners, its members (`/members/...`).
 
+pub mod db;
+pub mod follow;
 pub mod members;
 pub mod metrics;
+pub mod migrate;
 pub mod outbox;
 pub mod relay;
 pub mod storage;

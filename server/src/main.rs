@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use continuity_server::Limits;
 use continuity_server::members::{Directory, Role};
 use continuity_server::relay::Relay;
-use continuity_server::storage::{Audit, Sqlite, Storage};
+use continuity_server::db::Db;
+use continuity_server::storage::{Audit, Sql, Storage};
 use shared::protocol::DocumentId;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,10 @@ struct Cli {
     /// Where the registers and members are stored (an SQLite database is created in it).
     #[arg(long, env = "CONTINUITY_DATA", default_value = "data", global = true)]
     data: PathBuf,
+    /// Keep registers and members in PostgreSQL instead (postgres://user:password@host:port/database):
+    /// for several relays sharing one database. The schema is created or upgraded at start.
+    #[arg(long, env = "CONTINUITY_DATABASE", global = true)]
+    database: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -91,6 +96,17 @@ enum Command {
     Backup {
         /// The file to write; it must not exist yet.
         file: PathBuf,
+    },
+    /// Copy a relay's SQLite data folder (registers, members and their tokens, the audit)
+    /// into an empty PostgreSQL database, then check that every register loads from it
+    /// with the same heads. Stop the relay first.
+    Migrate {
+        /// The data folder holding registers.sqlite3.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database (postgres://…), empty.
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -170,17 +186,42 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(Command::Migrate { from, to }) = &cli.command {
+        anyhow::ensure!(
+            from.join("registers.sqlite3").is_file(),
+            "{} holds no relay database (registers.sqlite3) to migrate",
+            from.display()
+        );
+        let source = Arc::new(Db::sqlite(from)?);
+        let target = Arc::new(continuity_server::db::open(&cli.data, Some(to))?);
+        let copied = continuity_server::migrate::copy(&source, &target)?;
+        println!(
+            "Copied {} registers ({} chunks), {} members and {} audited changes to {}; every register loads with the same heads.",
+            copied.registers,
+            copied.chunks,
+            copied.members,
+            copied.changes_audited,
+            continuity_server::db::without_password(to)
+        );
+        return Ok(());
+    }
+    if let Some(Command::Backup { file }) = &cli.command {
+        anyhow::ensure!(
+            cli.database.is_none(),
+            "backup copies the SQLite database; back PostgreSQL up with its own tools (pg_dump, or base backups with WAL archiving)"
+        );
+        let bytes = continuity_server::storage::backup(&cli.data, file)?;
+        println!("Backed up {} to {} ({bytes} bytes); integrity check passed.", cli.data.display(), file.display());
+        return Ok(());
+    }
+    let db = Arc::new(continuity_server::db::open(&cli.data, cli.database.as_deref())?);
     match cli.command {
-        None => serve(&cli.data, cli.serve).await,
-        Some(Command::Audit { members: false }) => audit(&cli.data),
-        Some(Command::Audit { members: true }) => member_audit(&cli.data),
-        Some(Command::Register(command)) => register(&cli.data, command),
-        Some(Command::Backup { file }) => {
-            let bytes = continuity_server::storage::backup(&cli.data, &file)?;
-            println!("Backed up {} to {} ({bytes} bytes); integrity check passed.", cli.data.display(), file.display());
-            Ok(())
-        }
-        Some(Command::Member(command)) => member(&cli.data, command),
+        None => serve(&cli.data, &db, cli.serve).await,
+        Some(Command::Audit { members: false }) => audit(&db),
+        Some(Command::Audit { members: true }) => member_audit(&db),
+        Some(Command::Register(command)) => register(&db, command),
+        Some(Command::Member(command)) => member(&db, command),
+        Some(Command::Backup { .. } | Command::Migrate { .. }) => Ok(()),
     }
 }
 
@@ -191,8 +232,8 @@ fn invite(public_url: &str, register: &DocumentId, token: &str, role: Role) -> S
     format!("{}/#join?register={}&token={token}&role={role}", public_url.trim_end_matches('/'), register.url())
 }
 
-fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
-    let members = Directory::open(data)?;
+fn member(db: &Arc<Db>, command: MemberCommand) -> anyhow::Result<()> {
+    let members = Directory::new(db.clone());
     match command {
         MemberCommand::Add { name, role, registers, public_url } => {
             let (member, token) = members.add(&name, role, &registers)?;
@@ -239,9 +280,9 @@ fn member(data: &Path, command: MemberCommand) -> anyhow::Result<()> {
 /// Who made a change to the members from the relay's own commands, in the audit.
 const TERMINAL: &str = "terminal";
 
-fn register(data: &Path, command: RegisterCommand) -> anyhow::Result<()> {
-    let storage = Sqlite::open(data)?;
-    let members = Directory::open(data)?;
+fn register(db: &Arc<Db>, command: RegisterCommand) -> anyhow::Result<()> {
+    let storage = Sql::new(db.clone());
+    let members = Directory::new(db.clone());
     match command {
         RegisterCommand::Create { register: Some(id), owner, public_url, .. } => {
             anyhow::ensure!(!owner.trim().is_empty(), "a register needs an owner (--owner)");
@@ -296,8 +337,8 @@ fn register(data: &Path, command: RegisterCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn member_audit(data: &Path) -> anyhow::Result<()> {
-    let members = Directory::open(data)?;
+fn member_audit(db: &Arc<Db>) -> anyhow::Result<()> {
+    let members = Directory::new(db.clone());
     let mut out = csv::Writer::from_writer(std::io::stdout());
     out.write_record(["time", "by", "register", "action", "member"])?;
     for row in members.member_changes()? {
@@ -308,8 +349,8 @@ fn member_audit(data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn audit(data: &Path) -> anyhow::Result<()> {
-    let storage = Sqlite::open(data)?;
+fn audit(db: &Arc<Db>) -> anyhow::Result<()> {
+    let storage = Sql::new(db.clone());
     let mut out = csv::Writer::from_writer(std::io::stdout());
     out.write_record(["time", "member", "register", "change"])?;
     for row in storage.audit()? {
@@ -324,7 +365,7 @@ fn audit(data: &Path) -> anyhow::Result<()> {
 const SAMPLE_REGISTER: DocumentId = DocumentId(*b"continuity-smpl1");
 
 /// Stores the sample register if it is not there yet, and issues a fresh editor token for it.
-fn seed_sample(data: &Path, storage: &Sqlite, members: &Directory) -> anyhow::Result<String> {
+fn seed_sample(data: &Path, storage: &Sql, members: &Directory) -> anyhow::Result<String> {
     if storage.load(&SAMPLE_REGISTER)?.is_none() {
         let now = chrono::Utc::now();
         let today = shared::Date(now.date_naive());
@@ -357,18 +398,22 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
 }
 
-async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
+async fn serve(data: &Path, db: &Arc<Db>, config: Serve) -> anyhow::Result<()> {
     if !config.dist.join("index.html").is_file() {
         anyhow::bail!("{} has no index.html: build the app first (cargo xtask run does)", config.dist.display());
     }
-    let storage = Sqlite::open(data)?;
-    let members = Arc::new(Directory::open(data)?);
+    let storage = Sql::new(db.clone());
+    let members = Arc::new(Directory::new(db.clone()));
     let sample_token = if config.with_sample { Some(seed_sample(data, &storage, &members)?) } else { None };
     let options = continuity_server::relay::Options {
         idle: std::time::Duration::from_secs(config.register_idle_secs),
         gather: std::time::Duration::from_millis(config.batch_window_ms),
     };
     let relay = Arc::new(Relay::with_options(Arc::new(storage), format!("relay-{}", uuid::Uuid::new_v4()), options));
+    if let Some(url) = db.postgres_url() {
+        // Other relays may share this database: their changes reach this one's peers.
+        relay.follow(continuity_server::follow::listen(url.to_string()));
+    }
     let limits = Limits {
         max_message_bytes: config.max_message_bytes,
         max_documents_per_connection: config.max_documents_per_connection,
@@ -397,7 +442,10 @@ async fn serve(data: &Path, config: Serve) -> anyhow::Result<()> {
             invite(&format!("http://{addr}"), &SAMPLE_REGISTER, &token, Role::Editor)
         );
     }
-    tracing::info!(%addr, dist = %config.dist.display(), data = %data.display(), "listening");
+    match db.postgres_url() {
+        Some(url) => tracing::info!(%addr, dist = %config.dist.display(), database = %continuity_server::db::without_password(url), "listening"),
+        None => tracing::info!(%addr, dist = %config.dist.display(), data = %data.display(), "listening"),
+    }
     if let Some(at) = config.metrics_listen {
         let listener =
             tokio::net::TcpListener::bind(at).await.with_context(|| format!("cannot listen on {at} for metrics"))?;

@@ -3,12 +3,12 @@
 //! hash of its secret is stored, compared in constant time, and a token never appears in a
 //! log. Every change an owner makes to the members is recorded.
 
-use crate::storage::{StorageError, open_database};
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Db, Tx};
+use crate::storage::StorageError;
 use sha2::{Digest, Sha256};
 use shared::protocol::DocumentId;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,9 +108,9 @@ pub enum Refused {
     Storage(#[from] StorageError),
 }
 
-/// The members table, in the relay's SQLite database.
+/// The members tables, in the relay's database (SQLite or PostgreSQL).
 pub struct Directory {
-    connection: Mutex<Connection>,
+    db: Arc<Db>,
 }
 
 /// A new member's token: `cr_<member id>_<secret>`. The id finds the row; the secret is
@@ -130,68 +130,51 @@ fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn grants_of(t: &mut dyn Tx, id: i64) -> Result<Vec<DocumentId>, StorageError> {
+    let rows = t.query("SELECT register FROM grants WHERE member = $1 ORDER BY register", &[&id])?;
+    Ok(rows.iter().filter_map(|r| r.text(0).ok().and_then(|text| text.parse().ok())).collect())
+}
+
 impl Directory {
+    /// The members in SQLite in `dir`, the default.
     pub fn open(dir: &Path) -> Result<Directory, StorageError> {
-        let connection = open_database(dir)?;
-        connection.execute_batch(
-            "CREATE TABLE IF NOT EXISTS members (
-                 id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
-                 secret_hash BLOB NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
-             CREATE TABLE IF NOT EXISTS grants (member INTEGER NOT NULL, register TEXT NOT NULL,
-                 PRIMARY KEY (member, register));",
-        )?;
-        // Databases made before tokens could be rotated, or before members were listed in the
-        // app, lack these columns.
-        for (column, definition) in [
-            ("epoch", "INTEGER NOT NULL DEFAULT 0"),
-            ("added_at", "INTEGER NOT NULL DEFAULT 0"),
-            ("last_seen", "INTEGER"),
-        ] {
-            let has =
-                connection.prepare("SELECT 1 FROM pragma_table_info('members') WHERE name = ?1")?.exists([column])?;
-            if !has {
-                connection.execute_batch(&format!("ALTER TABLE members ADD COLUMN {column} {definition}"))?;
-            }
-        }
-        connection.execute_batch(
-            "CREATE TABLE IF NOT EXISTS member_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
-                 by TEXT NOT NULL, register TEXT NOT NULL, action TEXT NOT NULL, member TEXT NOT NULL);",
-        )?;
-        Ok(Directory { connection: Mutex::new(connection) })
+        Ok(Directory::new(Arc::new(Db::sqlite(dir)?)))
     }
 
-    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn new(db: Arc<Db>) -> Directory {
+        Directory { db }
     }
 
     /// Adds a member and returns the member and their token, which is not kept anywhere.
     pub fn add(&self, name: &str, role: Role, registers: &[DocumentId]) -> Result<(Member, String), StorageError> {
-        if name.trim().is_empty() {
+        let name = name.trim();
+        if name.is_empty() {
             return Err(StorageError("a member needs a name".into()));
         }
         let secret = new_secret()?;
-        let mut c = self.connection();
-        let t = c.transaction()?;
-        t.execute(
-            "INSERT INTO members (name, role, secret_hash, added_at) VALUES (?1, ?2, ?3, ?4)",
-            params![name.trim(), role.as_str(), hash(&secret), chrono::Utc::now().timestamp()],
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                StorageError(format!("there is already a member called {:?}", name.trim()))
+        let id = self.db.transaction(|t| {
+            if t.query_opt("SELECT 1 FROM members WHERE name = $1", &[&name])?.is_some() {
+                return Err(StorageError(format!("there is already a member called {name:?}")));
             }
-            other => other.into(),
+            let id = t
+                .query_one(
+                    "INSERT INTO members (name, role, secret_hash, added_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                    &[&name, &role.as_str(), &hash(&secret), &now()],
+                )?
+                .int(0)?;
+            for register in registers {
+                t.execute(
+                    "INSERT INTO grants (member, register) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&id, &register.to_string()],
+                )?;
+            }
+            Ok(id)
         })?;
-        let id = t.last_insert_rowid();
-        for register in registers {
-            t.execute(
-                "INSERT OR IGNORE INTO grants (member, register) VALUES (?1, ?2)",
-                params![id, register.to_string()],
-            )?;
-        }
-        t.commit()?;
-        let member =
-            Member { id, name: name.trim().to_string(), role, registers: registers.to_vec(), revoked: false, epoch: 0 };
+        let member = Member { id, name: name.to_string(), role, registers: registers.to_vec(), revoked: false, epoch: 0 };
         Ok((member, token_for(id, &secret)))
     }
 
@@ -199,24 +182,25 @@ impl Directory {
     /// within the revocation check). Returns the new token, which is not kept anywhere.
     pub fn rotate(&self, name: &str) -> Result<String, StorageError> {
         let secret = new_secret()?;
-        let c = self.connection();
-        let id: Option<i64> = c
-            .query_row("SELECT id FROM members WHERE name = ?1 AND revoked = 0", [name.trim()], |r| r.get(0))
-            .optional()?;
-        let id = id.ok_or_else(|| StorageError(format!("there is no member called {:?} with access", name.trim())))?;
-        c.execute("UPDATE members SET secret_hash = ?1, epoch = epoch + 1 WHERE id = ?2", params![hash(&secret), id])?;
+        let name = name.trim();
+        let id = self.db.transaction(|t| {
+            let id = t.query_opt("SELECT id FROM members WHERE name = $1 AND revoked = 0", &[&name])?;
+            let id = id.ok_or_else(|| StorageError(format!("there is no member called {name:?} with access")))?.int(0)?;
+            t.execute("UPDATE members SET secret_hash = $1, epoch = epoch + 1 WHERE id = $2", &[&hash(&secret), &id])?;
+            Ok(id)
+        })?;
         Ok(token_for(id, &secret))
     }
 
     /// Changes a member's role; their token stays, and their open connections reconnect with
     /// the new role.
     pub fn set_role(&self, name: &str, role: Role) -> Result<(), StorageError> {
-        let changed = self.connection().execute(
-            "UPDATE members SET role = ?1, epoch = epoch + 1 WHERE name = ?2",
-            params![role.as_str(), name.trim()],
-        )?;
+        let name = name.trim();
+        let changed = self.db.transaction(|t| {
+            t.execute("UPDATE members SET role = $1, epoch = epoch + 1 WHERE name = $2", &[&role.as_str(), &name])
+        })?;
         if changed == 0 {
-            return Err(StorageError(format!("there is no member called {:?}", name.trim())));
+            return Err(StorageError(format!("there is no member called {name:?}")));
         }
         Ok(())
     }
@@ -227,121 +211,117 @@ impl Directory {
             return Ok(None);
         };
         let Ok(id) = id.parse::<i64>() else { return Ok(None) };
-        let c = self.connection();
-        let row: Option<(String, String, Vec<u8>, bool, i64)> = c
-            .query_row("SELECT name, role, secret_hash, revoked, epoch FROM members WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()?;
-        let Some((name, role, stored, revoked, epoch)) = row else { return Ok(None) };
-        if !bool::from(hash(secret).ct_eq(&stored)) || revoked {
-            return Ok(None);
-        }
-        let mut statement = c.prepare_cached("SELECT register FROM grants WHERE member = ?1")?;
-        let registers = statement
-            .query_map([id], |r| r.get::<_, String>(0))?
-            .filter_map(|r| r.ok().and_then(|text| text.parse().ok()))
-            .collect();
-        let role = role.parse().map_err(StorageError)?;
-        Ok(Some(Member { id, name, role, registers, revoked, epoch }))
+        self.db.transaction(|t| {
+            let row = t.query_opt("SELECT name, role, secret_hash, revoked, epoch FROM members WHERE id = $1", &[&id])?;
+            let Some(row) = row else { return Ok(None) };
+            let (stored, revoked) = (row.bytes(2)?, row.flag(3)?);
+            if !bool::from(hash(secret).ct_eq(&stored)) || revoked {
+                return Ok(None);
+            }
+            let role = row.text(1)?.parse().map_err(StorageError)?;
+            let registers = grants_of(t, id)?;
+            Ok(Some(Member { id, name: row.text(0)?, role, registers, revoked, epoch: row.int(4)? }))
+        })
     }
 
     /// Revokes a member's token. A running relay closes their open connections within its
     /// revocation check interval (`watch_access`), even if they never send anything.
     pub fn revoke(&self, name: &str) -> Result<bool, StorageError> {
-        let changed = self
-            .connection()
-            .execute("UPDATE members SET revoked = 1, epoch = epoch + 1 WHERE name = ?1", [name.trim()])?;
+        let name = name.trim();
+        let changed =
+            self.db.transaction(|t| t.execute("UPDATE members SET revoked = 1, epoch = epoch + 1 WHERE name = $1", &[&name]))?;
         Ok(changed > 0)
     }
 
     /// Removes a member and their grants entirely (the sample editor is re-issued this way).
     pub fn remove(&self, name: &str) -> Result<(), StorageError> {
-        let mut c = self.connection();
-        let t = c.transaction()?;
-        t.execute("DELETE FROM grants WHERE member IN (SELECT id FROM members WHERE name = ?1)", [name.trim()])?;
-        t.execute("DELETE FROM members WHERE name = ?1", [name.trim()])?;
-        t.commit()?;
-        Ok(())
+        let name = name.trim();
+        self.db.transaction(|t| {
+            t.execute("DELETE FROM grants WHERE member IN (SELECT id FROM members WHERE name = $1)", &[&name])?;
+            t.execute("DELETE FROM members WHERE name = $1", &[&name])?;
+            Ok(())
+        })
     }
 
     /// Every member's access as it stands, for the watcher that closes connections made
     /// before a revocation, a new token or a new role.
     pub fn access(&self) -> Result<std::collections::HashMap<i64, Access>, StorageError> {
-        let c = self.connection();
-        let mut statement = c.prepare_cached("SELECT id, epoch, revoked FROM members")?;
-        let rows = statement.query_map([], |r| Ok((r.get(0)?, Access { epoch: r.get(1)?, revoked: r.get(2)? })))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self.db.transaction(|t| t.query("SELECT id, epoch, revoked FROM members", &[]))?;
+        rows.iter().map(|r| Ok((r.int(0)?, Access { epoch: r.int(1)?, revoked: r.flag(2)? }))).collect()
     }
 
     pub fn is_revoked(&self, id: i64) -> Result<bool, StorageError> {
-        let revoked: Option<bool> =
-            self.connection().query_row("SELECT revoked FROM members WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-        Ok(revoked.unwrap_or(true))
+        let row = self.db.transaction(|t| t.query_opt("SELECT revoked FROM members WHERE id = $1", &[&id]))?;
+        Ok(row.map(|r| r.flag(0)).transpose()?.unwrap_or(true))
     }
 
     pub fn list(&self) -> Result<Vec<(String, String, bool)>, StorageError> {
-        let c = self.connection();
-        let mut statement = c.prepare("SELECT name, role, revoked FROM members ORDER BY id")?;
-        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self.db.transaction(|t| t.query("SELECT name, role, revoked FROM members ORDER BY id", &[]))?;
+        rows.iter().map(|r| Ok((r.text(0)?, r.text(1)?, r.flag(2)?))).collect()
     }
-}
 
-impl Directory {
     /// Notes that a member connected, for "last seen".
     pub fn seen(&self, id: i64, at: i64) -> Result<(), StorageError> {
-        self.connection().execute("UPDATE members SET last_seen = ?1 WHERE id = ?2", params![at, id])?;
+        self.db.transaction(|t| t.execute("UPDATE members SET last_seen = $1 WHERE id = $2", &[&at, &id]))?;
         Ok(())
     }
 
     /// The members who may open a register (and those revoked from it), in the order added.
     pub fn members_of(&self, register: &DocumentId) -> Result<Vec<Listed>, StorageError> {
-        let c = self.connection();
-        let mut statement = c.prepare_cached(
-            "SELECT name, role, added_at, last_seen, revoked FROM members
-             WHERE id IN (SELECT member FROM grants WHERE register = ?1) ORDER BY id",
-        )?;
-        let rows = statement.query_map([register.to_string()], |r| {
-            Ok(Listed {
-                name: r.get(0)?,
-                role: r.get(1)?,
-                added_at: r.get(2)?,
-                last_seen: r.get(3)?,
-                revoked: r.get(4)?,
-            })
+        let key = register.to_string();
+        let rows = self.db.transaction(|t| {
+            t.query(
+                "SELECT name, role, added_at, last_seen, revoked FROM members
+                 WHERE id IN (SELECT member FROM grants WHERE register = $1) ORDER BY id",
+                &[&key],
+            )
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        rows.iter()
+            .map(|r| {
+                Ok(Listed {
+                    name: r.text(0)?,
+                    role: r.text(1)?,
+                    added_at: r.int(2)?,
+                    last_seen: r.opt_int(3)?,
+                    revoked: r.flag(4)?,
+                })
+            })
+            .collect()
     }
 
     /// How many members (not revoked) may open each register.
     pub fn counts(&self) -> Result<std::collections::HashMap<String, i64>, StorageError> {
-        let c = self.connection();
-        let mut statement = c.prepare(
-            "SELECT register, COUNT(*) FROM grants JOIN members ON members.id = grants.member
-             WHERE members.revoked = 0 GROUP BY register",
-        )?;
-        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self.db.transaction(|t| {
+            t.query(
+                "SELECT register, COUNT(*) FROM grants JOIN members ON members.id = grants.member
+                 WHERE members.revoked = 0 GROUP BY register",
+                &[],
+            )
+        })?;
+        rows.iter().map(|r| Ok((r.text(0)?, r.int(1)?))).collect()
     }
 
     /// Records a change to the members in the audit.
     pub fn record(&self, by: &str, register: &DocumentId, action: &str, member: &str) -> Result<(), StorageError> {
-        self.connection().execute(
-            "INSERT INTO member_changes (at, by, register, action, member) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![chrono::Utc::now().timestamp(), by, register.to_string(), action, member],
-        )?;
+        self.db.transaction(|t| {
+            t.execute(
+                "INSERT INTO member_changes (at, by, register, action, member) VALUES ($1, $2, $3, $4, $5)",
+                &[&now(), &by, &register.to_string(), &action, &member],
+            )
+        })?;
         Ok(())
     }
 
     /// Every recorded change to the members, oldest first.
     pub fn member_changes(&self) -> Result<Vec<MemberChange>, StorageError> {
-        let c = self.connection();
-        let mut statement = c.prepare("SELECT at, by, register, action, member FROM member_changes ORDER BY id")?;
-        let rows = statement.query_map([], |r| {
-            Ok(MemberChange { at: r.get(0)?, by: r.get(1)?, register: r.get(2)?, action: r.get(3)?, member: r.get(4)? })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self
+            .db
+            .transaction(|t| t.query("SELECT at, by, register, action, member FROM member_changes ORDER BY id", &[]))?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberChange { at: r.int(0)?, by: r.text(1)?, register: r.text(2)?, action: r.text(3)?, member: r.text(4)? })
+            })
+            .collect()
     }
 
     /// The one register-scoped check every owner request makes: `owner` owns `register`,
@@ -397,14 +377,14 @@ impl Directory {
         }
         if self.other_registers(register, name)? > 0 {
             // Their access to this register ends; the others are not this owner's to end.
-            let c = self.connection();
-            c.execute(
-                "DELETE FROM grants WHERE register = ?1 AND member = (SELECT id FROM members WHERE name = ?2)",
-                params![register.to_string(), name.trim()],
-            )
-            .map_err(StorageError::from)?;
-            c.execute("UPDATE members SET epoch = epoch + 1 WHERE name = ?1", [name.trim()])
-                .map_err(StorageError::from)?;
+            let (key, name) = (register.to_string(), name.trim());
+            self.db.transaction(|t| {
+                t.execute(
+                    "DELETE FROM grants WHERE register = $1 AND member = (SELECT id FROM members WHERE name = $2)",
+                    &[&key, &name],
+                )?;
+                t.execute("UPDATE members SET epoch = epoch + 1 WHERE name = $1", &[&name])
+            })?;
         } else {
             self.revoke(name)?;
         }
@@ -414,11 +394,14 @@ impl Directory {
 
     /// How many registers other than `register` the member may open.
     fn other_registers(&self, register: &DocumentId, name: &str) -> Result<i64, StorageError> {
-        Ok(self.connection().query_row(
-            "SELECT COUNT(*) FROM grants WHERE register != ?1 AND member = (SELECT id FROM members WHERE name = ?2)",
-            params![register.to_string(), name.trim()],
-            |r| r.get(0),
-        )?)
+        let (key, name) = (register.to_string(), name.trim());
+        self.db.transaction(|t| {
+            t.query_one(
+                "SELECT COUNT(*) FROM grants WHERE register != $1 AND member = (SELECT id FROM members WHERE name = $2)",
+                &[&key, &name],
+            )?
+            .int(0)
+        })
     }
 }
 

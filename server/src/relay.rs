@@ -15,12 +15,12 @@
 use crate::members::{Member, Role};
 use crate::metrics::Metrics;
 pub use crate::outbox::Outbox;
-use crate::storage::{Append, Audit, AuditRow, Part, Storage, StorageError};
+use crate::storage::{Append, Audit, AuditRow, Compacted, Part, Storage, StorageError, Stored};
 use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
 use shared::doc::load_strictly;
 use shared::protocol::{DocumentId, Message, ProtocolError};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -116,6 +116,10 @@ impl Default for Options {
 enum Command {
     Sync { session: Session, message: sync::Message, request: bool, done: oneshot::Sender<Result<(), RelayError>> },
     Disconnect(ConnectionId),
+    /// Another relay sharing the database stored this chunk of the register.
+    Stored(i64),
+    /// Notices from the other relays may have been missed: load what is stored again.
+    Reload,
 }
 
 /// The peers of a register as the connections see them: for ephemeral messages, which are
@@ -311,6 +315,30 @@ impl Relay {
             .map_err(|e| StorageError(e.to_string()))?
     }
 
+    /// Follows what other relays sharing the database store (`follow::listen`): each notice
+    /// goes to the register's actor if the register is in memory (one loaded later reads
+    /// what is stored then anyway).
+    pub fn follow(&self, mut notices: mpsc::UnboundedReceiver<crate::follow::Notice>) {
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            while let Some(notice) = notices.recv().await {
+                let registers = shared.registers.lock().unwrap_or_else(|e| e.into_inner());
+                match notice {
+                    crate::follow::Notice::Stored(id, chunk) => {
+                        if let Some(handle) = registers.get(&id) {
+                            let _ = handle.commands.send(Command::Stored(chunk));
+                        }
+                    }
+                    crate::follow::Notice::Missed => {
+                        for handle in registers.values() {
+                            let _ = handle.commands.send(Command::Reload);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /// Number of documents held in memory, for `/metrics`.
     pub fn documents_in_memory(&self) -> usize {
         self.shared.registers.lock().unwrap_or_else(|e| e.into_inner()).len()
@@ -357,7 +385,11 @@ struct Register {
     /// Whether anything has been stored for this document.
     stored: bool,
     chunks_since_snapshot: usize,
-    last_chunk: i64,
+    /// The stored chunks the document holds: what a compaction may delete, and which
+    /// notices of another relay's chunks are news.
+    folded: BTreeSet<i64>,
+    /// The version of the stored snapshot the document was built on.
+    snapshot_version: i64,
     peers: HashMap<ConnectionId, Peer>,
     /// When compaction may next be tried, and how long to wait after the next failure.
     compaction: (Instant, Duration),
@@ -370,25 +402,99 @@ fn open(storage: &dyn Storage, metrics: &Metrics, id: DocumentId) -> Result<Regi
         doc: AutoCommit::new(),
         stored: false,
         chunks_since_snapshot: 0,
-        last_chunk: 0,
+        folded: BTreeSet::new(),
+        snapshot_version: 0,
         peers: HashMap::new(),
         compaction: (Instant::now(), Duration::from_secs(1)),
     };
-    let Some(stored) = storage.load(&id)? else { return Ok(register) };
-    // What can be read is loaded; a part that cannot is kept aside and reported. The
-    // changes it held come back from any browser that has them, by syncing.
-    let mut unreadable = Vec::new();
-    if let Some(snapshot) = &stored.snapshot
-        && let Err(e) = load_strictly(&mut register.doc, snapshot)
-    {
-        unreadable.push((Part::Snapshot, e.to_string()));
+    if let Some(stored) = storage.load(&id)? {
+        let unreadable = register.fold(stored);
+        quarantine(storage, metrics, id, unreadable);
     }
-    for (chunk_id, chunk) in &stored.chunks {
-        if let Err(e) = load_strictly(&mut register.doc, chunk) {
-            unreadable.push((Part::Chunk(*chunk_id), e.to_string()));
+    Ok(register)
+}
+
+impl Register {
+    /// Loads what is stored for the register into its document (all of it: what the
+    /// document has already is no change) and returns the parts that cannot be read.
+    fn fold(&mut self, stored: Stored) -> Vec<(Part, String)> {
+        self.stored = true;
+        // What can be read is loaded; a part that cannot is kept aside and reported. The
+        // changes it held come back from any browser that has them, by syncing.
+        let mut unreadable = Vec::new();
+        if let Some(snapshot) = &stored.snapshot
+            && let Err(e) = load_strictly(&mut self.doc, snapshot)
+        {
+            unreadable.push((Part::Snapshot, e.to_string()));
         }
-        register.last_chunk = *chunk_id;
+        self.snapshot_version = stored.version;
+        for (chunk_id, chunk) in &stored.chunks {
+            match load_strictly(&mut self.doc, chunk) {
+                Ok(()) => {
+                    self.folded.insert(*chunk_id);
+                }
+                Err(e) => unreadable.push((Part::Chunk(*chunk_id), e.to_string())),
+            }
+        }
+        self.chunks_since_snapshot = stored.chunks.len();
+        unreadable
     }
+
+    /// Takes in what another relay sharing the database stored: the chunks named (those not
+    /// in the document yet), or everything stored when notices may have been missed or a
+    /// chunk was compacted away before it was read. `true` when the document changed.
+    async fn absorb(&mut self, shared: &Shared, chunks: Vec<i64>, reload: bool) -> bool {
+        let news: Vec<i64> = chunks.into_iter().filter(|c| !self.folded.contains(c)).collect();
+        if news.is_empty() && !reload {
+            return false;
+        }
+        let before = self.doc.get_heads();
+        let (storage, id) = (shared.storage.clone(), self.id);
+        let fetched = tokio::task::spawn_blocking(move || -> Result<Result<Vec<(i64, Vec<u8>)>, Option<Stored>>, StorageError> {
+            if !reload {
+                let mut found = Vec::new();
+                for chunk in news {
+                    match storage.chunk(&id, chunk)? {
+                        Some(bytes) => found.push((chunk, bytes)),
+                        // Folded into a snapshot already: read what is stored now instead.
+                        None => return Ok(Err(storage.load(&id)?)),
+                    }
+                }
+                return Ok(Ok(found));
+            }
+            Ok(Err(storage.load(&id)?))
+        })
+        .await
+        .map_err(|e| StorageError(e.to_string()))
+        .and_then(|r| r);
+        match fetched {
+            Ok(Ok(found)) => {
+                for (chunk, bytes) in found {
+                    match load_strictly(&mut self.doc, &bytes) {
+                        Ok(()) => {
+                            self.folded.insert(chunk);
+                            self.chunks_since_snapshot += 1;
+                        }
+                        Err(e) => tracing::error!(document = %id, chunk, error = %e, "another relay stored a chunk that cannot be read"),
+                    }
+                }
+            }
+            Ok(Err(Some(stored))) => {
+                let unreadable = self.fold(stored);
+                if !unreadable.is_empty() {
+                    let (storage, metrics) = (shared.storage.clone(), shared.metrics.clone());
+                    let _ = tokio::task::spawn_blocking(move || quarantine(&*storage, &metrics, id, unreadable)).await;
+                }
+            }
+            Ok(Err(None)) => {}
+            Err(e) => tracing::warn!(document = %id, error = %e, "cannot read what another relay stored; the next notice or reconnect brings it"),
+        }
+        self.doc.get_heads() != before
+    }
+}
+
+/// Keeps unreadable stored parts aside, reporting each.
+fn quarantine(storage: &dyn Storage, metrics: &Metrics, id: DocumentId, unreadable: Vec<(Part, String)>) {
     for (part, reason) in unreadable {
         tracing::error!(document = %id, ?part, %reason, "a stored part of this register cannot be read; kept aside, loading the rest");
         // If it cannot be moved it stays where it is, and is reported again next load.
@@ -397,9 +503,6 @@ fn open(storage: &dyn Storage, metrics: &Metrics, id: DocumentId) -> Result<Regi
         }
         metrics.unreadable_parts.inc();
     }
-    register.stored = true;
-    register.chunks_since_snapshot = stored.chunks.len();
-    Ok(register)
 }
 
 /// A register's actor: loads it, then handles its commands a batch at a time until it has
@@ -427,9 +530,13 @@ async fn run(shared: Arc<Shared>, id: DocumentId, mut inbox: mpsc::UnboundedRece
             }
         }
     };
+    // Since when nobody has synced the register: notices of other relays' chunks do not
+    // keep it in memory.
+    let mut idle_since = None;
     loop {
         let first = if register.peers.is_empty() {
-            match tokio::time::timeout(shared.options.idle, inbox.recv()).await {
+            let since = *idle_since.get_or_insert_with(tokio::time::Instant::now);
+            match tokio::time::timeout_at(since + shared.options.idle, inbox.recv()).await {
                 Ok(Some(command)) => command,
                 Ok(None) => return,
                 Err(_) if shared.retire(&id, &inbox) => {
@@ -439,6 +546,7 @@ async fn run(shared: Arc<Shared>, id: DocumentId, mut inbox: mpsc::UnboundedRece
                 Err(_) => continue,
             }
         } else {
+            idle_since = None;
             match inbox.recv().await {
                 Some(command) => command,
                 None => return,
@@ -457,7 +565,9 @@ async fn run(shared: Arc<Shared>, id: DocumentId, mut inbox: mpsc::UnboundedRece
             }
         }
         register.handle(&shared, batch, &peers).await;
-        register.compact_if_due(&shared).await;
+        if register.compact_if_due(&shared).await {
+            register.tell_peers(&shared, None);
+        }
     }
 }
 
@@ -475,6 +585,24 @@ impl Register {
     /// that would replace a collection, or fail part-way, without the rest of the batch),
     /// the new changes stored as one chunk, then each peer sent one sync message.
     async fn handle(&mut self, shared: &Shared, batch: Vec<Command>, peers: &Peers) {
+        let (mut moved, mut reload) = (Vec::new(), false);
+        let batch: Vec<Command> = batch
+            .into_iter()
+            .filter(|command| match command {
+                Command::Stored(chunk) => {
+                    moved.push(*chunk);
+                    false
+                }
+                Command::Reload => {
+                    reload = true;
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        // Another relay's changes are on disk already: they go to this relay's peers with
+        // the batch, and are not stored again.
+        let absorbed = self.absorb(shared, moved, reload).await;
         let before = self.doc.get_heads();
         let mut waiting = Vec::new();
         let mut audits: Vec<Audit> = Vec::new();
@@ -485,6 +613,7 @@ impl Register {
                     continue;
                 }
                 Command::Sync { session, message, request, done } => (session, message, request, done),
+                Command::Stored(_) | Command::Reload => continue,
             };
             let connection = session.connection;
             peers
@@ -539,7 +668,7 @@ impl Register {
             match written {
                 Ok(chunk_id) => {
                     self.stored = true;
-                    self.last_chunk = chunk_id;
+                    self.folded.insert(chunk_id);
                     self.chunks_since_snapshot += 1;
                 }
                 Err(err) => {
@@ -577,8 +706,17 @@ impl Register {
         // batch, however many messages it held. A batch that brought nothing new is answered
         // to its senders only (a peer acknowledging what it was sent needs no reply from the
         // others' states), so acknowledgements do not cost a round of every peer.
+        let senders: Vec<ConnectionId> = waiting.iter().map(|w| w.connection).collect();
+        self.tell_peers(shared, (!changed && !absorbed).then_some(&senders));
+        for w in waiting {
+            let _ = w.done.send(Ok(()));
+        }
+    }
+
+    /// Sends each peer (or only those in `only`) what it has not seen yet.
+    fn tell_peers(&mut self, shared: &Shared, only: Option<&[ConnectionId]>) {
         for (connection, peer) in self.peers.iter_mut() {
-            if !changed && !waiting.iter().any(|w| w.connection == *connection) {
+            if only.is_some_and(|only| !only.contains(connection)) {
                 continue;
             }
             if let Some(reply) = self.doc.sync().generate_sync_message(&mut peer.state) {
@@ -589,9 +727,6 @@ impl Register {
                     data: reply.encode(),
                 });
             }
-        }
-        for w in waiting {
-            let _ = w.done.send(Ok(()));
         }
     }
 
@@ -611,49 +746,72 @@ impl Register {
 
     /// Folds the chunks into a snapshot once enough have piled up. The snapshot is made off
     /// the async threads; a failure loses nothing (the chunks stay) and is tried again after
-    /// a wait that doubles each time, not on every write.
-    async fn compact_if_due(&mut self, shared: &Shared) {
+    /// a wait that doubles each time, not on every write. Only the chunks the document holds
+    /// are deleted, and only if no other relay sharing the database compacted meanwhile (if
+    /// one did, its snapshot is folded in first); so a chunk another relay stored and this
+    /// one has not read yet is never lost. `true` when the document changed (another relay's
+    /// snapshot brought changes the peers should hear).
+    async fn compact_if_due(&mut self, shared: &Shared) -> bool {
         if self.chunks_since_snapshot < COMPACT_AFTER || Instant::now() < self.compaction.0 {
-            return;
+            return false;
         }
         // Changes waiting for ones that were in an unreadable part are in no snapshot: their
         // chunks stay until a browser brings what they build on.
         if !self.doc.get_missing_deps(&[]).is_empty() {
-            return;
+            return false;
         }
-        let mut doc = std::mem::take(&mut self.doc);
-        let (id, through, storage) = (self.id, self.last_chunk, shared.storage.clone());
-        let done = tokio::task::spawn_blocking(move || {
-            let snapshot = doc.save();
-            (doc, storage.compact(&id, &snapshot, through))
-        })
-        .await;
-        let failed = match done {
-            Ok((doc, result)) => {
-                self.doc = doc;
-                result.err().map(|e| e.to_string())
-            }
-            Err(e) => {
-                // The document went with the task that panicked: load it again.
-                match open(&*shared.storage, &shared.metrics, id) {
-                    Ok(fresh) => self.doc = fresh.doc,
-                    Err(e) => tracing::error!(document = %id, error = %e, "cannot reload a register"),
+        let mut changed = false;
+        // Twice at most: a second try follows folding in another relay's newer snapshot.
+        for _ in 0..2 {
+            let mut doc = std::mem::take(&mut self.doc);
+            let (id, version, storage) = (self.id, self.snapshot_version, shared.storage.clone());
+            let folded: Vec<i64> = self.folded.iter().copied().collect();
+            let done = tokio::task::spawn_blocking(move || {
+                let snapshot = doc.save();
+                let result = storage.compact(&id, &snapshot, version, &folded);
+                (doc, result)
+            })
+            .await;
+            let result = match done {
+                Ok((doc, result)) => {
+                    self.doc = doc;
+                    result
                 }
-                self.peers.clear();
-                Some(e.to_string())
-            }
-        };
-        match failed {
-            None => {
-                self.chunks_since_snapshot = 0;
-                self.compaction = (Instant::now(), Duration::from_secs(1));
-            }
-            Some(err) => {
-                let wait = self.compaction.1;
-                tracing::warn!(document = %id, error = %err, retry_in = ?wait, "compaction failed; chunks kept");
-                self.compaction = (Instant::now() + wait, (wait * 2).min(Duration::from_secs(600)));
+                Err(e) => {
+                    // The document went with the task that panicked: load it again.
+                    match open(&*shared.storage, &shared.metrics, id) {
+                        Ok(fresh) => {
+                            self.doc = fresh.doc;
+                            self.folded = fresh.folded;
+                            self.snapshot_version = fresh.snapshot_version;
+                        }
+                        Err(e) => tracing::error!(document = %id, error = %e, "cannot reload a register"),
+                    }
+                    self.peers.clear();
+                    Err(StorageError(e.to_string()))
+                }
+            };
+            match result {
+                Ok(Compacted::Done(version)) => {
+                    self.snapshot_version = version;
+                    self.folded.clear();
+                    self.chunks_since_snapshot = 0;
+                    self.compaction = (Instant::now(), Duration::from_secs(1));
+                    return changed;
+                }
+                Ok(Compacted::Moved) => {
+                    tracing::debug!(document = %id, "another relay compacted this register; folding its snapshot in");
+                    changed |= self.absorb(shared, Vec::new(), true).await;
+                }
+                Err(err) => {
+                    let wait = self.compaction.1;
+                    tracing::warn!(document = %id, error = %err, retry_in = ?wait, "compaction failed; chunks kept");
+                    self.compaction = (Instant::now() + wait, (wait * 2).min(Duration::from_secs(600)));
+                    return changed;
+                }
             }
         }
+        changed
     }
 }
 

@@ -2,26 +2,23 @@
 //! since. A chunk is on disk before `append` returns; compaction writes a new snapshot and
 //! removes only the chunks that snapshot already holds, in one transaction.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Db, MOVED_CHANNEL, Tx};
 use shared::protocol::DocumentId;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 #[error("storage failed: {0}")]
 pub struct StorageError(pub String);
 
-impl From<rusqlite::Error> for StorageError {
-    fn from(e: rusqlite::Error) -> Self {
-        StorageError(e.to_string())
-    }
-}
-
 /// Everything stored for one document, oldest first.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Stored {
     pub snapshot: Option<Vec<u8>>,
+    /// Goes up with every compaction (0: no snapshot yet), so that a relay compacting a
+    /// register can tell whether another relay sharing the database compacted it meanwhile.
+    pub version: i64,
     /// (chunk id, bytes); ids only grow.
     pub chunks: Vec<(i64, Vec<u8>)>,
 }
@@ -61,6 +58,15 @@ pub enum Part {
     Chunk(i64),
 }
 
+/// What a compaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compacted {
+    /// The snapshot is stored, at this version.
+    Done(i64),
+    /// Another writer compacted since the snapshot was built; nothing was changed.
+    Moved,
+}
+
 /// Where documents live. Calls block; the relay makes them on tokio's blocking threads.
 pub trait Storage: Send + Sync + 'static {
     /// `None` when the document has never been stored.
@@ -78,8 +84,14 @@ pub trait Storage: Send + Sync + 'static {
     /// The audit's record of each of these changes (hashes, hex) in one document: who sent
     /// it first and when. Changes the relay never accepted are left out.
     fn uploads(&self, doc: &DocumentId, changes: &[String]) -> Result<Vec<AuditRow>, StorageError>;
-    /// Makes `snapshot` the document's base and removes its chunks up to and including `through`.
-    fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError>;
+    /// One chunk by id; `None` once compaction has folded it into the snapshot.
+    fn chunk(&self, doc: &DocumentId, id: i64) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Makes `snapshot` the document's base and removes the chunks `folded` (those it holds),
+    /// leaving any other. `version` is the stored snapshot's version the new one was built
+    /// on; if the snapshot has moved on since (another relay compacted), nothing is changed
+    /// and `Compacted::Moved` says so, for the caller to fold that snapshot in and try again.
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8], version: i64, folded: &[i64])
+    -> Result<Compacted, StorageError>;
     /// Moves a part that cannot be read out of the document, with the reason, into a table
     /// of its own: kept, never deleted (compaction would otherwise remove a bad chunk), and
     /// no longer loaded.
@@ -88,22 +100,11 @@ pub trait Storage: Send + Sync + 'static {
     fn quarantined(&self) -> Result<u64, StorageError>;
 }
 
-/// Opens the relay's database in `dir`, creating both: WAL with `synchronous = FULL`, so a
-/// committed transaction survives a crash of the relay or of the machine. Registers and
-/// members share the file, so a writer on one connection may briefly wait for the other.
-pub fn open_database(dir: &Path) -> Result<Connection, StorageError> {
-    std::fs::create_dir_all(dir).map_err(|e| StorageError(format!("cannot create {}: {e}", dir.display())))?;
-    let connection = Connection::open(dir.join("registers.sqlite3"))?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.busy_timeout(std::time::Duration::from_secs(5))?;
-    Ok(connection)
-}
-
-/// Copies the relay's database in `dir` to `to` while the relay runs, with SQLite's online
-/// backup API in one step: the copy is the database as it stood at one moment (a write that
-/// commits meanwhile is in it whole or not at all; readers do not block writers in WAL mode).
-/// The copy is then checked with `PRAGMA integrity_check`. Returns the copy's size in bytes.
+/// Copies the relay's SQLite database in `dir` to `to` while the relay runs, with SQLite's
+/// online backup API in one step: the copy is the database as it stood at one moment (a
+/// write that commits meanwhile is in it whole or not at all; readers do not block writers
+/// in WAL mode). The copy is then checked with `PRAGMA integrity_check`. Returns the copy's
+/// size in bytes. (PostgreSQL is backed up with its own tools.)
 pub fn backup(dir: &Path, to: &Path) -> Result<u64, StorageError> {
     if to.exists() {
         return Err(StorageError(format!("{} exists already: choose a new file for the backup", to.display())));
@@ -111,8 +112,8 @@ pub fn backup(dir: &Path, to: &Path) -> Result<u64, StorageError> {
     if !dir.join("registers.sqlite3").is_file() {
         return Err(StorageError(format!("{} holds no relay database to back up", dir.display())));
     }
-    let source = open_database(dir)?;
-    let mut copy = Connection::open(to)?;
+    let source = crate::db::sqlite_connection(dir)?;
+    let mut copy = rusqlite::Connection::open(to)?;
     {
         let backup = rusqlite::backup::Backup::new(&source, &mut copy)?;
         // -1: every page in one step, so the copy is of one moment and never restarts
@@ -127,49 +128,42 @@ pub fn backup(dir: &Path, to: &Path) -> Result<u64, StorageError> {
     std::fs::metadata(to).map(|m| m.len()).map_err(|e| StorageError(format!("cannot read {}: {e}", to.display())))
 }
 
-/// SQLite in the data directory: WAL with `synchronous = FULL`, so a committed chunk
-/// survives a crash of the relay or of the machine.
-pub struct Sqlite {
-    connection: Mutex<Connection>,
+/// Registers in the relay's database, SQLite or PostgreSQL (`db`). Every write is one
+/// transaction, committed durably before it returns (SQLite: WAL with `synchronous = FULL`;
+/// PostgreSQL: as its `synchronous_commit` says, `on` by default).
+pub struct Sql {
+    db: Arc<Db>,
 }
 
-impl Sqlite {
-    pub fn open(dir: &Path) -> Result<Sqlite, StorageError> {
-        let connection = open_database(dir)?;
-        connection.execute_batch(
-            "CREATE TABLE IF NOT EXISTS snapshots (doc TEXT PRIMARY KEY, data BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL, data BLOB NOT NULL);
-             CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks (doc, id);
-             CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
-                 member TEXT NOT NULL, doc TEXT NOT NULL, change TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS audit_by_change ON audit (doc, change);
-             CREATE TABLE IF NOT EXISTS quarantine (id INTEGER PRIMARY KEY AUTOINCREMENT, doc TEXT NOT NULL,
-                 part TEXT NOT NULL, data BLOB NOT NULL, reason TEXT NOT NULL);",
-        )?;
-        Ok(Sqlite { connection: Mutex::new(connection) })
+impl Sql {
+    pub fn new(db: Arc<Db>) -> Sql {
+        Sql { db }
     }
 
-    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite half-written (it has its own
-        // transactions), so a poisoned lock is still safe to use.
-        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    /// SQLite in `dir`, the default.
+    pub fn open(dir: &Path) -> Result<Sql, StorageError> {
+        Ok(Sql::new(Arc::new(Db::sqlite(dir)?)))
+    }
+
+    pub fn db(&self) -> &Arc<Db> {
+        &self.db
     }
 
     /// Every register stored, with the relay's time of its last accepted change (0 if none
     /// is in the audit), oldest register first.
     pub fn registers(&self) -> Result<Vec<(DocumentId, i64)>, StorageError> {
-        let c = self.connection();
-        let mut statement = c.prepare(
-            "SELECT d.doc, COALESCE((SELECT MAX(at) FROM audit WHERE audit.doc = d.doc), 0)
-             FROM (SELECT doc FROM snapshots UNION SELECT doc FROM chunks) AS d
-             ORDER BY (SELECT MIN(id) FROM audit WHERE audit.doc = d.doc)",
-        )?;
-        let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?;
+        let rows = self.db.transaction(|t| {
+            t.query(
+                "SELECT d.doc, COALESCE((SELECT MAX(at) FROM audit WHERE audit.doc = d.doc), 0)
+                 FROM (SELECT doc FROM snapshots UNION SELECT doc FROM chunks) AS d
+                 ORDER BY (SELECT MIN(id) FROM audit WHERE audit.doc = d.doc), d.doc",
+                &[],
+            )
+        })?;
         let mut out = Vec::new();
         for row in rows {
-            let (doc, at) = row?;
-            if let Ok(id) = doc.parse() {
-                out.push((id, at));
+            if let Ok(id) = row.text(0)?.parse() {
+                out.push((id, row.int(1)?));
             }
         }
         Ok(out)
@@ -193,104 +187,137 @@ impl Stored {
     }
 }
 
-impl Storage for Sqlite {
+fn load_in(t: &mut dyn Tx, key: &str) -> Result<Option<Stored>, StorageError> {
+    let snapshot = t.query_opt("SELECT data, version FROM snapshots WHERE doc = $1", &[&key])?;
+    let (snapshot, version) = match snapshot {
+        Some(row) => (Some(row.bytes(0)?), row.int(1)?),
+        None => (None, 0),
+    };
+    let chunks = t
+        .query("SELECT id, data FROM chunks WHERE doc = $1 ORDER BY id", &[&key])?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.bytes(1)?)))
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    Ok((snapshot.is_some() || !chunks.is_empty()).then_some(Stored { snapshot, version, chunks }))
+}
+
+impl Storage for Sql {
     fn load(&self, doc: &DocumentId) -> Result<Option<Stored>, StorageError> {
-        let c = self.connection();
         let key = doc.to_string();
-        let snapshot: Option<Vec<u8>> =
-            c.query_row("SELECT data FROM snapshots WHERE doc = ?1", [&key], |r| r.get(0)).optional()?;
-        let mut statement = c.prepare_cached("SELECT id, data FROM chunks WHERE doc = ?1 ORDER BY id")?;
-        let chunks = statement.query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-        Ok((snapshot.is_some() || !chunks.is_empty()).then_some(Stored { snapshot, chunks }))
+        self.db.transaction(|t| load_in(t, &key))
+    }
+
+    fn chunk(&self, doc: &DocumentId, id: i64) -> Result<Option<Vec<u8>>, StorageError> {
+        let key = doc.to_string();
+        self.db.transaction(|t| {
+            t.query_opt("SELECT data FROM chunks WHERE doc = $1 AND id = $2", &[&key, &id])?.map(|r| r.bytes(0)).transpose()
+        })
     }
 
     fn append_all(&self, appends: &[Append]) -> Result<Vec<i64>, StorageError> {
-        let mut c = self.connection();
-        let t = c.transaction()?;
-        let mut ids = Vec::with_capacity(appends.len());
-        {
-            let mut chunk = t.prepare_cached("INSERT INTO chunks (doc, data) VALUES (?1, ?2)")?;
-            let mut row = t.prepare_cached("INSERT INTO audit (at, member, doc, change) VALUES (?1, ?2, ?3, ?4)")?;
+        self.db.transaction(|t| {
+            let mut ids = Vec::with_capacity(appends.len());
             for append in appends {
                 let key = append.doc.to_string();
-                chunk.execute(params![key, append.chunk])?;
-                ids.push(t.last_insert_rowid());
+                let id = t.query_one("INSERT INTO chunks (doc, data) VALUES ($1, $2) RETURNING id", &[&key, &append.chunk])?.int(0)?;
+                ids.push(id);
                 for audit in &append.audits {
                     for change in &audit.changes {
-                        row.execute(params![audit.at, audit.member, key, change])?;
+                        t.execute(
+                            "INSERT INTO audit (at, member, doc, change) VALUES ($1, $2, $3, $4)",
+                            &[&audit.at, &audit.member, &key, change],
+                        )?;
                     }
                 }
+                if t.is_postgres() {
+                    // Delivered to the other relays when (and only if) this commits.
+                    t.execute("SELECT pg_notify($1, $2)", &[&MOVED_CHANNEL, &format!("{key}:{id}")])?;
+                }
             }
-        }
-        t.commit()?;
-        Ok(ids)
+            Ok(ids)
+        })
     }
 
     fn audit(&self) -> Result<Vec<AuditRow>, StorageError> {
-        let c = self.connection();
-        let mut statement = c.prepare("SELECT at, member, doc, change FROM audit ORDER BY id")?;
-        let rows = statement.query_map([], |r| {
-            Ok(AuditRow { at: r.get(0)?, member: r.get(1)?, register: r.get(2)?, change: r.get(3)? })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self.db.transaction(|t| t.query("SELECT at, member, doc, change FROM audit ORDER BY id", &[]))?;
+        rows.iter()
+            .map(|r| Ok(AuditRow { at: r.int(0)?, member: r.text(1)?, register: r.text(2)?, change: r.text(3)? }))
+            .collect()
     }
 
     fn uploads(&self, doc: &DocumentId, changes: &[String]) -> Result<Vec<AuditRow>, StorageError> {
-        let c = self.connection();
         let key = doc.to_string();
-        let mut statement =
-            c.prepare_cached("SELECT at, member FROM audit WHERE doc = ?1 AND change = ?2 ORDER BY id LIMIT 1")?;
-        let mut rows = Vec::new();
-        for change in changes {
-            let found = statement
-                .query_row(params![key, change], |r| {
-                    Ok(AuditRow { at: r.get(0)?, member: r.get(1)?, register: key.clone(), change: change.clone() })
-                })
-                .optional()?;
-            rows.extend(found);
-        }
-        Ok(rows)
+        self.db.transaction(|t| {
+            let mut rows = Vec::new();
+            for change in changes {
+                let found = t.query_opt(
+                    "SELECT at, member FROM audit WHERE doc = $1 AND change = $2 ORDER BY id LIMIT 1",
+                    &[&key, change],
+                )?;
+                if let Some(r) = found {
+                    rows.push(AuditRow { at: r.int(0)?, member: r.text(1)?, register: key.clone(), change: change.clone() });
+                }
+            }
+            Ok(rows)
+        })
     }
 
-    fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError> {
-        let mut c = self.connection();
-        let t = c.transaction()?;
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8], version: i64, folded: &[i64]) -> Result<Compacted, StorageError> {
         let key = doc.to_string();
-        t.execute(
-            "INSERT INTO snapshots (doc, data) VALUES (?1, ?2) ON CONFLICT (doc) DO UPDATE SET data = excluded.data",
-            params![key, snapshot],
-        )?;
-        t.execute("DELETE FROM chunks WHERE doc = ?1 AND id <= ?2", params![key, through])?;
-        t.commit()?;
-        Ok(())
+        self.db.transaction(|t| {
+            let lock = if t.is_postgres() { " FOR UPDATE" } else { "" };
+            let stored = t.query_opt(&format!("SELECT version FROM snapshots WHERE doc = $1{lock}"), &[&key])?;
+            let stored = stored.map(|r| r.int(0)).transpose()?.unwrap_or(0);
+            if stored != version {
+                return Ok(Compacted::Moved);
+            }
+            let next = version + 1;
+            if version == 0 {
+                // Two relays making a register's first snapshot at once: one insert wins,
+                // the other finds the snapshot moved.
+                let made = t.execute(
+                    "INSERT INTO snapshots (doc, data, version) VALUES ($1, $2, $3) ON CONFLICT (doc) DO NOTHING",
+                    &[&key, &snapshot, &next],
+                )?;
+                if made == 0 {
+                    return Ok(Compacted::Moved);
+                }
+            } else {
+                t.execute("UPDATE snapshots SET data = $2, version = $3 WHERE doc = $1", &[&key, &snapshot, &next])?;
+            }
+            for id in folded {
+                t.execute("DELETE FROM chunks WHERE doc = $1 AND id = $2", &[&key, id])?;
+            }
+            Ok(Compacted::Done(next))
+        })
     }
 
     fn quarantine(&self, doc: &DocumentId, part: Part, reason: &str) -> Result<(), StorageError> {
-        let mut c = self.connection();
-        let t = c.transaction()?;
         let key = doc.to_string();
-        match part {
-            Part::Snapshot => {
-                t.execute(
-                    "INSERT INTO quarantine (doc, part, data, reason) SELECT doc, 'snapshot', data, ?2 FROM snapshots WHERE doc = ?1",
-                    params![key, reason],
-                )?;
-                t.execute("DELETE FROM snapshots WHERE doc = ?1", [&key])?;
+        self.db.transaction(|t| {
+            match part {
+                Part::Snapshot => {
+                    t.execute(
+                        "INSERT INTO quarantine (doc, part, data, reason) SELECT doc, 'snapshot', data, $2 FROM snapshots WHERE doc = $1",
+                        &[&key, &reason],
+                    )?;
+                    t.execute("DELETE FROM snapshots WHERE doc = $1", &[&key])?;
+                }
+                Part::Chunk(id) => {
+                    t.execute(
+                        "INSERT INTO quarantine (doc, part, data, reason) SELECT doc, 'chunk ' || id, data, $3 FROM chunks WHERE doc = $1 AND id = $2",
+                        &[&key, &id, &reason],
+                    )?;
+                    t.execute("DELETE FROM chunks WHERE doc = $1 AND id = $2", &[&key, &id])?;
+                }
             }
-            Part::Chunk(id) => {
-                t.execute(
-                    "INSERT INTO quarantine (doc, part, data, reason) SELECT doc, 'chunk ' || id, data, ?3 FROM chunks WHERE doc = ?1 AND id = ?2",
-                    params![key, id, reason],
-                )?;
-                t.execute("DELETE FROM chunks WHERE doc = ?1 AND id = ?2", params![key, id])?;
-            }
-        }
-        t.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     fn quarantined(&self) -> Result<u64, StorageError> {
-        Ok(self.connection().query_row("SELECT COUNT(*) FROM quarantine", [], |r| r.get(0))?)
+        let n = self.db.transaction(|t| t.query_one("SELECT COUNT(*) FROM quarantine", &[])?.int(0))?;
+        Ok(n as u64)
     }
 }
 
@@ -365,13 +392,22 @@ impl Storage for Memory {
             .collect())
     }
 
-    fn compact(&self, doc: &DocumentId, snapshot: &[u8], through: i64) -> Result<(), StorageError> {
+    fn chunk(&self, doc: &DocumentId, id: i64) -> Result<Option<Vec<u8>>, StorageError> {
+        let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(docs.get(doc).and_then(|s| s.chunks.iter().find(|(c, _)| *c == id)).map(|(_, bytes)| bytes.clone()))
+    }
+
+    fn compact(&self, doc: &DocumentId, snapshot: &[u8], version: i64, folded: &[i64]) -> Result<Compacted, StorageError> {
         self.check()?;
         let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
         let stored = docs.entry(*doc).or_default();
+        if stored.version != version {
+            return Ok(Compacted::Moved);
+        }
         stored.snapshot = Some(snapshot.to_vec());
-        stored.chunks.retain(|(id, _)| *id > through);
-        Ok(())
+        stored.version += 1;
+        stored.chunks.retain(|(id, _)| !folded.contains(id));
+        Ok(Compacted::Done(stored.version))
     }
 
     fn quarantine(&self, doc: &DocumentId, part: Part, reason: &str) -> Result<(), StorageError> {
@@ -403,6 +439,7 @@ mod tests {
         Audit { member: "Amara".into(), at: 1_795_000_000, changes: vec![change.into()] }
     }
 
+    /// What every `Storage` must do, run on each of them.
     fn check_contract(storage: &dyn Storage) {
         let doc = DocumentId([3; 16]);
         assert_eq!(storage.load(&doc).unwrap(), None);
@@ -419,9 +456,14 @@ mod tests {
         assert_eq!(stored.chunks, vec![(a, b"one".to_vec()), (b, b"two".to_vec())]);
         // A chunk that arrives after the snapshot was taken is kept by compaction.
         let c = storage.append(&doc, b"three", &audit("c4")).unwrap();
-        storage.compact(&doc, b"one+two", b).unwrap();
+        assert_eq!(storage.compact(&doc, b"one+two", 0, &[a, b]).unwrap(), Compacted::Done(1));
+        // A relay whose snapshot is out of date changes nothing.
+        assert_eq!(storage.compact(&doc, b"stale", 0, &[c]).unwrap(), Compacted::Moved);
+        assert_eq!(storage.chunk(&doc, c).unwrap().as_deref(), Some(&b"three"[..]));
+        assert_eq!(storage.chunk(&doc, a).unwrap(), None, "folded into the snapshot");
         let stored = storage.load(&doc).unwrap().unwrap();
         assert_eq!(stored.snapshot.as_deref(), Some(&b"one+two"[..]));
+        assert_eq!(stored.version, 1);
         assert_eq!(stored.chunks, vec![(c, b"three".to_vec())]);
         assert_eq!(storage.load(&other).unwrap().unwrap().chunks.len(), 1);
         // A part kept aside is no longer loaded, and is counted.
@@ -442,19 +484,31 @@ mod tests {
     #[test]
     fn sqlite_keeps_the_contract_and_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        check_contract(&Sqlite::open(dir.path()).unwrap());
-        let reopened = Sqlite::open(dir.path()).unwrap();
+        check_contract(&Sql::open(dir.path()).unwrap());
+        let reopened = Sql::open(dir.path()).unwrap();
         assert_eq!(reopened.load(&DocumentId([4; 16])).unwrap().unwrap().chunks.len(), 1);
         assert_eq!(reopened.quarantined().unwrap(), 2);
-        let kept: Vec<u8> = reopened
-            .connection()
-            .query_row("SELECT data FROM quarantine WHERE part = 'snapshot'", [], |r| r.get(0))
-            .unwrap();
+        let c = reopened.db().sqlite_only().unwrap();
+        let kept: Vec<u8> = c.query_row("SELECT data FROM quarantine WHERE part = 'snapshot'", [], |r| r.get(0)).unwrap();
         assert_eq!(kept, b"one+two");
-        let mode: String = reopened.connection().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
-        let sync: i64 = reopened.connection().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
         assert_eq!(sync, 2, "FULL");
+    }
+
+    #[test]
+    fn postgres_keeps_the_contract_and_survives_reconnecting() {
+        let Some(database) = continuity_tests::postgres::Database::fresh() else { return };
+        check_contract(&Sql::new(Arc::new(Db::postgres(database.url()).unwrap())));
+        let reopened = Sql::new(Arc::new(Db::postgres(database.url()).unwrap()));
+        assert_eq!(reopened.load(&DocumentId([4; 16])).unwrap().unwrap().chunks.len(), 1);
+        assert_eq!(reopened.quarantined().unwrap(), 2);
+        let mut c = crate::db::connect(database.url()).unwrap();
+        let kept: Vec<u8> = c.query_one("SELECT data FROM quarantine WHERE part = 'snapshot'", &[]).unwrap().get(0);
+        assert_eq!(kept, b"one+two");
+        let version: i64 = c.query_one("SELECT MAX(version) FROM schema_migrations", &[]).unwrap().get(0);
+        assert_eq!(version, 1, "migrations applied once, however often the relay opens the database");
     }
 
     #[test]

@@ -22,9 +22,14 @@ fn main() -> Result<()> {
         Some("hold") => hold(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, &args[1..]),
         Some("measure") => measure(&root, &args[1..]),
+        Some("with-postgres") if args.len() > 1 => {
+            let _postgres = Postgres::start()?;
+            let rest: Vec<&str> = args[2..].iter().map(String::as_str).collect();
+            cmd(&args[1], &rest)
+        }
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup|load|storm|hold|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms]  the load generator against our relay and the reference\n  storm [registers] [clients] [edits]  every client reconnecting at once with offline edits, against both\n  hold [registers] [connected] [seconds]  the servers' memory with many stored registers and idle clients\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register"
+                "usage: cargo xtask <run|test|setup|load|storm|hold|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms]  the load generator against our relay and the reference\n  storm [registers] [clients] [edits]  every client reconnecting at once with offline edits, against both\n  hold [registers] [connected] [seconds]  the servers' memory with many stored registers and idle clients\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register\n  with-postgres <command...>  a command with a throwaway PostgreSQL server (CONTINUITY_TEST_POSTGRES)"
             );
             std::process::exit(2)
         }
@@ -65,6 +70,9 @@ fn test(root: &Path) -> Result<()> {
             "warnings",
         ],
     )?;
+    // A throwaway PostgreSQL cluster for the storage tests and the relays sharing a
+    // database; stopped and deleted when this returns, passed or not.
+    let _postgres = Postgres::start()?;
     cmd("cargo", &["test", "--workspace", "--exclude", "continuity-app"])?;
     // The browser tests run the app and the shared model compiled to wasm in headless Chromium.
     let chromedriver = which("chromedriver").context("chromedriver is not on PATH")?;
@@ -404,6 +412,96 @@ fn setup(root: &Path, browser: bool) -> Result<()> {
         apt_install(&["chromium", "chromium-driver"])?;
     }
     Ok(())
+}
+
+/// A PostgreSQL cluster of the test run's own in a temporary folder, on a free loopback
+/// port, run as an unprivileged user (PostgreSQL refuses to run as root).
+struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    user: Option<String>,
+}
+
+impl Postgres {
+    fn start() -> Result<Postgres> {
+        let bin = match postgres_bin() {
+            Some(bin) => bin,
+            None => {
+                apt_install(&["postgresql"])?;
+                postgres_bin().context("PostgreSQL was installed but initdb is not to be found")?
+            }
+        };
+        let root_user = capture("id", &["-u"]).is_some_and(|id| id.trim() == "0");
+        let user = if root_user {
+            // Debian's package makes this user; a machine without it gets one.
+            if capture("id", &["-u", "postgres"]).is_none() {
+                cmd("useradd", &["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"])?;
+            }
+            Some("postgres".to_string())
+        } else {
+            None
+        };
+        let dir = std::env::temp_dir().join(format!("continuity-test-postgres-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        if let Some(user) = &user {
+            cmd("chown", &[user, &dir.to_string_lossy()])?;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let cluster = Postgres { dir, bin, user };
+        let data = cluster.dir.join("data");
+        let (data_s, dir_s) = (data.to_string_lossy().to_string(), cluster.dir.to_string_lossy().to_string());
+        // --no-sync: a throwaway cluster need not wait for initdb's writes to reach the disk;
+        // the server itself runs with fsync on, as the durability tests need.
+        cluster.run("initdb", &["-D", &data_s, "-U", "continuity", "--auth=trust", "-E", "UTF8", "--no-sync"])?;
+        let options =
+            format!("-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on");
+        let log = cluster.dir.join("server.log").to_string_lossy().to_string();
+        cluster.run("pg_ctl", &["-D", &data_s, "-l", &log, "-w", "-o", &options, "start"])?;
+        let url = format!("postgres://continuity@127.0.0.1:{port}/postgres");
+        eprintln!("PostgreSQL for the tests: {url}");
+        // SAFETY: xtask starts no threads; the test processes inherit these.
+        unsafe {
+            std::env::set_var("CONTINUITY_TEST_POSTGRES", &url);
+            std::env::set_var("CONTINUITY_REQUIRE_POSTGRES", "1");
+        }
+        Ok(cluster)
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Result<()> {
+        let program = self.bin.join(program).to_string_lossy().to_string();
+        match &self.user {
+            Some(user) => {
+                let mut all = vec!["-u", user.as_str(), "--", program.as_str()];
+                all.extend(args);
+                cmd("runuser", &all)
+            }
+            None => cmd(&program, args),
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.join("data").to_string_lossy().to_string();
+        let _ = self.run("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Where initdb and pg_ctl are: on PATH, or in Debian's versioned folder (newest first).
+fn postgres_bin() -> Option<PathBuf> {
+    if let (Some(initdb), Some(_)) = (which("initdb"), which("pg_ctl")) {
+        return std::fs::canonicalize(initdb).ok()?.parent().map(Path::to_path_buf);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin)| bin.join("initdb").is_file())
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
 }
 
 fn apt_install(packages: &[&str]) -> Result<()> {
