@@ -381,6 +381,18 @@ impl Db {
     }
 }
 
+impl Drop for Db {
+    fn drop(&mut self) {
+        // The blocking client says goodbye to the server when dropped, on a runtime of its
+        // own, which panics inside tokio (where the relay's last handle may be dropped): the
+        // connections are closed on a thread of their own instead.
+        if let Db::Postgres { pool, .. } = self {
+            let connections = std::mem::take(&mut pool.connections);
+            let _ = std::thread::spawn(move || drop(connections)).join();
+        }
+    }
+}
+
 pub fn connect(url: &str) -> Result<postgres::Client, StorageError> {
     postgres::Client::connect(url, postgres::NoTls)
         .map_err(|e| StorageError(format!("cannot connect to PostgreSQL at {}: {e}", without_password(url))))

@@ -41,10 +41,10 @@ pub fn listen(url: String) -> mpsc::UnboundedReceiver<Notice> {
                     if tx.send(Notice::Missed).is_err() {
                         return;
                     }
-                    let mut notifications = client.notifications();
-                    let mut heard = notifications.timeout_iter(Duration::from_secs(1));
                     loop {
-                        match heard.next() {
+                        // A new wait each time: the iterator's own timer is not reset after
+                        // it fires, and would then stop waiting at all.
+                        match client.notifications().timeout_iter(Duration::from_secs(1)).next() {
                             Ok(Some(n)) => match parse(n.payload()) {
                                 Some(notice) => {
                                     if tx.send(notice).is_err() {

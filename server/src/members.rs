@@ -447,10 +447,8 @@ pub fn watch_access(
 mod tests {
     use super::*;
 
-    #[test]
-    fn tokens_work_until_revoked_and_only_as_issued() {
-        let dir = tempfile::tempdir().unwrap();
-        let members = Directory::open(dir.path()).unwrap();
+    /// What members must do on either database; returns the token issued to Amara.
+    fn check_tokens(members: &Directory) -> String {
         let register = DocumentId([9; 16]);
         let (amara, token) = members.add("Amara", Role::Editor, &[register]).unwrap();
         let found = members.authenticate(&token).unwrap().unwrap();
@@ -473,12 +471,34 @@ mod tests {
         assert_eq!(members.authenticate(&token).unwrap(), None);
         assert!(members.is_revoked(amara.id).unwrap());
         assert!(!members.revoke("Nobody").unwrap());
+        // An owner's changes are recorded, and a register's members listed.
+        members.record("Amara", &register, "invite editor", "Bea").unwrap();
+        assert_eq!(members.member_changes().unwrap()[0].member, "Bea");
+        assert_eq!(members.members_of(&register).unwrap()[0].name, "Amara");
+        token
+    }
 
+    #[test]
+    fn tokens_work_until_revoked_and_only_as_issued() {
+        let dir = tempfile::tempdir().unwrap();
+        let members = Directory::open(dir.path()).unwrap();
+        let token = check_tokens(&members);
         // The database (and its write-ahead log) holds no token, only a hash of its secret.
         let secret = token.rsplit('_').next().unwrap();
         for file in std::fs::read_dir(dir.path()).unwrap() {
             let raw = std::fs::read(file.unwrap().path()).unwrap();
             assert!(!raw.windows(secret.len()).any(|w| w == secret.as_bytes()));
         }
+    }
+
+    #[test]
+    fn members_on_postgres_keep_the_same_rules() {
+        let Some(database) = continuity_tests::postgres::Database::fresh() else { return };
+        let members = Directory::new(Arc::new(Db::postgres(database.url()).unwrap()));
+        let token = check_tokens(&members);
+        // A second relay on the same database knows the same members.
+        let other = Directory::new(Arc::new(Db::postgres(database.url()).unwrap()));
+        assert_eq!(other.authenticate(&token).unwrap(), None, "revoked on the first, revoked on the second");
+        assert_eq!(other.list().unwrap().len(), 1);
     }
 }

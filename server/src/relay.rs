@@ -448,6 +448,7 @@ impl Register {
         if news.is_empty() && !reload {
             return false;
         }
+        tracing::debug!(document = %self.id, ?news, reload, "another relay stored changes");
         let before = self.doc.get_heads();
         let (storage, id) = (shared.storage.clone(), self.id);
         let fetched = tokio::task::spawn_blocking(move || -> Result<Result<Vec<(i64, Vec<u8>)>, Option<Stored>>, StorageError> {

@@ -12,6 +12,8 @@ pub struct Relay {
     pub child: Child,
     pub addr: String,
     pub data: PathBuf,
+    /// `--database`, when the relay keeps its registers in PostgreSQL.
+    pub database: Option<String>,
 }
 
 impl Relay {
@@ -29,7 +31,8 @@ impl Relay {
             .arg("--data")
             .arg(data)
             .args(flags)
-            .env("RUST_LOG", "warn")
+            // RELAY_LOG=debug shows what the relays did, for debugging a test.
+            .env("RUST_LOG", std::env::var("RELAY_LOG").unwrap_or_else(|_| "warn,automerge=off".into()))
             .stdout(Stdio::piped())
             .spawn()
             .expect("relay starts");
@@ -37,7 +40,8 @@ impl Relay {
         BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
         let addr = line.trim().rsplit("http://").next().unwrap().trim_end_matches('/').to_string();
         assert!(!addr.is_empty(), "the relay printed its address");
-        Relay { child, addr, data: data.to_path_buf() }
+        let database = flags.iter().position(|f| *f == "--database").map(|i| flags[i + 1].to_string());
+        Relay { child, addr, data: data.to_path_buf(), database }
     }
 
     /// The sync URL with a member's token.
@@ -47,7 +51,10 @@ impl Relay {
 
     /// Adds a member with the relay's own subcommand and returns their token.
     pub fn member(&self, name: &str, role: &str, registers: &[DocumentId]) -> String {
-        add_member(&self.data, name, role, registers)
+        match &self.database {
+            Some(url) => add_member_with(&["--database", url], name, role, registers),
+            None => add_member(&self.data, name, role, registers),
+        }
     }
 
     /// Kills the relay with SIGKILL: no shutdown, no flushing.
@@ -65,8 +72,13 @@ impl Drop for Relay {
 
 /// Adds a member to a data directory (the relay may be running) and returns their token.
 pub fn add_member(data: &Path, name: &str, role: &str, registers: &[DocumentId]) -> String {
+    add_member_with(&["--data", &data.to_string_lossy()], name, role, registers)
+}
+
+/// Adds a member to the database the flags name (`--data` or `--database`).
+pub fn add_member_with(flags: &[&str], name: &str, role: &str, registers: &[DocumentId]) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_continuity-relay"));
-    command.arg("--data").arg(data).args(["member", "add", "--name", name, "--role", role]);
+    command.args(flags).args(["member", "add", "--name", name, "--role", role]);
     for r in registers {
         command.arg("--register").arg(r.to_string());
     }
