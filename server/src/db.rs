@@ -445,7 +445,10 @@ mod tests {
     #[test]
     fn parameters_are_renumbered_for_sqlite_and_passwords_kept_out_of_logs() {
         assert_eq!(sqlite_sql("SELECT a FROM t WHERE b = $1 AND c = $12"), "SELECT a FROM t WHERE b = ?1 AND c = ?12");
-        assert_eq!(without_password("postgres://relay:s3cret@127.0.0.1:5432/continuity"), "postgres://relay@127.0.0.1:5432/continuity");
+        assert_eq!(
+            without_password("postgres://relay:s3cret@127.0.0.1:5432/continuity"),
+            "postgres://relay@127.0.0.1:5432/continuity"
+        );
         assert_eq!(without_password("postgres://127.0.0.1/continuity"), "postgres://127.0.0.1/continuity");
     }
 }

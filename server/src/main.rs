@@ -5,9 +5,9 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use continuity_server::Limits;
+use continuity_server::db::Db;
 use continuity_server::members::{Directory, Role};
 use continuity_server::relay::Relay;
-use continuity_server::db::Db;
 use continuity_server::storage::{Audit, Sql, Storage};
 use shared::protocol::DocumentId;
 use std::net::SocketAddr;
@@ -443,7 +443,9 @@ async fn serve(data: &Path, db: &Arc<Db>, config: Serve) -> anyhow::Result<()> {
         );
     }
     match db.postgres_url() {
-        Some(url) => tracing::info!(%addr, dist = %config.dist.display(), database = %continuity_server::db::without_password(url), "listening"),
+        Some(url) => {
+            tracing::info!(%addr, dist = %config.dist.display(), database = %continuity_server::db::without_password(url), "listening")
+        }
         None => tracing::info!(%addr, dist = %config.dist.display(), data = %data.display(), "listening"),
     }
     if let Some(at) = config.metrics_listen {

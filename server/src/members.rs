@@ -174,7 +174,8 @@ impl Directory {
             }
             Ok(id)
         })?;
-        let member = Member { id, name: name.to_string(), role, registers: registers.to_vec(), revoked: false, epoch: 0 };
+        let member =
+            Member { id, name: name.to_string(), role, registers: registers.to_vec(), revoked: false, epoch: 0 };
         Ok((member, token_for(id, &secret)))
     }
 
@@ -185,7 +186,8 @@ impl Directory {
         let name = name.trim();
         let id = self.db.transaction(|t| {
             let id = t.query_opt("SELECT id FROM members WHERE name = $1 AND revoked = 0", &[&name])?;
-            let id = id.ok_or_else(|| StorageError(format!("there is no member called {name:?} with access")))?.int(0)?;
+            let id =
+                id.ok_or_else(|| StorageError(format!("there is no member called {name:?} with access")))?.int(0)?;
             t.execute("UPDATE members SET secret_hash = $1, epoch = epoch + 1 WHERE id = $2", &[&hash(&secret), &id])?;
             Ok(id)
         })?;
@@ -212,7 +214,8 @@ impl Directory {
         };
         let Ok(id) = id.parse::<i64>() else { return Ok(None) };
         self.db.transaction(|t| {
-            let row = t.query_opt("SELECT name, role, secret_hash, revoked, epoch FROM members WHERE id = $1", &[&id])?;
+            let row =
+                t.query_opt("SELECT name, role, secret_hash, revoked, epoch FROM members WHERE id = $1", &[&id])?;
             let Some(row) = row else { return Ok(None) };
             let (stored, revoked) = (row.bytes(2)?, row.flag(3)?);
             if !bool::from(hash(secret).ct_eq(&stored)) || revoked {
@@ -228,8 +231,9 @@ impl Directory {
     /// revocation check interval (`watch_access`), even if they never send anything.
     pub fn revoke(&self, name: &str) -> Result<bool, StorageError> {
         let name = name.trim();
-        let changed =
-            self.db.transaction(|t| t.execute("UPDATE members SET revoked = 1, epoch = epoch + 1 WHERE name = $1", &[&name]))?;
+        let changed = self.db.transaction(|t| {
+            t.execute("UPDATE members SET revoked = 1, epoch = epoch + 1 WHERE name = $1", &[&name])
+        })?;
         Ok(changed > 0)
     }
 
@@ -319,7 +323,13 @@ impl Directory {
             .transaction(|t| t.query("SELECT at, by, register, action, member FROM member_changes ORDER BY id", &[]))?;
         rows.iter()
             .map(|r| {
-                Ok(MemberChange { at: r.int(0)?, by: r.text(1)?, register: r.text(2)?, action: r.text(3)?, member: r.text(4)? })
+                Ok(MemberChange {
+                    at: r.int(0)?,
+                    by: r.text(1)?,
+                    register: r.text(2)?,
+                    action: r.text(3)?,
+                    member: r.text(4)?,
+                })
             })
             .collect()
     }

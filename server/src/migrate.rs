@@ -125,7 +125,10 @@ pub fn copy(from: &Arc<Db>, to: &Arc<Db>) -> Result<Copied, StorageError> {
             Ok(heads)
         };
         if heads(&source)? != heads(&copy)? {
-            return Err(StorageError(format!("register {} does not load with the same heads from PostgreSQL", id.url())));
+            return Err(StorageError(format!(
+                "register {} does not load with the same heads from PostgreSQL",
+                id.url()
+            )));
         }
         copied.registers += 1;
     }

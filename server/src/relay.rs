@@ -114,7 +114,12 @@ impl Default for Options {
 /// does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Command {
-    Sync { session: Session, message: sync::Message, request: bool, done: oneshot::Sender<Result<(), RelayError>> },
+    Sync {
+        session: Session,
+        message: sync::Message,
+        request: bool,
+        done: oneshot::Sender<Result<(), RelayError>>,
+    },
     Disconnect(ConnectionId),
     /// Another relay sharing the database stored this chunk of the register.
     Stored(i64),
@@ -451,44 +456,48 @@ impl Register {
         tracing::debug!(document = %self.id, ?news, reload, "another relay stored changes");
         let before = self.doc.get_heads();
         let (storage, id) = (shared.storage.clone(), self.id);
-        let fetched = tokio::task::spawn_blocking(move || -> Result<Result<Vec<(i64, Vec<u8>)>, Option<Stored>>, StorageError> {
+        let fetched = tokio::task::spawn_blocking(move || -> Result<Fetched, StorageError> {
             if !reload {
                 let mut found = Vec::new();
                 for chunk in news {
                     match storage.chunk(&id, chunk)? {
                         Some(bytes) => found.push((chunk, bytes)),
                         // Folded into a snapshot already: read what is stored now instead.
-                        None => return Ok(Err(storage.load(&id)?)),
+                        None => return Ok(Fetched::Everything(storage.load(&id)?)),
                     }
                 }
-                return Ok(Ok(found));
+                return Ok(Fetched::Chunks(found));
             }
-            Ok(Err(storage.load(&id)?))
+            Ok(Fetched::Everything(storage.load(&id)?))
         })
         .await
         .map_err(|e| StorageError(e.to_string()))
         .and_then(|r| r);
         match fetched {
-            Ok(Ok(found)) => {
+            Ok(Fetched::Chunks(found)) => {
                 for (chunk, bytes) in found {
                     match load_strictly(&mut self.doc, &bytes) {
                         Ok(()) => {
                             self.folded.insert(chunk);
                             self.chunks_since_snapshot += 1;
                         }
-                        Err(e) => tracing::error!(document = %id, chunk, error = %e, "another relay stored a chunk that cannot be read"),
+                        Err(e) => {
+                            tracing::error!(document = %id, chunk, error = %e, "another relay stored a chunk that cannot be read")
+                        }
                     }
                 }
             }
-            Ok(Err(Some(stored))) => {
+            Ok(Fetched::Everything(Some(stored))) => {
                 let unreadable = self.fold(stored);
                 if !unreadable.is_empty() {
                     let (storage, metrics) = (shared.storage.clone(), shared.metrics.clone());
                     let _ = tokio::task::spawn_blocking(move || quarantine(&*storage, &metrics, id, unreadable)).await;
                 }
             }
-            Ok(Err(None)) => {}
-            Err(e) => tracing::warn!(document = %id, error = %e, "cannot read what another relay stored; the next notice or reconnect brings it"),
+            Ok(Fetched::Everything(None)) => {}
+            Err(e) => {
+                tracing::warn!(document = %id, error = %e, "cannot read what another relay stored; the next notice or reconnect brings it")
+            }
         }
         self.doc.get_heads() != before
     }
@@ -570,6 +579,14 @@ async fn run(shared: Arc<Shared>, id: DocumentId, mut inbox: mpsc::UnboundedRece
             register.tell_peers(&shared, None);
         }
     }
+}
+
+/// What `Register::absorb` read of another relay's writes.
+enum Fetched {
+    /// The chunks named, by id.
+    Chunks(Vec<(i64, Vec<u8>)>),
+    /// All that is stored for the register.
+    Everything(Option<Stored>),
 }
 
 /// A sync message of the batch that went in: who to answer once the batch is stored.
@@ -963,6 +980,53 @@ mod tests {
         }
         for mut sent in replies {
             assert!(matches!(sent.try_recv(), Some(Message::Sync { .. })), "each peer hears once it is stored");
+        }
+    }
+
+    /// Two relays sharing one storage (as two processes share PostgreSQL, without the
+    /// notices): one compacts while the other has stored a chunk the first never read; that
+    /// chunk survives, and the second's later compaction folds in the first's snapshot
+    /// instead of overwriting it.
+    #[tokio::test]
+    async fn compaction_keeps_what_another_relay_stored_and_never_overwrites_its_snapshot() {
+        let storage = Arc::new(Memory::default());
+        let (one, two) = (Relay::new(storage.clone(), "one".into()), Relay::new(storage.clone(), "two".into()));
+        let id = DocumentId([5; 16]);
+        let session = |connection| {
+            let (outbox, sent) = crate::outbox::outbox(Default::default());
+            (Session { connection, member: editor(id), peer: format!("peer-{connection}"), outbox }, sent)
+        };
+        let ((on_one, _one_sent), (on_two, _two_sent)) = (session(1), session(2));
+        let send = |doc: &mut AutoCommit| message_carrying(doc.get_last_local_change().unwrap().raw_bytes().to_vec());
+        let mut first = AutoCommit::new();
+        first.put(automerge::ROOT, "name", "Register").unwrap();
+        one.sync(&on_one, &id.to_string(), &send(&mut first), false).await.unwrap();
+        // The second relay stores a change the first never hears of.
+        let mut second = first.fork();
+        second.put(automerge::ROOT, "from-two", 0).unwrap();
+        two.sync(&on_two, &id.to_string(), &send(&mut second), false).await.unwrap();
+        let unseen = storage.load(&id).unwrap().unwrap().chunks.last().unwrap().0;
+        for n in 0..COMPACT_AFTER as i64 + 2 {
+            first.put(automerge::ROOT, format!("one-{n}"), n).unwrap();
+            one.sync(&on_one, &id.to_string(), &send(&mut first), false).await.unwrap();
+        }
+        let stored = storage.load(&id).unwrap().unwrap();
+        assert_eq!(stored.version, 1, "the first relay compacted");
+        assert!(stored.chunks.iter().any(|(c, _)| *c == unseen), "the chunk it never read is kept");
+        // The second relay compacts in its turn, on top of a snapshot it did not make.
+        for n in 0..COMPACT_AFTER as i64 {
+            second.put(automerge::ROOT, format!("two-{n}"), n).unwrap();
+            two.sync(&on_two, &id.to_string(), &send(&mut second), false).await.unwrap();
+        }
+        let stored = storage.load(&id).unwrap().unwrap();
+        assert_eq!(stored.version, 2, "the second relay compacted after folding the first's snapshot in");
+        let mut all = AutoCommit::new();
+        for part in stored.snapshot.iter().chain(stored.chunks.iter().map(|(_, b)| b)) {
+            load_strictly(&mut all, part).unwrap();
+        }
+        use automerge::ReadDoc;
+        for key in ["from-two", "one-0", "one-65", "two-0", "two-63"] {
+            assert!(all.get(automerge::ROOT, key).unwrap().is_some(), "{key} survived both compactions");
         }
     }
 }

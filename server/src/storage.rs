@@ -90,8 +90,13 @@ pub trait Storage: Send + Sync + 'static {
     /// leaving any other. `version` is the stored snapshot's version the new one was built
     /// on; if the snapshot has moved on since (another relay compacted), nothing is changed
     /// and `Compacted::Moved` says so, for the caller to fold that snapshot in and try again.
-    fn compact(&self, doc: &DocumentId, snapshot: &[u8], version: i64, folded: &[i64])
-    -> Result<Compacted, StorageError>;
+    fn compact(
+        &self,
+        doc: &DocumentId,
+        snapshot: &[u8],
+        version: i64,
+        folded: &[i64],
+    ) -> Result<Compacted, StorageError>;
     /// Moves a part that cannot be read out of the document, with the reason, into a table
     /// of its own: kept, never deleted (compaction would otherwise remove a bad chunk), and
     /// no longer loaded.
@@ -210,7 +215,9 @@ impl Storage for Sql {
     fn chunk(&self, doc: &DocumentId, id: i64) -> Result<Option<Vec<u8>>, StorageError> {
         let key = doc.to_string();
         self.db.transaction(|t| {
-            t.query_opt("SELECT data FROM chunks WHERE doc = $1 AND id = $2", &[&key, &id])?.map(|r| r.bytes(0)).transpose()
+            t.query_opt("SELECT data FROM chunks WHERE doc = $1 AND id = $2", &[&key, &id])?
+                .map(|r| r.bytes(0))
+                .transpose()
         })
     }
 
@@ -219,7 +226,9 @@ impl Storage for Sql {
             let mut ids = Vec::with_capacity(appends.len());
             for append in appends {
                 let key = append.doc.to_string();
-                let id = t.query_one("INSERT INTO chunks (doc, data) VALUES ($1, $2) RETURNING id", &[&key, &append.chunk])?.int(0)?;
+                let id = t
+                    .query_one("INSERT INTO chunks (doc, data) VALUES ($1, $2) RETURNING id", &[&key, &append.chunk])?
+                    .int(0)?;
                 ids.push(id);
                 for audit in &append.audits {
                     for change in &audit.changes {
@@ -255,14 +264,25 @@ impl Storage for Sql {
                     &[&key, change],
                 )?;
                 if let Some(r) = found {
-                    rows.push(AuditRow { at: r.int(0)?, member: r.text(1)?, register: key.clone(), change: change.clone() });
+                    rows.push(AuditRow {
+                        at: r.int(0)?,
+                        member: r.text(1)?,
+                        register: key.clone(),
+                        change: change.clone(),
+                    });
                 }
             }
             Ok(rows)
         })
     }
 
-    fn compact(&self, doc: &DocumentId, snapshot: &[u8], version: i64, folded: &[i64]) -> Result<Compacted, StorageError> {
+    fn compact(
+        &self,
+        doc: &DocumentId,
+        snapshot: &[u8],
+        version: i64,
+        folded: &[i64],
+    ) -> Result<Compacted, StorageError> {
         let key = doc.to_string();
         self.db.transaction(|t| {
             let lock = if t.is_postgres() { " FOR UPDATE" } else { "" };
@@ -397,7 +417,13 @@ impl Storage for Memory {
         Ok(docs.get(doc).and_then(|s| s.chunks.iter().find(|(c, _)| *c == id)).map(|(_, bytes)| bytes.clone()))
     }
 
-    fn compact(&self, doc: &DocumentId, snapshot: &[u8], version: i64, folded: &[i64]) -> Result<Compacted, StorageError> {
+    fn compact(
+        &self,
+        doc: &DocumentId,
+        snapshot: &[u8],
+        version: i64,
+        folded: &[i64],
+    ) -> Result<Compacted, StorageError> {
         self.check()?;
         let mut docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
         let stored = docs.entry(*doc).or_default();
@@ -489,7 +515,8 @@ mod tests {
         assert_eq!(reopened.load(&DocumentId([4; 16])).unwrap().unwrap().chunks.len(), 1);
         assert_eq!(reopened.quarantined().unwrap(), 2);
         let c = reopened.db().sqlite_only().unwrap();
-        let kept: Vec<u8> = c.query_row("SELECT data FROM quarantine WHERE part = 'snapshot'", [], |r| r.get(0)).unwrap();
+        let kept: Vec<u8> =
+            c.query_row("SELECT data FROM quarantine WHERE part = 'snapshot'", [], |r| r.get(0)).unwrap();
         assert_eq!(kept, b"one+two");
         let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");

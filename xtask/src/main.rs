@@ -454,8 +454,7 @@ impl Postgres {
         // --no-sync: a throwaway cluster need not wait for initdb's writes to reach the disk;
         // the server itself runs with fsync on, as the durability tests need.
         cluster.run("initdb", &["-D", &data_s, "-U", "continuity", "--auth=trust", "-E", "UTF8", "--no-sync"])?;
-        let options =
-            format!("-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on");
+        let options = format!("-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on");
         let log = cluster.dir.join("server.log").to_string_lossy().to_string();
         cluster.run("pg_ctl", &["-D", &data_s, "-l", &log, "-w", "-o", &options, "start"])?;
         let url = format!("postgres://continuity@127.0.0.1:{port}/postgres");
