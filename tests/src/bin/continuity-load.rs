@@ -33,9 +33,12 @@ enum Command {
     },
     /// Run the load and print one line of results.
     Run {
-        /// The sync endpoint, with `?token=` where the server needs one.
-        #[arg(long)]
-        url: String,
+        /// The sync endpoint, with `?token=` where the server needs one. Given more than
+        /// once (several relays on one database), each register's clients take them in turn,
+        /// and the edits that crossed from one relay to another are reported on a line of
+        /// their own.
+        #[arg(long, required = true)]
+        url: Vec<String>,
         #[arg(long)]
         registers: usize,
         /// Clients per register.
@@ -51,6 +54,11 @@ enum Command {
         /// A name for the line of results.
         #[arg(long, default_value = "server")]
         label: String,
+        /// Idle clients beside the busy ones, each on a quiet register of its own (those
+        /// after the busy ones in `ids --registers <registers + idle>`): connected before
+        /// the run, reading what comes, editing nothing.
+        #[arg(long, default_value_t = 0)]
+        idle: usize,
     },
     /// A reconnect storm: every client of every register, after an outage, comes back at once
     /// with `edits` offline edits each. Prints how long until the last edit was at every
@@ -113,6 +121,8 @@ fn ids(registers: usize, seed: u64) -> Vec<DocumentId> {
 struct Outcome {
     edits: u64,
     latencies_us: Vec<u64>,
+    /// Of those, the edits made by a client on another relay.
+    across_us: Vec<u64>,
 }
 
 /// One client: edits its record every `interval`, and notes when other clients' edits arrive.
@@ -121,6 +131,8 @@ struct Outcome {
 #[derive(Clone, Copy)]
 struct Plan {
     clients: usize,
+    /// How many relays the clients are spread over (client `n` is on relay `n % relays`).
+    relays: usize,
     /// Clients in the whole run, across registers.
     total: usize,
     base: Instant,
@@ -139,14 +151,14 @@ async fn client(
     global: usize,
     plan: Plan,
 ) -> Result<Outcome> {
-    let Plan { clients, total, base, start, run_for, interval } = plan;
+    let Plan { clients, relays, total, base, start, run_for, interval } = plan;
     let mut client = Lean::connect(&url, id, &saved).await?;
     while Instant::now() < start {
         client.receive_one(start.saturating_duration_since(Instant::now())).await?;
     }
     let mine = format!("c{me}");
     let mut seen: HashMap<String, String> = HashMap::new();
-    let mut outcome = Outcome { edits: 0, latencies_us: Vec::new() };
+    let mut outcome = Outcome { edits: 0, latencies_us: Vec::new(), across_us: Vec::new() };
     let started = start;
     // The clients' edits are spread over the interval, as a team's are, not all at once.
     let mut next_edit = started + interval.mul_f64(global as f64 / total as f64);
@@ -166,6 +178,9 @@ async fn client(
                 if seen.get(&key) != Some(&controls) {
                     if let Ok(sent) = controls.parse::<u64>() {
                         outcome.latencies_us.push(now.saturating_sub(sent));
+                        if other % relays != me % relays {
+                            outcome.across_us.push(now.saturating_sub(sent));
+                        }
                     }
                     seen.insert(key, controls);
                 }
@@ -174,6 +189,48 @@ async fn client(
     }
     client.close().await;
     Ok(outcome)
+}
+
+/// Idle clients, each holding one quiet register open until `stop`.
+struct Idlers {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<Result<()>>>,
+}
+
+/// Connects one client to each register (50 at a time, each confirmed by the server), then
+/// keeps every one reading (answering pings) until told to stop.
+async fn hold_idle(url: &str, registers: Vec<DocumentId>) -> Result<Idlers> {
+    let saved = Arc::new(origin(1)?);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for group in registers.chunks(50) {
+        let mut connecting = Vec::new();
+        for id in group.iter().copied() {
+            let (url, saved) = (url.to_string(), saved.clone());
+            connecting.push(tokio::spawn(async move {
+                let mut device = Lean::connect(&url, id, &saved).await?;
+                while !device.confirmed() {
+                    anyhow::ensure!(
+                        device.receive_one(Duration::from_secs(10)).await?,
+                        "the server did not confirm {id}"
+                    );
+                }
+                anyhow::Ok(device)
+            }));
+        }
+        for device in connecting {
+            let mut device = device.await??;
+            let stop = stop.clone();
+            tasks.push(tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    device.receive_one(Duration::from_millis(500)).await?;
+                }
+                device.close().await;
+                Ok(())
+            }));
+        }
+    }
+    Ok(Idlers { stop, tasks })
 }
 
 /// This process's CPU time so far (user and system), in seconds, from /proc/self/stat.
@@ -404,11 +461,14 @@ async fn main() -> Result<()> {
             client.close().await;
             println!("stored {records} records under {}", register.url());
         }
-        Command::Run { url, registers, clients, seconds, interval_ms, seed, label } => {
+        Command::Run { url, registers, clients, seconds, interval_ms, seed, label, idle } => {
+            let quiet = ids(registers + idle, seed).split_off(registers);
+            let idlers = hold_idle(&url[0], quiet).await?;
             let total = registers * clients;
             let base = Instant::now();
             let plan = Plan {
                 clients,
+                relays: url.len(),
                 total,
                 base,
                 start: base + Duration::from_millis(2000 + 10 * total as u64),
@@ -421,23 +481,30 @@ async fn main() -> Result<()> {
                 // would.
                 let saved = Arc::new(origin(clients)?);
                 for me in 0..clients {
-                    let url = url.clone();
+                    let url = url[me % url.len()].clone();
                     tasks.push(tokio::spawn(client(url, saved.clone(), id, me, tasks.len(), plan)));
                 }
             }
-            let (mut edits, mut latencies, mut failed) = (0, Vec::new(), Vec::<String>::new());
+            let (mut edits, mut latencies, mut across, mut failed) = (0, Vec::new(), Vec::new(), Vec::<String>::new());
             let cpu_before = own_cpu_seconds();
             for task in tasks {
                 match task.await {
                     Ok(Ok(outcome)) => {
                         edits += outcome.edits;
                         latencies.extend(outcome.latencies_us);
+                        across.extend(outcome.across_us);
                     }
                     Ok(Err(e)) => failed.push(format!("{e:#}")),
                     Err(e) => failed.push(e.to_string()),
                 }
             }
             let cpu = (own_cpu_seconds() - cpu_before) / plan.base.elapsed().as_secs_f64() * 100.0;
+            idlers.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            for task in idlers.tasks {
+                if !matches!(task.await, Ok(Ok(()))) {
+                    failed.push("an idle client lost its connection".into());
+                }
+            }
             latencies.sort_unstable();
             let why = failed.first().map(|e| format!(" (first: {e})")).unwrap_or_default();
             println!(
@@ -448,6 +515,15 @@ async fn main() -> Result<()> {
                 latencies.len(),
                 failed.len(),
             );
+            if url.len() > 1 {
+                across.sort_unstable();
+                println!(
+                    "| {label}, edits that crossed relays | {registers} x {clients} | {interval_ms} | | {:.1} | {:.1} | {} | | |",
+                    percentile(&across, 0.5),
+                    percentile(&across, 0.99),
+                    across.len(),
+                );
+            }
         }
     }
     Ok(())
