@@ -256,7 +256,7 @@ pub fn sqlite_connection(dir: &Path) -> Result<rusqlite::Connection, StorageErro
 /// PostgreSQL's schema, one migration a step. A migration is never edited once released:
 /// a new one is added after it. Each runs in its own transaction and is recorded in
 /// `schema_migrations`.
-const POSTGRES_MIGRATIONS: &[&str] = &[
+pub(crate) const POSTGRES_MIGRATIONS: &[&str] = &[
     // 1: registers, the audit and the members, as SQLite holds them.
     "CREATE TABLE snapshots (doc TEXT PRIMARY KEY, data BYTEA NOT NULL, version BIGINT NOT NULL DEFAULT 1);
      CREATE TABLE chunks (id BIGSERIAL PRIMARY KEY, doc TEXT NOT NULL, data BYTEA NOT NULL);
@@ -272,6 +272,12 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
      CREATE TABLE grants (member BIGINT NOT NULL, register TEXT NOT NULL, PRIMARY KEY (member, register));
      CREATE TABLE member_changes (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, by TEXT NOT NULL,
          register TEXT NOT NULL, action TEXT NOT NULL, member TEXT NOT NULL);",
+    // 2: files the browsers publish (the review calendar) and members' calendar addresses.
+    "CREATE TABLE published (register TEXT NOT NULL, name TEXT NOT NULL, body BYTEA NOT NULL,
+         content_type TEXT NOT NULL, at BIGINT NOT NULL, by TEXT NOT NULL, PRIMARY KEY (register, name));
+     CREATE TABLE calendar_feeds (secret_hash BYTEA PRIMARY KEY, member BIGINT NOT NULL, register TEXT NOT NULL,
+         created_at BIGINT NOT NULL);
+     CREATE INDEX calendar_feeds_by_member ON calendar_feeds (member, register);",
 ];
 
 /// The channel on which relays sharing a PostgreSQL database say which register moved.
@@ -295,7 +301,12 @@ impl Db {
              CREATE TABLE IF NOT EXISTS grants (member INTEGER NOT NULL, register TEXT NOT NULL,
                  PRIMARY KEY (member, register));
              CREATE TABLE IF NOT EXISTS member_changes (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
-                 by TEXT NOT NULL, register TEXT NOT NULL, action TEXT NOT NULL, member TEXT NOT NULL);",
+                 by TEXT NOT NULL, register TEXT NOT NULL, action TEXT NOT NULL, member TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS published (register TEXT NOT NULL, name TEXT NOT NULL, body BLOB NOT NULL,
+                 content_type TEXT NOT NULL, at INTEGER NOT NULL, by TEXT NOT NULL, PRIMARY KEY (register, name));
+             CREATE TABLE IF NOT EXISTS calendar_feeds (secret_hash BLOB PRIMARY KEY, member INTEGER NOT NULL,
+                 register TEXT NOT NULL, created_at INTEGER NOT NULL);
+             CREATE INDEX IF NOT EXISTS calendar_feeds_by_member ON calendar_feeds (member, register);",
         )?;
         // Databases made before tokens could be rotated, members were listed in the app, or
         // several relays shared one database lack these columns. (SQLite's databases predate

@@ -8,6 +8,7 @@ pub mod members;
 pub mod metrics;
 pub mod migrate;
 pub mod outbox;
+pub mod published;
 pub mod relay;
 pub mod storage;
 mod ws;
@@ -73,6 +74,7 @@ struct AppState {
     relay: Arc<Relay>,
     metrics: Arc<Metrics>,
     members: Arc<Directory>,
+    files: Arc<published::Files>,
     limits: Limits,
     next_connection: Arc<AtomicU64>,
     access: tokio::sync::watch::Receiver<Option<members::AccessMap>>,
@@ -88,12 +90,24 @@ pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: L
     let policy = HeaderValue::from_str(&content_security_policy(&dist.join("index.html")))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"));
     let access = members::watch_access(members.clone(), limits.revocation_check);
-    let state = AppState { relay, metrics, members, limits, next_connection: Arc::new(AtomicU64::new(1)), access };
+    let published = Arc::new(published::Files::new(members.db().clone()));
+    let state = AppState {
+        relay,
+        metrics,
+        members,
+        files: published,
+        limits,
+        next_connection: Arc::new(AtomicU64::new(1)),
+        access,
+    };
     let routes = Router::new()
         .route("/healthz", get(health))
         .route("/sync", get(sync))
         .route("/uploads", post(uploads))
-        .route("/members/{action}", post(manage_members));
+        .route("/members/{action}", post(manage_members))
+        .route("/calendar/publish", post(publish_calendar))
+        .route("/calendar/address", post(calendar_address))
+        .route("/calendar/{file}", get(calendar_feed));
     // Metrics may be served on an address of their own (`metrics_router`), not beside the app.
     let routes = if with_metrics { routes.route("/metrics", get(render_metrics)) } else { routes };
     routes
@@ -290,6 +304,176 @@ async fn uploads(
         Err(e) => {
             tracing::error!(error = %e, "reading the audit failed");
             (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot read its audit just now").into_response()
+        }
+    }
+}
+
+/// A request about one register.
+trait AboutRegister {
+    fn register(&self) -> &str;
+}
+
+/// A request's body, the member its token names and the register it asks about, or the
+/// answer to give: the body's shape and the token are checked, and a register the member
+/// may not open answers as missing.
+async fn member_asking<T: AboutRegister>(
+    headers: &HeaderMap,
+    state: &AppState,
+    asked: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>,
+    expected: &str,
+) -> Result<(T, members::Member, shared::protocol::DocumentId), Box<Response>> {
+    let asked = body(asked, expected)?;
+    let token = bearer(headers, state)?;
+    let register: shared::protocol::DocumentId =
+        asked.register().parse().map_err(|e: shared::protocol::ProtocolError| {
+            Box::new((StatusCode::BAD_REQUEST, e.to_string()).into_response())
+        })?;
+    let member = match member_of(state, token).await {
+        Ok(Some(member)) => member,
+        Ok(None) => return Err(Box::new((StatusCode::FORBIDDEN, NOT_VALID).into_response())),
+        Err(unavailable) => return Err(Box::new(unavailable)),
+    };
+    if !member.may_open(&register) {
+        return Err(Box::new((StatusCode::NOT_FOUND, "no such register").into_response()));
+    }
+    Ok((asked, member, register))
+}
+
+#[derive(serde::Deserialize)]
+struct CalendarPublished {
+    register: String,
+    ics: String,
+}
+
+impl AboutRegister for CalendarPublished {
+    fn register(&self) -> &str {
+        &self.register
+    }
+}
+
+/// An editor's or owner's browser publishes the register's review calendar (made from the
+/// register it holds) for the members' calendar addresses to serve.
+async fn publish_calendar(
+    headers: HeaderMap,
+    State(state): State<AppState>,
+    asked: Result<axum::Json<CalendarPublished>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let (asked, member, register) =
+        match member_asking(&headers, &state, asked, "{\"register\": id, \"ics\": text}").await {
+            Ok(found) => found,
+            Err(refused) => return *refused,
+        };
+    let files = state.files.clone();
+    match tokio::task::spawn_blocking(move || files.publish_calendar(&member, &register, &asked.ics)).await {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(published::Refused::Storage(e))) => {
+            tracing::error!(error = %e, "storing a calendar failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot store the calendar just now").into_response()
+        }
+        Ok(Err(published::Refused::Viewer)) => {
+            (StatusCode::FORBIDDEN, published::Refused::Viewer.to_string()).into_response()
+        }
+        Ok(Err(refused)) => (StatusCode::BAD_REQUEST, refused.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "storing a calendar did not run");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CalendarAsked {
+    register: String,
+    /// `on` (a new address, ending any old one), `off`, or `status`.
+    action: String,
+}
+
+impl AboutRegister for CalendarAsked {
+    fn register(&self) -> &str {
+        &self.register
+    }
+}
+
+/// A member turns their private calendar address for a register on (answered with its path,
+/// once: only a hash is kept), off, or asks whether it is on.
+async fn calendar_address(
+    headers: HeaderMap,
+    State(state): State<AppState>,
+    asked: Result<axum::Json<CalendarAsked>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let expected = "{\"register\": id, \"action\": \"on\" | \"off\" | \"status\"}";
+    let (asked, member, register) = match member_asking(&headers, &state, asked, expected).await {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let files = state.files.clone();
+    let action = asked.action.clone();
+    let done = tokio::task::spawn_blocking(move || -> Result<Option<serde_json::Value>, storage::StorageError> {
+        Ok(match action.as_str() {
+            "on" => {
+                let secret = files.open_feed(&member, &register)?;
+                Some(serde_json::json!({"on": true, "path": format!("/calendar/{secret}.ics")}))
+            }
+            "off" => {
+                files.close_feed(&member, &register)?;
+                Some(serde_json::json!({"on": false}))
+            }
+            "status" => Some(serde_json::json!({"on": files.has_feed(&member, &register)?})),
+            _ => None,
+        })
+    })
+    .await;
+    match done {
+        Ok(Ok(Some(answer))) => axum::Json(answer).into_response(),
+        Ok(Ok(None)) => {
+            let why = format!("{:?} is not something a calendar address does: on, off or status", asked.action);
+            (StatusCode::BAD_REQUEST, why).into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "calendar address storage failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot change calendar addresses just now").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "calendar address change did not run");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// A private calendar address, as a calendar application fetches it: the register's latest
+/// published calendar, or 404 for an address turned off, a member revoked, or nothing
+/// published yet. The secret is the whole credential, so it never appears in a log.
+async fn calendar_feed(
+    axum::extract::Path(file): axum::extract::Path<String>,
+    State(state): State<AppState>,
+) -> Response {
+    let not_found =
+        || (StatusCode::NOT_FOUND, "no such calendar: the address was turned off, or is not one").into_response();
+    let Some(secret) = file.strip_suffix(".ics").filter(|s| s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()))
+    else {
+        return not_found();
+    };
+    let (files, secret) = (state.files.clone(), secret.to_string());
+    match tokio::task::spawn_blocking(move || files.feed(&secret)).await {
+        Ok(Ok(Some(published))) => {
+            let at = chrono::DateTime::from_timestamp(published.at, 0).unwrap_or_default();
+            (
+                [
+                    (header::CONTENT_TYPE, published.content_type),
+                    (header::LAST_MODIFIED, at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
+                ],
+                published.body,
+            )
+                .into_response()
+        }
+        Ok(Ok(None)) => not_found(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "reading a calendar failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot read the calendar just now").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading a calendar did not run");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
 }

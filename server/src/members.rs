@@ -149,6 +149,11 @@ impl Directory {
         Directory { db }
     }
 
+    /// The database the members are in, for what is kept beside them.
+    pub fn db(&self) -> &Arc<Db> {
+        &self.db
+    }
+
     /// Adds a member and returns the member and their token, which is not kept anywhere.
     pub fn add(&self, name: &str, role: Role, registers: &[DocumentId]) -> Result<(Member, String), StorageError> {
         let name = name.trim();

@@ -25,6 +25,8 @@ const TABLES: &[(&str, &[&str], bool)] = &[
     ("members", &["id", "name", "role", "secret_hash", "revoked", "epoch", "added_at", "last_seen"], true),
     ("grants", &["member", "register"], false),
     ("member_changes", &["id", "at", "by", "register", "action", "member"], true),
+    ("published", &["register", "name", "body", "content_type", "at", "by"], false),
+    ("calendar_feeds", &["secret_hash", "member", "register", "created_at"], false),
 ];
 
 /// One value carried across, typed as both databases take it.
@@ -72,11 +74,11 @@ pub fn copy(from: &Arc<Db>, to: &Arc<Db>) -> Result<Copied, StorageError> {
             let mut out = Vec::with_capacity(columns.len());
             for (i, column) in columns.iter().enumerate() {
                 out.push(match *column {
-                    "data" | "secret_hash" => Cell::Bytes(row.bytes(i)?),
-                    "doc" | "member" if *table != "grants" => Cell::Text(row.text(i)?),
-                    "register" | "name" | "role" | "change" | "part" | "reason" | "by" | "action" => {
-                        Cell::Text(row.text(i)?)
-                    }
+                    "data" | "secret_hash" | "body" => Cell::Bytes(row.bytes(i)?),
+                    // A member's id in the tables that point at members; their name elsewhere.
+                    "member" if matches!(*table, "grants" | "calendar_feeds") => Cell::Int(row.opt_int(i)?),
+                    "doc" | "member" | "register" | "name" | "role" | "change" | "part" | "reason" | "by"
+                    | "action" | "content_type" => Cell::Text(row.text(i)?),
                     _ => Cell::Int(row.opt_int(i)?),
                 });
             }

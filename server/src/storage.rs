@@ -535,7 +535,8 @@ mod tests {
         let kept: Vec<u8> = c.query_one("SELECT data FROM quarantine WHERE part = 'snapshot'", &[]).unwrap().get(0);
         assert_eq!(kept, b"one+two");
         let version: i64 = c.query_one("SELECT MAX(version) FROM schema_migrations", &[]).unwrap().get(0);
-        assert_eq!(version, 1, "migrations applied once, however often the relay opens the database");
+        let known = crate::db::POSTGRES_MIGRATIONS.len() as i64;
+        assert_eq!(version, known, "migrations applied once, however often the relay opens the database");
     }
 
     #[test]

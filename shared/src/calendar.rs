@@ -21,6 +21,8 @@ pub struct Obligation {
     pub id: Option<Id>,
     /// The record as people know it ("S-003 Identity provider").
     pub subject: String,
+    /// The record's reference (S-003), for a link back to it.
+    pub reference: Option<String>,
     pub overdue: bool,
 }
 
@@ -29,7 +31,9 @@ pub fn obligations(register: &Register, today: Date) -> Vec<Obligation> {
     let mut out = Vec::new();
     let mut add = |kind: Kind, id: Option<&Id>, subject: String, what: &str, due: Option<Date>| {
         let overdue = due.is_none_or(|d| d < today);
-        out.push(Obligation { due, what: what.to_string(), kind, id: id.cloned(), subject, overdue });
+        // The subject starts with the reference whenever there is a record.
+        let reference = id.and_then(|_| subject.split_whitespace().next()).map(str::to_string);
+        out.push(Obligation { due, what: what.to_string(), kind, id: id.cloned(), subject, reference, overdue });
     };
 
     let refs = references::<Risk>(register);
@@ -92,10 +96,20 @@ fn subject(refs: &std::collections::BTreeMap<Id, String>, id: &str, title: &str)
     format!("{} {title}", refs.get(id).map(String::as_str).unwrap_or(id))
 }
 
-/// The obligations as an iCalendar file of all-day events. Obligations never done are
-/// placed on `today`. `generated` becomes every event's DTSTAMP: passing it in keeps this
-/// function pure (the library would otherwise read the clock) and the file reproducible.
-pub fn ics(register_name: &str, obligations: &[Obligation], today: Date, generated: DateTime<Utc>) -> String {
+/// The obligations as an iCalendar file of all-day events, each with a reminder a week
+/// before and one on the day (both at 09:00), and, where `link` gives one, the address of
+/// its record in the app. Obligations never done are placed on `today`. `generated` becomes
+/// every event's DTSTAMP: passing it in keeps this function pure (the library would
+/// otherwise read the clock) and the file reproducible.
+pub fn ics(
+    register_name: &str,
+    obligations: &[Obligation],
+    today: Date,
+    generated: DateTime<Utc>,
+    link: &dyn Fn(&Obligation) -> Option<String>,
+) -> String {
+    use chrono::Duration;
+    use icalendar::{Alarm, Related, Trigger};
     let mut calendar = Calendar::new();
     calendar.name(&format!("{register_name}: review calendar"));
     for o in obligations {
@@ -104,9 +118,30 @@ pub fn ics(register_name: &str, obligations: &[Obligation], today: Date, generat
         let about = o.id.clone().unwrap_or_else(|| slug(&o.subject));
         let uid = format!("{}-{about}-{}@continuity-register", o.kind.collection(), slug(&o.what));
         let mut event = icalendar::Event::new();
-        event.summary(&format!("{}: {}", o.what, o.subject)).all_day(day.0).uid(&uid).timestamp(generated);
+        // DTEND is exclusive (RFC 5545 3.6.1): a one-day event ends the next day.
+        let next = day.0.succ_opt().unwrap_or(day.0);
+        event.summary(&format!("{}: {}", o.what, o.subject)).starts(day.0).ends(next).uid(&uid).timestamp(generated);
+        let mut description = Vec::new();
         if o.due.is_none() {
-            event.description("Never done, so due now.");
+            description.push("Never done, so due now.".to_string());
+        }
+        if let Some(url) = link(o) {
+            event.url(&url);
+            // Not every calendar shows URL; the description carries it too.
+            description.push(format!("Open it in the register: {url}"));
+        }
+        if !description.is_empty() {
+            event.description(&description.join("\n"));
+        }
+        // Relative to the start of the day the obligation falls on.
+        let nine = Duration::hours(9);
+        let reminder = format!("{}: {}", o.what, o.subject);
+        for (when, offset) in [("In a week", nine - Duration::days(7)), ("Today", nine)] {
+            let mut alarm = Alarm::display(&format!("{when}: {reminder}"), Trigger::from((offset, Related::Start)));
+            // The library would give each alarm a random UID and the clock's time: both fixed
+            // here, so the file stays reproducible.
+            alarm.uid(&format!("{uid}-{}", slug(when))).timestamp(generated);
+            event.alarm(alarm.done());
         }
         calendar.push(event.done());
     }
@@ -160,18 +195,40 @@ mod tests {
         let register = sample(today(), 0).unwrap().register().unwrap();
         let list = obligations(&register, today());
         let stamp = DateTime::from_timestamp(1_795_000_000, 0).unwrap();
-        let text = ics(&register.name, &list, today(), stamp);
-        assert_eq!(text, ics(&register.name, &list, today(), stamp), "same inputs, same bytes");
+        let link = |o: &Obligation| o.reference.as_ref().map(|r| format!("https://continuity.example/x/{r}"));
+        let text = ics(&register.name, &list, today(), stamp, &link);
+        assert_eq!(text, ics(&register.name, &list, today(), stamp, &link), "same inputs, same bytes");
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
         assert!(text.trim_end().ends_with("END:VCALENDAR"));
         assert_eq!(text.matches("BEGIN:VEVENT").count(), list.len());
-        assert_eq!(text.matches("DTSTAMP:20261118T110640Z").count(), list.len());
-        let uids: std::collections::BTreeSet<&str> = text.lines().filter(|l| l.starts_with("UID:")).collect();
-        assert_eq!(uids.len(), list.len(), "every event has its own stable UID");
+        // Each event and its two reminders, all stamped with the time given.
+        assert_eq!(text.matches("DTSTAMP:20261118T110640Z").count(), 3 * list.len());
         // All-day events: a DATE value, no time.
         assert!(text.contains("DTSTART;VALUE=DATE:"));
-        // And a calendar library can read it back.
+        // And a calendar library can read it back: every event one whole day long (DTEND
+        // the day after DTSTART), with a link to its record and two reminders.
         let parsed: icalendar::Calendar = text.parse().unwrap();
         assert_eq!(parsed.components.len(), list.len());
+        let uids: std::collections::BTreeSet<&str> =
+            parsed.components.iter().filter_map(|c| c.as_event()).filter_map(|e| e.get_uid()).collect();
+        assert_eq!(uids.len(), list.len(), "every event has its own stable UID");
+        use icalendar::DatePerhapsTime;
+        for (event, o) in parsed.components.iter().filter_map(|c| c.as_event()).zip(&list) {
+            let (Some(DatePerhapsTime::Date(start)), Some(DatePerhapsTime::Date(end))) =
+                (event.get_start(), event.get_end())
+            else {
+                panic!("{o:?} is not an all-day event");
+            };
+            assert_eq!(start, o.due.unwrap_or(today()).0);
+            assert_eq!(end, start.succ_opt().unwrap(), "{o:?} lasts the whole day");
+            assert_eq!(event.get_url().map(str::to_string), link(o), "{o:?}");
+            assert_eq!(event.components().len(), 2, "{o:?}: a reminder a week before and one on the day");
+        }
+        // 09:00 a week before (6 days 15 hours before the day starts) and 09:00 on the day.
+        assert_eq!(text.matches("TRIGGER;RELATED=START:-PT572400S").count(), list.len());
+        assert_eq!(text.matches("TRIGGER;RELATED=START:PT32400S").count(), list.len());
+        assert!(
+            list.iter().filter(|o| o.id.is_some()).all(|o| o.reference.as_deref().is_some_and(|r| r.contains('-')))
+        );
     }
 }

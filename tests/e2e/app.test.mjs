@@ -1360,6 +1360,52 @@ test("an owner starts an empty register, invites a colleague from Members and re
   await owner.context.close()
 })
 
+test("a member's calendar address serves the review calendar, follows an edit, and stops when turned off", async () => {
+  const require = createRequire(import.meta.url)
+  const ICAL = require("ical.js")
+  const { context, page } = await open(invite("Casey Subscriber", "editor"), "subscriber")
+  await connected(page)
+  if (await byTestId(page, "menu-toggle").isVisible()) await byTestId(page, "menu-toggle").click()
+  await byTestId(page, "nav-calendar").click()
+  await byTestId(page, "calendar-subscribe").click()
+  const url = await byTestId(page, "calendar-address").inputValue()
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/calendar\/[0-9a-f]{64}\.ics$/)
+  await byTestId(page, "calendar-subscribed").waitFor()
+  const events = async () => {
+    const response = await fetch(url)
+    if (response.status !== 200) return null
+    const calendar = new ICAL.Component(ICAL.parse(await response.text()))
+    return calendar.getAllSubcomponents("vevent").map((v) => new ICAL.Event(v))
+  }
+  // What the calendar application reads is what the view lists, each a whole day long with
+  // a link back to its record and two reminders.
+  await byTestId(page, "calendar-window").selectOption({ label: "Everything" })
+  const listed = await page.locator("[data-testid='obligation']").count()
+  let feed
+  await eventually("the calendar is published", async () => (feed = await events()) !== null && feed.length === listed, 20000)
+  for (const event of feed) {
+    assert.ok(event.startDate.isDate, `${event.summary} is an all-day event`)
+    assert.equal(event.endDate.toJSDate().getTime() - event.startDate.toJSDate().getTime(), 24 * 3600 * 1000, event.summary)
+    assert.equal(event.component.getAllSubcomponents("valarm").length, 2, event.summary)
+  }
+  const review = feed.find((e) => e.summary.startsWith("Risk review: R-"))
+  assert.ok(review, "risk reviews are in the feed")
+  const reference = review.summary.match(/R-\d+/)[0]
+  assert.equal(review.component.getFirstPropertyValue("url"), `${address}/risks/${reference}`)
+  // An edit reaches the feed: the risk renamed in the app is renamed in the calendar.
+  await page.goto(`${address}/risks/${reference}`)
+  await page.waitForSelector("[data-testid='risk-editor']")
+  await fill(page, "risk-title", "Renamed for the calendar")
+  await eventually("the edit is in the feed", async () =>
+    (await events())?.some((e) => e.summary === `Risk review: ${reference} Renamed for the calendar`), 30000)
+  // Turned off, the address answers 404.
+  if (await byTestId(page, "menu-toggle").isVisible()) await byTestId(page, "menu-toggle").click()
+  await byTestId(page, "nav-calendar").click()
+  await byTestId(page, "calendar-unsubscribe").click()
+  await eventually("the address is turned off", async () => (await fetch(url)).status === 404)
+  await context.close()
+})
+
 test("a viewer cannot change anything", async () => {
   const v = await open(invite("Auditor", "viewer"), "viewer")
   await connected(v.page)

@@ -22,6 +22,7 @@ fn main() -> Result<()> {
         Some("hold") => hold(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, &args[1..]),
         Some("measure") => measure(&root, &args[1..]),
+        Some("load-postgres") => load_postgres(&root, &args[1..]),
         Some("with-postgres") if args.len() > 1 => {
             let _postgres = Postgres::start()?;
             let rest: Vec<&str> = args[2..].iter().map(String::as_str).collect();
@@ -29,7 +30,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|setup|load|storm|hold|fuzz|measure>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms]  the load generator against our relay and the reference\n  storm [registers] [clients] [edits]  every client reconnecting at once with offline edits, against both\n  hold [registers] [connected] [seconds]  the servers' memory with many stored registers and idle clients\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register\n  with-postgres <command...>  a command with a throwaway PostgreSQL server (CONTINUITY_TEST_POSTGRES)"
+                "usage: cargo xtask <run|test|setup|load|load-postgres|storm|hold|fuzz|measure|with-postgres>\n  run    build the app and start the relay with the sample register\n  test   formatting, clippy, native tests and browser tests\n  setup  install what the other two need\n  load [registers] [clients] [seconds] [interval-ms] [idle]  the load generator against our relay and the reference\n  storm [registers] [clients] [edits]  every client reconnecting at once with offline edits, against both\n  hold [registers] [connected] [seconds]  the servers' memory with many stored registers and idle clients\n  fuzz <decode|relay> [seconds]  a fuzz target under cargo fuzz (nightly)\n  measure [records]  the app's load and save times in Chromium, sample and generated register\n  load-postgres [registers] [clients] [seconds] [interval-ms]  the load on SQLite, on PostgreSQL, and on two relays sharing PostgreSQL\n  with-postgres <command...>  a command with a throwaway PostgreSQL server (CONTINUITY_TEST_POSTGRES)"
             );
             std::process::exit(2)
         }
@@ -162,17 +163,22 @@ fn fuzz(root: &Path, args: &[String]) -> Result<()> {
 
 /// Runs the load generator against our relay and then the reference JavaScript sync server,
 /// both on 127.0.0.1 on this machine, and prints a table for docs/BENCHMARKS.md.
-/// Arguments: `[registers] [clients per register] [seconds] [ms between one client's edits]`,
-/// default 4 5 20 100. Beside each line: the server's CPU and its resident memory at the end
+/// Arguments: `[registers] [clients per register] [seconds] [ms between one client's edits]
+/// [idle clients beside]`, default 4 5 20 100 0. Beside each line: the server's CPU and its resident memory at the end
 /// and at its peak, read from /proc.
 fn load(root: &Path, args: &[String]) -> Result<()> {
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
     let (registers, clients, seconds, interval) = (arg(0, "4"), arg(1, "5"), arg(2, "20"), arg(3, "100"));
+    let idle = arg(4, "0");
     let run = Run { registers: &registers, clients: &clients, seconds: &seconds, interval: &interval };
-    let lines = against_both(root, &registers, |bin, url, label, pid| {
+    // The idle clients' quiet registers are granted with the busy ones.
+    let granted = (registers.parse::<usize>()? + idle.parse::<usize>()?).to_string();
+    let lines = against_both(root, &granted, |bin, url, label, pid| {
+        let label = if idle == "0" { label.to_string() } else { format!("{label}, {idle} idle clients beside") };
         let args = ["run", "--url", url, "--registers", run.registers, "--clients", run.clients, "--seconds"];
-        let args = [&args[..], &[run.seconds, "--interval-ms", run.interval, "--label", label]].concat();
-        measured(bin, &args, label, pid)
+        let args =
+            [&args[..], &[run.seconds, "--interval-ms", run.interval, "--label", &label, "--idle", &idle]].concat();
+        measured(bin, &args, &label, pid)
     })?;
     println!(
         "| server | registers x clients | ms between edits | changes/s | edit to peer p50 (ms) | p99 (ms) | samples | clients failed | generator CPU % | server CPU % | server RSS end / peak (MB) |"
@@ -250,6 +256,81 @@ fn hold(root: &Path, args: &[String]) -> Result<()> {
     })?;
     println!("| server | phases | resident memory every 15 s |");
     println!("|---|---|---|");
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// The same load on one relay with SQLite, one with PostgreSQL, and two relays sharing one
+/// PostgreSQL database (the clients of each register split between them), one after the
+/// other in one run. Arguments as for `load`, default 50 10 20 1000.
+fn load_postgres(root: &Path, args: &[String]) -> Result<()> {
+    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
+    let (registers, clients, seconds, interval) = (arg(0, "50"), arg(1, "10"), arg(2, "20"), arg(3, "1000"));
+    setup(root, false)?;
+    let bin = build_bench_bins(root)?;
+    let relay_bin = bin.join("continuity-relay").to_string_lossy().to_string();
+    let load_bin = bin.join("continuity-load").to_string_lossy().to_string();
+    let postgres = Postgres::start()?;
+    let scratch = std::env::temp_dir().join(format!("continuity-load-pg-{}", std::process::id()));
+    let dist = scratch.join("dist");
+    std::fs::create_dir_all(&dist)?;
+    std::fs::write(dist.join("index.html"), "load test")?;
+    let dist_arg = dist.to_string_lossy().to_string();
+    let ids = capture(&load_bin, &["ids", "--registers", &registers]).context("continuity-load ids")?;
+    let mut lines = Vec::new();
+    for (label, database, relays) in [
+        ("our relay, SQLite", None, 1),
+        ("our relay, PostgreSQL", Some("one"), 1),
+        ("two relays, PostgreSQL", Some("two"), 2),
+    ] {
+        let store: Vec<String> = match database {
+            Some(name) => {
+                postgres.create_database(name)?;
+                vec!["--database".into(), postgres.url_of(name)]
+            }
+            None => vec!["--data".into(), scratch.join("data").to_string_lossy().to_string()],
+        };
+        let store: Vec<&str> = store.iter().map(String::as_str).collect();
+        let mut add = [&store[..], &["member", "add", "--name", "load", "--role", "editor"]].concat();
+        for id in ids.lines() {
+            add.extend(["--register", id]);
+        }
+        let token = capture(&relay_bin, &add)
+            .and_then(|out| out.lines().find(|l| l.starts_with("cr_")).map(str::to_string))
+            .context("adding the load member")?;
+        let mut servers = Vec::new();
+        let mut urls = Vec::new();
+        for _ in 0..relays {
+            let mut relay = Command::new(&relay_bin)
+                .args(&store)
+                .args(["--dist", &dist_arg, "--listen", "127.0.0.1:0", "--max-messages-per-second", "100000"])
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::piped())
+                .spawn()?;
+            let addr = first_line(relay.stdout.as_mut().expect("piped"))?;
+            let addr = addr.trim().rsplit("http://").next().unwrap_or_default().trim_end_matches('/').to_string();
+            urls.push(format!("ws://{addr}/sync?token={token}"));
+            servers.push(relay);
+        }
+        let mut run = vec!["run", "--registers", &registers, "--clients", &clients, "--seconds", &seconds];
+        run.extend(["--interval-ms", &interval, "--label", label]);
+        for url in &urls {
+            run.extend(["--url", url]);
+        }
+        // With two relays the CPU and memory are the first relay's.
+        lines.push(measured(&load_bin, &run, label, servers[0].id()).unwrap_or_else(|e| format!("| {e:#} |")));
+        for mut relay in servers {
+            let _ = relay.kill();
+            let _ = relay.wait();
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    println!(
+        "| server | registers x clients | ms between edits | changes/s | edit to peer p50 (ms) | p99 (ms) | samples | clients failed | generator CPU % | server CPU % | server RSS end / peak (MB) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for line in lines {
         println!("{line}");
     }
@@ -341,9 +422,13 @@ fn measured(bin: &str, args: &[&str], label: &str, pid: u32) -> Result<String> {
     if !out.status.success() {
         bail!("the {} against {label} failed: {}", args[0], String::from_utf8_lossy(&out.stderr).trim());
     }
-    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let mb = |field: &str| memory_kb(pid, field) as f64 / 1024.0;
-    Ok(format!("{line} {cpu:.0} | {:.0} / {:.0} |", mb("VmRSS:"), mb("VmHWM:")))
+    // The server's figures go on the run's first line; any further line (the edits that
+    // crossed relays) stands as the generator wrote it.
+    let (line, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let rest = if rest.is_empty() { String::new() } else { format!("\n{rest}") };
+    Ok(format!("{line} {cpu:.0} | {:.0} / {:.0} |{rest}", mb("VmRSS:"), mb("VmHWM:")))
 }
 
 /// A process's CPU time so far (user and system), in seconds; USER_HZ is 100 on Linux.
@@ -400,8 +485,9 @@ fn setup(root: &Path, browser: bool) -> Result<()> {
     }
     prepend_path(&bin);
     // The interop tests run npm's automerge-repo client and sync server with Node; the
-    // end-to-end tests drive Chromium with playwright-core and check it with axe-core.
-    let node_packages = ["@automerge/automerge-repo", "playwright-core", "axe-core"];
+    // end-to-end tests drive Chromium with playwright-core, check it with axe-core and read
+    // calendars back with ical.js.
+    let node_packages = ["@automerge/automerge-repo", "playwright-core", "axe-core", "ical.js"];
     if browser && node_packages.iter().any(|p| !root.join("tests/node_modules").join(p).is_dir()) {
         // `npm install`, not `npm ci`: this npm records cbor-extract's platform packages in
         // the lock file with no version and then refuses `npm ci`. The lock file still pins
@@ -420,6 +506,7 @@ struct Postgres {
     dir: PathBuf,
     bin: PathBuf,
     user: Option<String>,
+    port: u16,
 }
 
 impl Postgres {
@@ -448,7 +535,7 @@ impl Postgres {
             cmd("chown", &[user, &dir.to_string_lossy()])?;
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let cluster = Postgres { dir, bin, user };
+        let cluster = Postgres { dir, bin, user, port };
         let data = cluster.dir.join("data");
         let (data_s, dir_s) = (data.to_string_lossy().to_string(), cluster.dir.to_string_lossy().to_string());
         // --no-sync: a throwaway cluster need not wait for initdb's writes to reach the disk;
@@ -457,7 +544,7 @@ impl Postgres {
         let options = format!("-p {port} -k {dir_s} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on");
         let log = cluster.dir.join("server.log").to_string_lossy().to_string();
         cluster.run("pg_ctl", &["-D", &data_s, "-l", &log, "-w", "-o", &options, "start"])?;
-        let url = format!("postgres://continuity@127.0.0.1:{port}/postgres");
+        let url = cluster.url_of("postgres");
         eprintln!("PostgreSQL for the tests: {url}");
         // SAFETY: xtask starts no threads; the test processes inherit these.
         unsafe {
@@ -465,6 +552,16 @@ impl Postgres {
             std::env::set_var("CONTINUITY_REQUIRE_POSTGRES", "1");
         }
         Ok(cluster)
+    }
+
+    /// The address of database `name` on this cluster.
+    fn url_of(&self, name: &str) -> String {
+        format!("postgres://continuity@127.0.0.1:{}/{name}", self.port)
+    }
+
+    fn create_database(&self, name: &str) -> Result<()> {
+        let port = self.port.to_string();
+        self.run("createdb", &["-h", "127.0.0.1", "-p", &port, "-U", "continuity", name])
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Result<()> {

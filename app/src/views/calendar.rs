@@ -1,5 +1,7 @@
 //! The review calendar: every dated obligation, due or overdue, within a chosen window and
-//! grouped by month, with its iCalendar download.
+//! grouped by month, with its iCalendar download and a private address of the member's own
+//! that their calendar application subscribes to (served by the relay from what the team's
+//! browsers publish).
 
 use crate::bridge::Download;
 use crate::clock::today;
@@ -9,6 +11,7 @@ use crate::views::fields;
 use crate::views::records::headings;
 use crate::views::records::record_link;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use shared::Date;
 use shared::calendar::{Obligation, obligations};
 
@@ -121,6 +124,82 @@ pub fn Calendar() -> impl IntoView {
             </button>
         </div>
         <Preparing busy/>
+        <Subscription/>
         {groups}
     }
+}
+
+/// Asks the relay to turn the member's calendar address `on`, `off`, or for its `status`.
+async fn address(store: Store, action: &str) -> Result<serde_json::Value, String> {
+    let Some(relay) = store.relay() else { return Err("no server".into()) };
+    let body = serde_json::json!({"register": store.register_id().to_string(), "action": action});
+    match crate::http::post(&relay, "/calendar/address", &body).await {
+        Err(why) => Err(format!("The server could not be reached ({why}); try again when you are online.")),
+        Ok((200, text)) => serde_json::from_str(&text).map_err(|e| format!("The server's answer is unreadable: {e}")),
+        Ok((_, text)) => Err(format!("The server refused: {text}")),
+    }
+}
+
+/// The member's private calendar address: turned on (the address is shown once, as a token
+/// is), replaced, or turned off.
+#[component]
+fn Subscription() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let Some(relay) = store.relay() else {
+        return view! {
+            <p class="hint" data-testid="calendar-subscribe-offline">
+                "This register is kept in this browser only. Shared through a server, it gives each member a calendar address to subscribe to; the download works either way."
+            </p>
+        }
+        .into_any();
+    };
+    let on = RwSignal::new(None::<bool>);
+    let shown = RwSignal::new(None::<String>);
+    let problem = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        match address(store, "status").await {
+            Ok(answer) => on.set(answer["on"].as_bool()),
+            Err(why) => problem.set(Some(why)),
+        }
+    });
+    let act = move |action: &'static str| {
+        let relay = relay.clone();
+        spawn_local(async move {
+            problem.set(None);
+            match address(store, action).await {
+                Ok(answer) => {
+                    on.set(answer["on"].as_bool());
+                    shown.set(answer["path"].as_str().map(|path| crate::http::address(&relay, path)));
+                }
+                Err(why) => problem.set(Some(why)),
+            }
+        })
+    };
+    let (turn_on, renew, turn_off) = (act.clone(), act.clone(), act);
+    view! {
+        <section class="subscription" aria-labelledby="calendar-subscribe-heading">
+            <h3 id="calendar-subscribe-heading">"In your own calendar"</h3>
+            {move || match on.get() {
+                None => view! { <p class="hint">"Checking your calendar address…"</p> }.into_any(),
+                Some(false) => view! {
+                    <p class="hint">"Subscribe once and every review, renewal and deadline stays current in Outlook, Google Calendar or Apple Calendar, with a reminder a week before and on the day."</p>
+                    <button data-testid="calendar-subscribe" on:click={let turn_on = turn_on.clone(); move |_| turn_on("on")}>"Turn on my calendar address"</button>
+                }
+                .into_any(),
+                Some(true) => view! {
+                    <p data-testid="calendar-subscribed">"Your calendar address is on."</p>
+                    <button data-testid="calendar-renew" on:click={let renew = renew.clone(); move |_| renew("on")}>"New address (ends the old one)"</button>
+                    <button data-testid="calendar-unsubscribe" on:click={let turn_off = turn_off.clone(); move |_| turn_off("off")}>"Turn it off"</button>
+                }
+                .into_any(),
+            }}
+            {move || shown.get().map(|url| view! {
+                <label for="calendar-address">"Your calendar address (shown only now: it is private, anyone holding it can read the calendar)"</label>
+                <input id="calendar-address" data-testid="calendar-address" readonly value=url/>
+                <p class="hint">"In your calendar application choose to add a calendar from a URL (Outlook: Add calendar, Subscribe from web; Google: Other calendars, From URL; Apple: File, New Calendar Subscription) and paste it."</p>
+            })}
+            {move || problem.get().map(|why| view! { <p class="problem" role="alert" data-testid="calendar-subscribe-problem">{why}</p> })}
+        </section>
+    }
+    .into_any()
 }

@@ -18,6 +18,23 @@ fn firm(register: &Register) -> String {
     if stem.is_empty() { "continuity".into() } else { stem }
 }
 
+/// Where the app is served from (`https://continuity.example`), read from the worker's own
+/// address; empty if it cannot be read, and the calendar then carries no links.
+fn origin() -> String {
+    js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|location| js_sys::Reflect::get(&location, &"origin".into()))
+        .ok()
+        .and_then(|origin| origin.as_string())
+        .filter(|origin| origin.starts_with("http"))
+        .unwrap_or_default()
+}
+
+/// The app's address of the record an obligation is about (`/risks/R-007`).
+fn record_address(origin: &str, o: &shared::calendar::Obligation) -> Option<String> {
+    let reference = o.reference.as_ref()?;
+    (!origin.is_empty()).then(|| format!("{origin}/{}/{reference}", crate::Section::of_kind(o.kind).slug()))
+}
+
 /// Makes the file `kind` asks for from `register` on `today`; `generated` (seconds since the
 /// Unix epoch) is stamped into the workbook and the calendar.
 pub fn make(register: &Register, kind: &Download, today: Date, generated: i64) -> Result<File, String> {
@@ -40,11 +57,11 @@ pub fn make(register: &Register, kind: &Download, today: Date, generated: i64) -
             "text/csv",
             csv_section(register, today, section).map_err(|e| e.to_string())?,
         ),
-        Download::Calendar => (
-            format!("{firm}-review-calendar-{day}.ics"),
-            "text/calendar",
-            ics(&register.name, &obligations(register, today), today, generated).into_bytes(),
-        ),
+        Download::Calendar => (format!("{firm}-review-calendar-{day}.ics"), "text/calendar", {
+            let origin = origin();
+            let link = |o: &shared::calendar::Obligation| record_address(&origin, o);
+            ics(&register.name, &obligations(register, today), today, generated, &link).into_bytes()
+        }),
     };
     Ok(File { name, mime: mime.to_string(), bytes })
 }

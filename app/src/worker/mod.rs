@@ -45,6 +45,65 @@ struct Shell {
     /// count of edits: the time to storage is measured from the oldest.
     unsaved: VecDeque<(u64, f64)>,
     edits: u64,
+    viewer: bool,
+    /// The register changed since the calendar was last published to the relay.
+    calendar_dirty: bool,
+    /// A publication of the calendar is already waiting on a timer.
+    calendar_waiting: bool,
+}
+
+/// How long after a change the calendar is published: edits come in bursts, and one
+/// publication covers them all.
+const PUBLISH_AFTER_MS: u32 = 5_000;
+/// How long after a failed publication (offline, the relay busy) it is tried again.
+const PUBLISH_RETRY_MS: u32 = 30_000;
+
+/// Notes that the register changed, and publishes the calendar a little later. Only an
+/// editor's or owner's browser publishes; the relay refuses a viewer's anyway.
+fn calendar_changed(wait: u32) {
+    let schedule = with_shell(|s| {
+        s.calendar_dirty = true;
+        let can = s.relay.is_some() && !s.viewer && !s.calendar_waiting;
+        s.calendar_waiting |= can;
+        can
+    });
+    if schedule == Some(true) {
+        after(wait, publish_calendar);
+    }
+}
+
+/// Makes the review calendar from the register this worker holds and hands it to the relay,
+/// which serves it at the members' private calendar addresses. The relay never reads the
+/// register to make it.
+fn publish_calendar() {
+    let made = with_shell(|s| {
+        s.calendar_waiting = false;
+        if !std::mem::take(&mut s.calendar_dirty) {
+            return None;
+        }
+        let relay = s.relay.clone()?;
+        let register = s.replica.register_to_export().ok()?;
+        let file = exports::make(register, &crate::bridge::Download::Calendar, clock::today(), clock::now()).ok()?;
+        Some((relay, s.register, String::from_utf8(file.bytes).ok()?))
+    })
+    .flatten();
+    let Some((relay, register, ics)) = made else { return };
+    spawn_local(async move {
+        let body = serde_json::json!({"register": register.to_string(), "ics": ics});
+        match crate::http::post(&relay, "/calendar/publish", &body).await {
+            Ok((204, _)) => {}
+            // Not this member's to publish (a viewer, or access revoked): nothing to retry.
+            Ok((403 | 404, text)) => log("the relay would not take the calendar", &JsValue::from_str(&text)),
+            failed => {
+                let why = match failed {
+                    Ok((status, text)) => format!("{status} {text}"),
+                    Err(e) => e,
+                };
+                log("could not publish the calendar; trying again shortly", &JsValue::from_str(&why));
+                calendar_changed(PUBLISH_RETRY_MS);
+            }
+        }
+    });
 }
 
 thread_local! {
@@ -154,7 +213,10 @@ fn carry_out(effect: Effect) {
                 }
             });
         }
-        Effect::Patch(patch) => to_page(ToPage::Patch(patch)),
+        Effect::Patch(patch) => {
+            to_page(ToPage::Patch(patch));
+            calendar_changed(PUBLISH_AFTER_MS);
+        }
         Effect::Status(status) => to_page(ToPage::Status(status)),
         Effect::Stored { through_edit } => {
             let oldest = with_shell(|s| {
@@ -245,6 +307,9 @@ pub fn open(register: DocumentId, relay: Option<RelayAddress>, viewer: bool, to_
             tabs,
             unsaved: VecDeque::new(),
             edits: 0,
+            viewer,
+            calendar_dirty: false,
+            calendar_waiting: false,
         })
     });
     spawn_local(async move {
