@@ -9,6 +9,7 @@
 //! transactions.
 
 use crate::storage::StorageError;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
@@ -149,18 +150,48 @@ impl Tx for rusqlite::Transaction<'_> {
     }
 }
 
-impl Tx for postgres::Transaction<'_> {
+/// A PostgreSQL connection and the statements it has prepared: the server parses each
+/// statement once per connection, not on every call (a round trip saved each time).
+pub struct PgConnection {
+    client: postgres::Client,
+    prepared: HashMap<String, postgres::Statement>,
+}
+
+impl PgConnection {
+    fn open(url: &str) -> Result<PgConnection, StorageError> {
+        Ok(PgConnection { client: connect(url)?, prepared: HashMap::new() })
+    }
+}
+
+/// Statements on a PostgreSQL connection or in one of its transactions.
+struct Pg<'a, C: postgres::GenericClient> {
+    client: &'a mut C,
+    prepared: &'a mut HashMap<String, postgres::Statement>,
+}
+
+impl<C: postgres::GenericClient> Pg<'_, C> {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StorageError> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.prepared.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+}
+
+impl<C: postgres::GenericClient> Tx for Pg<'_, C> {
     fn execute(&mut self, sql: &str, params: &[&dyn Param]) -> Result<u64, StorageError> {
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p.postgres()).collect();
-        let statement = self.prepare(sql)?;
-        Ok(postgres::Transaction::execute(self, &statement, &params)?)
+        let statement = self.statement(sql)?;
+        Ok(self.client.execute(&statement, &params)?)
     }
     fn query(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, StorageError> {
         use postgres::types::Type;
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p.postgres()).collect();
-        let statement = self.prepare(sql)?;
+        let statement = self.statement(sql)?;
         let mut out = Vec::new();
-        for row in postgres::Transaction::query(self, &statement, &params)? {
+        for row in self.client.query(&statement, &params)? {
             let mut values = Vec::with_capacity(row.len());
             for (i, column) in row.columns().iter().enumerate() {
                 let ty = column.type_();
@@ -213,7 +244,7 @@ const CONNECTIONS: usize = 4;
 
 pub enum Db {
     Sqlite(Pool<rusqlite::Connection>),
-    Postgres { pool: Pool<postgres::Client>, url: String },
+    Postgres { pool: Pool<PgConnection>, url: String },
 }
 
 /// Runs a call of the blocking PostgreSQL client, which drives its connection on a runtime
@@ -333,11 +364,11 @@ impl Db {
 
     pub fn postgres(url: &str) -> Result<Db, StorageError> {
         blocking(|| {
-            let mut first = connect(url)?;
-            migrate(&mut first)?;
+            let mut first = PgConnection::open(url)?;
+            migrate(&mut first.client)?;
             let mut connections = vec![Mutex::new(first)];
             for _ in 1..CONNECTIONS {
-                connections.push(Mutex::new(connect(url)?));
+                connections.push(Mutex::new(PgConnection::open(url)?));
             }
             Ok(Db::Postgres { pool: Pool { connections, next: Default::default() }, url: url.to_string() })
         })
@@ -372,13 +403,34 @@ impl Db {
                 let mut c = pool.get();
                 // A connection the server closed (a restart, a failover) is opened again
                 // rather than failing every call after it.
-                if c.is_closed() {
-                    *c = connect(url)?;
+                if c.client.is_closed() {
+                    *c = PgConnection::open(url)?;
                 }
-                let mut t = c.transaction()?;
-                let out = f(&mut t)?;
+                let PgConnection { client, prepared } = &mut *c;
+                let mut t = client.transaction()?;
+                let out = f(&mut Pg { client: &mut t, prepared })?;
                 t.commit()?;
                 Ok(out)
+            }),
+        }
+    }
+
+    /// Runs `f` to read, outside any transaction where the database allows (PostgreSQL:
+    /// no BEGIN and COMMIT round trips for a single query). Each statement sees what was
+    /// committed when it ran: for reads that must agree with each other, use `transaction`.
+    pub fn read<T: Send>(
+        &self,
+        f: impl FnOnce(&mut dyn Tx) -> Result<T, StorageError> + Send,
+    ) -> Result<T, StorageError> {
+        match self {
+            Db::Sqlite(_) => self.transaction(f),
+            Db::Postgres { pool, url } => blocking(|| {
+                let mut c = pool.get();
+                if c.client.is_closed() {
+                    *c = PgConnection::open(url)?;
+                }
+                let PgConnection { client, prepared } = &mut *c;
+                f(&mut Pg { client, prepared })
             }),
         }
     }

@@ -218,7 +218,7 @@ impl Directory {
             return Ok(None);
         };
         let Ok(id) = id.parse::<i64>() else { return Ok(None) };
-        self.db.transaction(|t| {
+        self.db.read(|t| {
             let row =
                 t.query_opt("SELECT name, role, secret_hash, revoked, epoch FROM members WHERE id = $1", &[&id])?;
             let Some(row) = row else { return Ok(None) };
@@ -255,12 +255,12 @@ impl Directory {
     /// Every member's access as it stands, for the watcher that closes connections made
     /// before a revocation, a new token or a new role.
     pub fn access(&self) -> Result<std::collections::HashMap<i64, Access>, StorageError> {
-        let rows = self.db.transaction(|t| t.query("SELECT id, epoch, revoked FROM members", &[]))?;
+        let rows = self.db.read(|t| t.query("SELECT id, epoch, revoked FROM members", &[]))?;
         rows.iter().map(|r| Ok((r.int(0)?, Access { epoch: r.int(1)?, revoked: r.flag(2)? }))).collect()
     }
 
     pub fn is_revoked(&self, id: i64) -> Result<bool, StorageError> {
-        let row = self.db.transaction(|t| t.query_opt("SELECT revoked FROM members WHERE id = $1", &[&id]))?;
+        let row = self.db.read(|t| t.query_opt("SELECT revoked FROM members WHERE id = $1", &[&id]))?;
         Ok(row.map(|r| r.flag(0)).transpose()?.unwrap_or(true))
     }
 

@@ -121,7 +121,7 @@ impl Files {
     /// browser has published the calendar yet.
     pub fn feed(&self, secret: &str) -> Result<Option<Published>, StorageError> {
         let secret_hash = hash(secret);
-        self.db.transaction(|t| {
+        self.db.read(|t| {
             let row = t.query_opt(
                 "SELECT p.body, p.content_type, p.at FROM calendar_feeds f
                  JOIN members m ON m.id = f.member AND m.revoked = 0

@@ -458,13 +458,10 @@ impl Register {
         let (storage, id) = (shared.storage.clone(), self.id);
         let fetched = tokio::task::spawn_blocking(move || -> Result<Fetched, StorageError> {
             if !reload {
-                let mut found = Vec::new();
-                for chunk in news {
-                    match storage.chunk(&id, chunk)? {
-                        Some(bytes) => found.push((chunk, bytes)),
-                        // Folded into a snapshot already: read what is stored now instead.
-                        None => return Ok(Fetched::Everything(storage.load(&id)?)),
-                    }
+                let found = storage.chunks(&id, &news)?;
+                // One folded into a snapshot already: read what is stored now instead.
+                if found.len() < news.len() {
+                    return Ok(Fetched::Everything(storage.load(&id)?));
                 }
                 return Ok(Fetched::Chunks(found));
             }

@@ -84,8 +84,9 @@ pub trait Storage: Send + Sync + 'static {
     /// The audit's record of each of these changes (hashes, hex) in one document: who sent
     /// it first and when. Changes the relay never accepted are left out.
     fn uploads(&self, doc: &DocumentId, changes: &[String]) -> Result<Vec<AuditRow>, StorageError>;
-    /// One chunk by id; `None` once compaction has folded it into the snapshot.
-    fn chunk(&self, doc: &DocumentId, id: i64) -> Result<Option<Vec<u8>>, StorageError>;
+    /// The chunks named, by id, oldest first; one that compaction has folded into the
+    /// snapshot already is left out.
+    fn chunks(&self, doc: &DocumentId, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, StorageError>;
     /// Makes `snapshot` the document's base and removes the chunks `folded` (those it holds),
     /// leaving any other. `version` is the stored snapshot's version the new one was built
     /// on; if the snapshot has moved on since (another relay compacted), nothing is changed
@@ -193,6 +194,12 @@ impl Stored {
 }
 
 fn load_in(t: &mut dyn Tx, key: &str) -> Result<Option<Stored>, StorageError> {
+    if t.is_postgres() {
+        // The snapshot and the chunks as of one moment: under PostgreSQL's default each
+        // statement sees its own, and a compaction committing between the two would leave
+        // out the chunks it folded into a snapshot this read did not see.
+        t.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", &[])?;
+    }
     let snapshot = t.query_opt("SELECT data, version FROM snapshots WHERE doc = $1", &[&key])?;
     let (snapshot, version) = match snapshot {
         Some(row) => (Some(row.bytes(0)?), row.int(1)?),
@@ -212,13 +219,27 @@ impl Storage for Sql {
         self.db.transaction(|t| load_in(t, &key))
     }
 
-    fn chunk(&self, doc: &DocumentId, id: i64) -> Result<Option<Vec<u8>>, StorageError> {
+    fn chunks(&self, doc: &DocumentId, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, StorageError> {
+        let (Some(low), Some(high)) = (ids.iter().min().copied(), ids.iter().max().copied()) else {
+            return Ok(Vec::new());
+        };
         let key = doc.to_string();
-        self.db.transaction(|t| {
-            t.query_opt("SELECT data FROM chunks WHERE doc = $1 AND id = $2", &[&key, &id])?
-                .map(|r| r.bytes(0))
-                .transpose()
-        })
+        // One query for the span (the index on doc and id keeps it to this register's rows),
+        // the ids not asked for dropped here: SQLite has no array parameters.
+        let rows = self.db.read(|t| {
+            t.query(
+                "SELECT id, data FROM chunks WHERE doc = $1 AND id >= $2 AND id <= $3 ORDER BY id",
+                &[&key, &low, &high],
+            )
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let id = row.int(0)?;
+            if ids.contains(&id) {
+                out.push((id, row.bytes(1)?));
+            }
+        }
+        Ok(out)
     }
 
     fn append_all(&self, appends: &[Append]) -> Result<Vec<i64>, StorageError> {
@@ -412,9 +433,10 @@ impl Storage for Memory {
             .collect())
     }
 
-    fn chunk(&self, doc: &DocumentId, id: i64) -> Result<Option<Vec<u8>>, StorageError> {
+    fn chunks(&self, doc: &DocumentId, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, StorageError> {
         let docs = self.docs.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(docs.get(doc).and_then(|s| s.chunks.iter().find(|(c, _)| *c == id)).map(|(_, bytes)| bytes.clone()))
+        let stored = docs.get(doc);
+        Ok(stored.map(|s| s.chunks.iter().filter(|(c, _)| ids.contains(c)).cloned().collect()).unwrap_or_default())
     }
 
     fn compact(
@@ -485,8 +507,8 @@ mod tests {
         assert_eq!(storage.compact(&doc, b"one+two", 0, &[a, b]).unwrap(), Compacted::Done(1));
         // A relay whose snapshot is out of date changes nothing.
         assert_eq!(storage.compact(&doc, b"stale", 0, &[c]).unwrap(), Compacted::Moved);
-        assert_eq!(storage.chunk(&doc, c).unwrap().as_deref(), Some(&b"three"[..]));
-        assert_eq!(storage.chunk(&doc, a).unwrap(), None, "folded into the snapshot");
+        assert_eq!(storage.chunks(&doc, &[a, c]).unwrap(), vec![(c, b"three".to_vec())], "a is in the snapshot now");
+        assert_eq!(storage.chunks(&other, &[c]).unwrap(), vec![], "c is another register's");
         let stored = storage.load(&doc).unwrap().unwrap();
         assert_eq!(stored.snapshot.as_deref(), Some(&b"one+two"[..]));
         assert_eq!(stored.version, 1);
