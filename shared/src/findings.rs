@@ -180,6 +180,9 @@ impl<'a> Checker<'a> {
         let register = self.register;
         for (id, risk) in register.live::<Risk>() {
             self.links::<Risk, Person>(id, "the owner", &risk.owner);
+            if risk.status != RiskStatus::Closed {
+                self.publication::<Risk>(id, &risk.publication, today);
+            }
             self.links::<Risk, Supplier>(id, "a linked supplier", risk.suppliers.iter());
             self.links::<Risk, Policy>(id, "a linked insurance policy", risk.policies.iter());
             self.links::<Risk, Action>(id, "a linked action", risk.actions.iter());
@@ -397,6 +400,19 @@ impl<'a> Checker<'a> {
         for (id, plan) in self.register.live::<Plan>() {
             self.links::<Plan, Person>(id, "the owner", &plan.owner);
             self.due::<Plan>(id, "the annual review", plan.next_review(), today);
+            self.publication::<Plan>(id, &plan.publication, today);
+        }
+    }
+
+    /// An approval for the trust centre summary that has run out: the record has dropped out
+    /// of what customers read.
+    fn publication<R: Record>(&mut self, id: &str, publication: &Publication, today: Date) {
+        if let Some(expires) = publication.expires.filter(|_| publication.expired(today)) {
+            let message = format!(
+                "{}: its approval for the trust centre summary expired on {expires}, so customers no longer see it; an owner can approve it again",
+                self.name::<R>(id)
+            );
+            self.raise::<R>(Severity::Warning, id, message);
         }
     }
 

@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod refs;
 pub mod replica;
 pub mod sample;
+pub mod trust;
 
 pub use date::Date;
 pub use derive::Band;

@@ -303,8 +303,39 @@ record!(
         suppliers: Links,
         policies: Links,
         actions: Links,
+        /// Its line in the trust centre summary, if an owner approved one.
+        publication: Publication,
     }
 );
+
+stored!(
+    /// A record's place in the trust centre summary that customers read: a line written for
+    /// them, kept apart from the internal description and controls, approved by an owner for
+    /// a time. Registers made before this read it as not published.
+    Publication {
+        /// What customers read; for a document its title is used when this is empty.
+        summary: String,
+        /// When an owner approved it for publication, and who (a person id).
+        approved: Option<Date>,
+        approved_by: Option<Id>,
+        /// After this day it drops out of the summary (and is a finding) until approved again.
+        expires: Option<Date>,
+        /// Whether the record's owner is named in the summary.
+        show_owner: bool,
+    }
+);
+
+impl Publication {
+    /// Whether it belongs in a summary produced on `today`: approved, and not expired.
+    pub fn current(&self, today: Date) -> bool {
+        self.approved.is_some_and(|a| a <= today) && self.expires.is_some_and(|e| e >= today)
+    }
+
+    /// Approved once, but past its expiry on `today`.
+    pub fn expired(&self, today: Date) -> bool {
+        self.approved.is_some() && self.expires.is_some_and(|e| e < today)
+    }
+}
 
 impl Checks for Risk {
     fn check_fields(&self) -> Result<(), crate::Invalid> {
@@ -477,6 +508,8 @@ record!(
         owner: Option<Id>,
         version: String,
         last_reviewed: Option<Date>,
+        /// Its entry in the trust centre summary's list of documents, if approved.
+        publication: Publication,
     }
 );
 
