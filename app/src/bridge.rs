@@ -122,6 +122,8 @@ pub enum Download {
     Section(String),
     /// Every due and overdue obligation as an iCalendar file.
     Calendar,
+    /// The trust centre summary for customers: a standalone page, or JSON.
+    TrustSummary { html: bool },
 }
 
 /// A file ready to offer as a download.

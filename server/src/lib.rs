@@ -107,7 +107,10 @@ pub fn router(dist: &Path, relay: Arc<Relay>, members: Arc<Directory>, limits: L
         .route("/members/{action}", post(manage_members))
         .route("/calendar/publish", post(publish_calendar))
         .route("/calendar/address", post(calendar_address))
-        .route("/calendar/{file}", get(calendar_feed));
+        .route("/calendar/{file}", get(calendar_feed))
+        .route("/trust/publish", post(publish_summary))
+        .route("/trust/{register}", get(trust_page))
+        .route("/trust/{register}/summary.json", get(trust_json));
     // Metrics may be served on an address of their own (`metrics_router`), not beside the app.
     let routes = if with_metrics { routes.route("/metrics", get(render_metrics)) } else { routes };
     routes
@@ -148,7 +151,8 @@ fn content_security_policy(index: &Path) -> String {
 async fn security_headers(policy: HeaderValue, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    // A page with a policy of its own (the published trust centre summary) keeps it.
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(policy);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -473,6 +477,97 @@ async fn calendar_feed(
         }
         Err(e) => {
             tracing::error!(error = %e, "reading a calendar did not run");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SummaryPublished {
+    register: String,
+    html: String,
+    json: String,
+}
+
+impl AboutRegister for SummaryPublished {
+    fn register(&self) -> &str {
+        &self.register
+    }
+}
+
+/// An owner's browser publishes the register's trust centre summary (made from the register
+/// it holds) at the register's public address, `/trust/<register id>`.
+async fn publish_summary(
+    headers: HeaderMap,
+    State(state): State<AppState>,
+    asked: Result<axum::Json<SummaryPublished>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let expected = "{\"register\": id, \"html\": page, \"json\": text}";
+    let (asked, member, register) = match member_asking(&headers, &state, asked, expected).await {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let files = state.files.clone();
+    let done =
+        tokio::task::spawn_blocking(move || files.publish_summary(&member, &register, &asked.html, &asked.json)).await;
+    match done {
+        Ok(Ok(())) => axum::Json(serde_json::json!({"path": format!("/trust/{register}")})).into_response(),
+        Ok(Err(published::Refused::Storage(e))) => {
+            tracing::error!(error = %e, "storing a summary failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot store the summary just now").into_response()
+        }
+        Ok(Err(refused @ published::Refused::NotOwner)) => (StatusCode::FORBIDDEN, refused.to_string()).into_response(),
+        Ok(Err(refused)) => (StatusCode::BAD_REQUEST, refused.to_string()).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "storing a summary did not run");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// The policy of the published summary page: its own inline style and nothing else.
+const SUMMARY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+async fn trust_page(
+    axum::extract::Path(register): axum::extract::Path<String>,
+    State(state): State<AppState>,
+) -> Response {
+    published_summary(&state, &register, "summary.html").await
+}
+
+async fn trust_json(
+    axum::extract::Path(register): axum::extract::Path<String>,
+    State(state): State<AppState>,
+) -> Response {
+    published_summary(&state, &register, "summary.json").await
+}
+
+/// A register's published summary, for anyone: 404 until an owner publishes one.
+async fn published_summary(state: &AppState, register: &str, name: &'static str) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "no summary is published at this address").into_response();
+    let Ok(register) = register.parse::<shared::protocol::DocumentId>() else { return not_found() };
+    let files = state.files.clone();
+    match tokio::task::spawn_blocking(move || files.summary(&register, name)).await {
+        Ok(Ok(Some(published))) => {
+            let at = chrono::DateTime::from_timestamp(published.at, 0).unwrap_or_default();
+            (
+                [
+                    (header::CONTENT_TYPE, published.content_type),
+                    (header::LAST_MODIFIED, at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
+                    (header::CONTENT_SECURITY_POLICY, SUMMARY_POLICY.to_string()),
+                ],
+                published.body,
+            )
+                .into_response()
+        }
+        Ok(Ok(None)) => not_found(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "reading a summary failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot read the summary just now").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reading a summary did not run");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }

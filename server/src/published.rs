@@ -1,6 +1,7 @@
 //! Files the members' browsers make from a register and the relay serves as they are: the
 //! review calendar (`calendar.ics`), which members subscribe to at a private address of
-//! their own. The relay stores and serves the bytes and reads nothing of the register to
+//! their own, and the trust centre summary (`summary.html`, `summary.json`), which an owner
+//! publishes at the register's public address. The relay stores and serves the bytes and reads nothing of the register to
 //! make them: its invariant (it never reads register records) holds.
 
 use crate::db::Db;
@@ -31,6 +32,12 @@ pub enum Refused {
     TooLarge(usize),
     #[error("that is not an iCalendar file (it must begin BEGIN:VCALENDAR and end END:VCALENDAR)")]
     NotACalendar,
+    #[error("only an owner of the register publishes its trust centre summary")]
+    NotOwner,
+    #[error(
+        "the summary must be an HTML page (<!DOCTYPE html>…) and a JSON object, each at most {MAX_CALENDAR_BYTES} bytes"
+    )]
+    NotASummary,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -81,6 +88,56 @@ impl Files {
             )
         })?;
         Ok(())
+    }
+
+    /// Keeps an owner's trust centre summary of the register, the page and its JSON, in one
+    /// transaction: the two never disagree.
+    pub fn publish_summary(
+        &self,
+        member: &Member,
+        register: &DocumentId,
+        html: &str,
+        json: &str,
+    ) -> Result<(), Refused> {
+        if member.role != crate::members::Role::Owner {
+            return Err(Refused::NotOwner);
+        }
+        let is_object = serde_json::from_str::<serde_json::Value>(json).is_ok_and(|v| v.is_object());
+        if html.len() > MAX_CALENDAR_BYTES
+            || json.len() > MAX_CALENDAR_BYTES
+            || !html.trim_start().to_ascii_lowercase().starts_with("<!doctype html>")
+            || !is_object
+        {
+            return Err(Refused::NotASummary);
+        }
+        let (key, by) = (register.to_string(), member.name.clone());
+        self.db.transaction(|t| {
+            for (name, body, content_type) in
+                [("summary.html", html, "text/html; charset=utf-8"), ("summary.json", json, "application/json")]
+            {
+                t.execute(
+                    "INSERT INTO published (register, name, body, content_type, at, by) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (register, name) DO UPDATE SET body = excluded.body,
+                         content_type = excluded.content_type, at = excluded.at, by = excluded.by",
+                    &[&key, &name, &body.as_bytes(), &content_type, &now(), &by],
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// A register's published summary (`summary.html` or `summary.json`), for anyone.
+    pub fn summary(&self, register: &DocumentId, name: &str) -> Result<Option<Published>, StorageError> {
+        let key = register.to_string();
+        let name = name.to_string();
+        self.db.read(|t| {
+            let row = t.query_opt(
+                "SELECT body, content_type, at FROM published WHERE register = $1 AND name = $2",
+                &[&key, &name],
+            )?;
+            row.map(|r| Ok(Published { body: r.bytes(0)?, content_type: r.text(1)?, at: r.int(2)? })).transpose()
+        })
     }
 
     /// Turns on a new private calendar address for the member and register, ending any they
@@ -167,6 +224,16 @@ mod tests {
         members.revoke("Amara").unwrap();
         assert_eq!(files.feed(&amaras).unwrap(), None);
         assert_eq!(files.feed("not a secret").unwrap(), None);
+        // Only an owner publishes the summary, and only a page with its JSON.
+        let (olu, _) = members.add("Olu", Role::Owner, &[register]).unwrap();
+        let page = "<!DOCTYPE html>\n<html lang=\"en-GB\"><title>Acme</title></html>";
+        assert!(matches!(files.publish_summary(&vic, &register, page, "{}"), Err(Refused::NotOwner)));
+        assert!(matches!(files.publish_summary(&olu, &register, "<p>", "{}"), Err(Refused::NotASummary)));
+        assert!(matches!(files.publish_summary(&olu, &register, page, "[1]"), Err(Refused::NotASummary)));
+        assert_eq!(files.summary(&register, "summary.html").unwrap(), None);
+        files.publish_summary(&olu, &register, page, "{\"firm\": \"Acme\"}").unwrap();
+        assert_eq!(files.summary(&register, "summary.html").unwrap().unwrap().body, page.as_bytes());
+        assert_eq!(files.summary(&register, "summary.json").unwrap().unwrap().content_type, "application/json");
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub fn Export() -> impl IntoView {
     let busy = RwSignal::new(false);
     let workbook = move |_| prepare(store, busy, Download::Workbook);
     let whole = move |_| prepare(store, busy, Download::Json);
+    let trust_page = move |_| prepare(store, busy, Download::TrustSummary { html: true });
+    let trust_data = move |_| prepare(store, busy, Download::TrustSummary { html: false });
     let backup = move |_| {
         spawn_local(async move {
             let result = store.save().await.and_then(|document| {
@@ -100,6 +102,14 @@ pub fn Export() -> impl IntoView {
             </button>
         </p>
         <ul>{sections}</ul>
+        <h3>"Trust centre summary"</h3>
+        <p class="hint">"For customers: the risks and documents an owner approved for publication, with the line written for them; nothing internal. Put the page on your own site as it is."</p>
+        <p>
+            <button data-testid="export-trust-html" on:click=trust_page disabled=busy>"Summary page (HTML)"</button>
+            " "
+            <button data-testid="export-trust-json" on:click=trust_data disabled=busy>"Summary (JSON)"</button>
+        </p>
+        {publish(store)}
         <Preparing busy/>
         <h3>"Restore"</h3>
         <p class="field">
@@ -109,6 +119,50 @@ pub fn Export() -> impl IntoView {
         <p role="status" data-testid="import-result">{move || restored.get()}</p>
         {share(store)}
     }
+}
+
+/// Makes the summary page and its JSON in the worker and hands both to the relay, which
+/// serves them at the register's public address; the address, or why not.
+async fn publish_summary(store: Store) -> Result<String, String> {
+    let relay = store.relay().ok_or("no server")?;
+    let page = store.export(Download::TrustSummary { html: true }).await?;
+    let data = store.export(Download::TrustSummary { html: false }).await?;
+    let text = |f: bridge::File| String::from_utf8(f.bytes).map_err(|e| e.to_string());
+    let body =
+        serde_json::json!({"register": store.register_id().to_string(), "html": text(page)?, "json": text(data)?});
+    match crate::http::post(&relay, "/trust/publish", &body).await {
+        Err(why) => Err(format!("The server could not be reached ({why}); try again when you are online.")),
+        Ok((200, answer)) => {
+            let path = serde_json::from_str::<serde_json::Value>(&answer)
+                .ok()
+                .and_then(|v| v["path"].as_str().map(str::to_string))
+                .ok_or("The server's answer is unreadable")?;
+            Ok(crate::http::address(&relay, &path))
+        }
+        Ok((_, why)) => Err(format!("The server refused: {why}")),
+    }
+}
+
+/// For a register's owners on a server: publish the summary at its public address.
+fn publish(store: Store) -> Option<AnyView> {
+    if store.relay().is_none() || !store.owner.get_untracked() {
+        return None;
+    }
+    let said = RwSignal::new(None::<Result<String, String>>);
+    let go = move |_| spawn_local(async move { said.set(Some(publish_summary(store).await)) });
+    Some(
+        view! {
+            <p>
+                <button data-testid="export-trust-publish" on:click=go>"Publish the summary on the server"</button>
+            </p>
+            {move || match said.get() {
+                Some(Ok(url)) => view! { <p role="status">"Published at " <a data-testid="export-trust-address" href=url.clone()>{url.clone()}</a> " for anyone to read; publish again after approving changes."</p> }.into_any(),
+                Some(Err(why)) => view! { <p class="problem" role="alert">{why}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+        }
+        .into_any(),
+    )
 }
 
 /// For a register kept in this browser only: its id, which whoever runs the team's server

@@ -15,6 +15,7 @@ pub mod incidents;
 pub mod members;
 pub mod people;
 pub mod plans;
+pub mod publication;
 pub mod records;
 pub mod report;
 pub mod risks;

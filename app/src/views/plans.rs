@@ -33,6 +33,7 @@ fn plan_editor(r: Editing<Plan>, selected: RwSignal<Option<String>>) -> AnyView 
         {fields::choice("Owner", "plan-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {fields::text("Version", "plan-version", move || r.get().version, move |v| r.save(move |x| x.version = v), false)}
         {fields::date("Last reviewed", "plan-last-reviewed", move || r.get().last_reviewed, move |v| r.save(move |x| x.last_reviewed = v), fail)}
+        {crate::views::publication::fields("plan", r, |p: &mut Plan| &mut p.publication)}
     };
     crate::views::records::editor_frame("plan", r, selected, body.into_any())
 }

@@ -599,6 +599,7 @@ fn RiskEditor(id: String, draft: Option<Risk>, selected: RwSignal<Option<String>
                 </Show>
                 {fields::links("Suppliers", "risk-suppliers", move || store.register.with(|r| linkable::<Supplier>(r)), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
                 {fields::links("Insurance policies", "risk-policies", move || store.register.with(|r| linkable::<Policy>(r)), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
+                {crate::views::publication::fields("risk", r, |x: &mut Risk| &mut x.publication)}
     };
     editor_frame("risk", r, selected, body.into_any())
 }

@@ -57,6 +57,15 @@ pub fn make(register: &Register, kind: &Download, today: Date, generated: i64) -
             "text/csv",
             csv_section(register, today, section).map_err(|e| e.to_string())?,
         ),
+        Download::TrustSummary { html } => {
+            let summary = shared::trust::summary(register, today);
+            if *html {
+                (format!("{firm}-trust-summary-{day}.html"), "text/html", shared::trust::html(&summary).into_bytes())
+            } else {
+                let text = shared::trust::json(&summary).map_err(|e| e.to_string())?;
+                (format!("{firm}-trust-summary-{day}.json"), "application/json", text.into_bytes())
+            }
+        }
         Download::Calendar => (format!("{firm}-review-calendar-{day}.ics"), "text/calendar", {
             let origin = origin();
             let link = |o: &shared::calendar::Obligation| record_address(&origin, o);
