@@ -237,9 +237,15 @@ fn exports_and_calendar_work_in_wasm() {
     let text = String::from_utf8(calendar.bytes).unwrap();
     let obligations = shared::calendar::obligations(&register, today);
     assert!(text.starts_with("BEGIN:VCALENDAR"));
-    // Every stamp is the one passed in: nothing read a clock.
-    assert_eq!(text.matches("DTSTAMP:").count(), obligations.len());
-    assert_eq!(text.matches("DTSTAMP:20261118T110640Z").count(), obligations.len());
+    // Every stamp (each event's and its two reminders') is the one passed in: nothing read a
+    // clock.
+    assert_eq!(text.matches("DTSTAMP:").count(), 3 * obligations.len());
+    assert_eq!(text.matches("DTSTAMP:20261118T110640Z").count(), 3 * obligations.len());
+    // The trust centre summary is made here too: a page and its JSON.
+    let page = String::from_utf8(made(Download::TrustSummary { html: true }).bytes).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains(&register.name));
+    let summary = made(Download::TrustSummary { html: false });
+    assert_eq!(summary.name, format!("brightwater-software-ltd-trust-summary{stem}.json"));
 
     // A section that does not exist says so.
     let missing = make(&register, &Download::Section("Nothing".into()), today, 0).unwrap_err();
