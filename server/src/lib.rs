@@ -458,28 +458,7 @@ async fn calendar_feed(
         return not_found();
     };
     let (files, secret) = (state.files.clone(), secret.to_string());
-    match tokio::task::spawn_blocking(move || files.feed(&secret)).await {
-        Ok(Ok(Some(published))) => {
-            let at = chrono::DateTime::from_timestamp(published.at, 0).unwrap_or_default();
-            (
-                [
-                    (header::CONTENT_TYPE, published.content_type),
-                    (header::LAST_MODIFIED, at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
-                ],
-                published.body,
-            )
-                .into_response()
-        }
-        Ok(Ok(None)) => not_found(),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "reading a calendar failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot read the calendar just now").into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "reading a calendar did not run");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
-    }
+    serve_published(tokio::task::spawn_blocking(move || files.feed(&secret)).await, None, "calendar")
 }
 
 #[derive(serde::Deserialize)]
@@ -548,26 +527,43 @@ async fn published_summary(state: &AppState, register: &str, name: &'static str)
     let not_found = || (StatusCode::NOT_FOUND, "no summary is published at this address").into_response();
     let Ok(register) = register.parse::<shared::protocol::DocumentId>() else { return not_found() };
     let files = state.files.clone();
-    match tokio::task::spawn_blocking(move || files.summary(&register, name)).await {
+    serve_published(
+        tokio::task::spawn_blocking(move || files.summary(&register, name)).await,
+        Some(SUMMARY_POLICY),
+        "summary",
+    )
+}
+
+/// A published file as its reader gets it (with its own content security policy, if given),
+/// or 404 when there is none.
+fn serve_published(
+    found: Result<Result<Option<published::Published>, storage::StorageError>, tokio::task::JoinError>,
+    policy: Option<&'static str>,
+    what: &str,
+) -> Response {
+    match found {
         Ok(Ok(Some(published))) => {
             let at = chrono::DateTime::from_timestamp(published.at, 0).unwrap_or_default();
-            (
+            let mut response = (
                 [
                     (header::CONTENT_TYPE, published.content_type),
                     (header::LAST_MODIFIED, at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
-                    (header::CONTENT_SECURITY_POLICY, SUMMARY_POLICY.to_string()),
                 ],
                 published.body,
             )
-                .into_response()
+                .into_response();
+            if let Some(policy) = policy {
+                response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
+            }
+            response
         }
-        Ok(Ok(None)) => not_found(),
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, format!("no such {what} at this address")).into_response(),
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "reading a summary failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot read the summary just now").into_response()
+            tracing::error!(error = %e, what, "reading a published file failed");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("the relay cannot read the {what} just now")).into_response()
         }
         Err(e) => {
-            tracing::error!(error = %e, "reading a summary did not run");
+            tracing::error!(error = %e, what, "reading a published file did not run");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }

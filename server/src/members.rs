@@ -119,14 +119,14 @@ fn token_for(id: i64, secret: &str) -> String {
     format!("cr_{id}_{secret}")
 }
 
-/// 256 random bits, as hex: the secret part of a token.
-fn new_secret() -> Result<String, StorageError> {
+/// 256 random bits, as hex: the secret part of a token (and of a calendar address).
+pub(crate) fn new_secret() -> Result<String, StorageError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| StorageError(format!("no randomness for a token: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn hash(secret: &str) -> Vec<u8> {
+pub(crate) fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 

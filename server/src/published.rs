@@ -5,9 +5,9 @@
 //! make them: its invariant (it never reads register records) holds.
 
 use crate::db::Db;
-use crate::members::Member;
+// A calendar address's secret is made and kept (hashed) as a token's is.
+use crate::members::{Member, hash, new_secret};
 use crate::storage::StorageError;
-use sha2::{Digest, Sha256};
 use shared::protocol::DocumentId;
 use std::sync::Arc;
 
@@ -48,17 +48,6 @@ pub struct Files {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// A calendar address's secret: 256 random bits as hex. Only its hash is kept.
-fn new_secret() -> Result<String, StorageError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| StorageError(format!("no randomness for a calendar address: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 impl Files {
