@@ -180,13 +180,7 @@ fn load(root: &Path, args: &[String]) -> Result<()> {
             [&args[..], &[run.seconds, "--interval-ms", run.interval, "--label", &label, "--idle", &idle]].concat();
         measured(bin, &args, &label, pid)
     })?;
-    println!(
-        "| server | registers x clients | ms between edits | changes/s | edit to peer p50 (ms) | p99 (ms) | samples | clients failed | generator CPU % | server CPU % | server RSS end / peak (MB) |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for line in lines {
-        println!("{line}");
-    }
+    print_load_table(&lines);
     Ok(())
 }
 
@@ -293,25 +287,12 @@ fn load_postgres(root: &Path, args: &[String]) -> Result<()> {
             None => vec!["--data".into(), scratch.join("data").to_string_lossy().to_string()],
         };
         let store: Vec<&str> = store.iter().map(String::as_str).collect();
-        let mut add = [&store[..], &["member", "add", "--name", "load", "--role", "editor"]].concat();
-        for id in ids.lines() {
-            add.extend(["--register", id]);
-        }
-        let token = capture(&relay_bin, &add)
-            .and_then(|out| out.lines().find(|l| l.starts_with("cr_")).map(str::to_string))
-            .context("adding the load member")?;
+        let token = load_member(&relay_bin, &store, &ids)?;
         let mut servers = Vec::new();
         let mut urls = Vec::new();
         for _ in 0..relays {
-            let mut relay = Command::new(&relay_bin)
-                .args(&store)
-                .args(["--dist", &dist_arg, "--listen", "127.0.0.1:0", "--max-messages-per-second", "100000"])
-                .env("RUST_LOG", "warn")
-                .stdout(std::process::Stdio::piped())
-                .spawn()?;
-            let addr = first_line(relay.stdout.as_mut().expect("piped"))?;
-            let addr = addr.trim().rsplit("http://").next().unwrap_or_default().trim_end_matches('/').to_string();
-            urls.push(format!("ws://{addr}/sync?token={token}"));
+            let (relay, url) = start_relay(&relay_bin, &store, &dist_arg, &token)?;
+            urls.push(url);
             servers.push(relay);
         }
         let mut run = vec!["run", "--registers", &registers, "--clients", &clients, "--seconds", &seconds];
@@ -327,6 +308,12 @@ fn load_postgres(root: &Path, args: &[String]) -> Result<()> {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    print_load_table(&lines);
+    Ok(())
+}
+
+/// The table the load runs print, for docs/BENCHMARKS.md.
+fn print_load_table(lines: &[String]) {
     println!(
         "| server | registers x clients | ms between edits | changes/s | edit to peer p50 (ms) | p99 (ms) | samples | clients failed | generator CPU % | server CPU % | server RSS end / peak (MB) |"
     );
@@ -334,7 +321,33 @@ fn load_postgres(root: &Path, args: &[String]) -> Result<()> {
     for line in lines {
         println!("{line}");
     }
-    Ok(())
+}
+
+/// Adds the load generator's member, granted every register in `ids` (one a line), to the
+/// database `store` names (`--data <dir>` or `--database <url>`); its token.
+fn load_member(relay_bin: &str, store: &[&str], ids: &str) -> Result<String> {
+    let mut add = [store, &["member", "add", "--name", "load", "--role", "editor"]].concat();
+    for id in ids.lines() {
+        add.extend(["--register", id]);
+    }
+    capture(relay_bin, &add)
+        .and_then(|out| out.lines().find(|l| l.starts_with("cr_")).map(str::to_string))
+        .context("adding the load member")
+}
+
+/// Starts our relay on the database `store` names, on a free port; the process and its sync
+/// address with `token`. The generator's clients run as fast as the machine lets them: no
+/// rate limit of ours is what is measured.
+fn start_relay(relay_bin: &str, store: &[&str], dist: &str, token: &str) -> Result<(std::process::Child, String)> {
+    let mut relay = Command::new(relay_bin)
+        .args(store)
+        .args(["--dist", dist, "--listen", "127.0.0.1:0", "--max-messages-per-second", "100000"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let addr = first_line(relay.stdout.as_mut().expect("piped"))?;
+    let addr = addr.trim().rsplit("http://").next().unwrap_or_default().trim_end_matches('/').to_string();
+    Ok((relay, format!("ws://{addr}/sync?token={token}")))
 }
 
 /// Starts our relay (a member granted every register of the run) and then the reference
@@ -356,25 +369,11 @@ fn against_both(
     let data_arg = data.to_string_lossy().to_string();
 
     let ids = capture(&load_bin, &["ids", "--registers", registers]).context("continuity-load ids")?;
-    let mut add = vec!["--data", &data_arg, "member", "add", "--name", "load", "--role", "editor"];
-    for id in ids.lines() {
-        add.extend(["--register", id]);
-    }
-    let token = capture(&relay_bin, &add)
-        .and_then(|out| out.lines().find(|l| l.starts_with("cr_")).map(str::to_string))
-        .context("adding the load member")?;
+    let store = ["--data", data_arg.as_str()];
+    let token = load_member(&relay_bin, &store, &ids)?;
     let dist_arg = dist.to_string_lossy().to_string();
-    // The generator's clients run as fast as the machine lets them: no rate limit of ours
-    // is what is measured here.
-    let mut relay = Command::new(&relay_bin)
-        .args(["--data", &data_arg, "--dist", &dist_arg, "--listen", "127.0.0.1:0"])
-        .args(["--max-messages-per-second", "100000"])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()?;
-    let addr = first_line(relay.stdout.as_mut().expect("piped"))?;
-    let addr = addr.trim().rsplit("http://").next().unwrap_or_default().trim_end_matches('/').to_string();
-    let ours = job(&load_bin, &format!("ws://{addr}/sync?token={token}"), "our relay", relay.id());
+    let (mut relay, url) = start_relay(&relay_bin, &store, &dist_arg, &token)?;
+    let ours = job(&load_bin, &url, "our relay", relay.id());
     let _ = relay.kill();
     let _ = relay.wait();
 
