@@ -197,6 +197,16 @@ struct Idlers {
     tasks: Vec<tokio::task::JoinHandle<Result<()>>>,
 }
 
+/// A client on register `id` (starting from `saved`) once the server has confirmed it holds
+/// the register.
+async fn stored(url: &str, id: DocumentId, saved: &[u8]) -> Result<Lean> {
+    let mut device = Lean::connect(url, id, saved).await?;
+    while !device.confirmed() {
+        anyhow::ensure!(device.receive_one(Duration::from_secs(10)).await?, "the server did not confirm {id}");
+    }
+    Ok(device)
+}
+
 /// Connects one client to each register (50 at a time, each confirmed by the server), then
 /// keeps every one reading (answering pings) until told to stop.
 async fn hold_idle(url: &str, registers: Vec<DocumentId>) -> Result<Idlers> {
@@ -207,16 +217,7 @@ async fn hold_idle(url: &str, registers: Vec<DocumentId>) -> Result<Idlers> {
         let mut connecting = Vec::new();
         for id in group.iter().copied() {
             let (url, saved) = (url.to_string(), saved.clone());
-            connecting.push(tokio::spawn(async move {
-                let mut device = Lean::connect(&url, id, &saved).await?;
-                while !device.confirmed() {
-                    anyhow::ensure!(
-                        device.receive_one(Duration::from_secs(10)).await?,
-                        "the server did not confirm {id}"
-                    );
-                }
-                anyhow::Ok(device)
-            }));
+            connecting.push(tokio::spawn(async move { stored(&url, id, &saved).await }));
         }
         for device in connecting {
             let mut device = device.await??;
@@ -396,14 +397,7 @@ async fn main() -> Result<()> {
                 for id in group.iter().copied() {
                     let (url, saved) = (url.clone(), saved.clone());
                     stores.push(tokio::spawn(async move {
-                        let mut device = Lean::connect(&url, id, &saved).await?;
-                        while !device.confirmed() {
-                            anyhow::ensure!(
-                                device.receive_one(Duration::from_secs(10)).await?,
-                                "the server did not confirm {id}"
-                            );
-                        }
-                        device.close().await;
+                        stored(&url, id, &saved).await?.close().await;
                         anyhow::Ok(())
                     }));
                 }
