@@ -114,50 +114,55 @@ pub fn html(summary: &Summary) -> String {
          Produced on {produced}.</p>\n",
         produced = summary.produced,
     );
-    if summary.risks.is_empty() {
-        page.push_str("<p>No risks are published at present.</p>\n");
-    } else {
-        page.push_str(
-            "<table>\n<caption>Risks</caption>\n<thead><tr><th scope=\"col\">Reference</th><th scope=\"col\">Category</th>\
-             <th scope=\"col\">Residual risk</th><th scope=\"col\">Direction</th><th scope=\"col\">Summary</th>\
-             <th scope=\"col\">Owner</th></tr></thead>\n<tbody>\n",
-        );
-        for r in &summary.risks {
-            page.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                text(&r.reference),
-                text(&r.category),
-                text(&r.residual_band),
-                text(&r.direction),
-                text(&r.summary),
-                text(r.owner.as_deref().unwrap_or("")),
-            ));
-        }
-        page.push_str("</tbody>\n</table>\n");
-    }
-    if summary.documents.is_empty() {
-        page.push_str("<p>No documents are published at present.</p>\n");
-    } else {
-        page.push_str(
-            "<table>\n<caption>Documents</caption>\n<thead><tr><th scope=\"col\">Identifier</th><th scope=\"col\">Title</th>\
-             <th scope=\"col\">Kind</th><th scope=\"col\">Version</th><th scope=\"col\">Owner</th>\
-             <th scope=\"col\">Last reviewed</th></tr></thead>\n<tbody>\n",
-        );
-        for d in &summary.documents {
-            page.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                text(&d.identifier),
-                text(&d.title),
-                text(&d.kind),
-                text(&d.version),
-                text(d.owner.as_deref().unwrap_or("")),
-                d.last_review.map(|d| d.to_string()).unwrap_or_default(),
-            ));
-        }
-        page.push_str("</tbody>\n</table>\n");
-    }
+    let risks = summary.risks.iter().map(|r| {
+        let owner = r.owner.clone().unwrap_or_default();
+        vec![
+            r.reference.clone(),
+            r.category.clone(),
+            r.residual_band.clone(),
+            r.direction.clone(),
+            r.summary.clone(),
+            owner,
+        ]
+    });
+    let headings = ["Reference", "Category", "Residual risk", "Direction", "Summary", "Owner"];
+    table(&mut page, "Risks", &headings, risks.collect());
+    let documents = summary.documents.iter().map(|d| {
+        let (owner, reviewed) = (d.owner.clone().unwrap_or_default(), d.last_review.map(|d| d.to_string()));
+        vec![
+            d.identifier.clone(),
+            d.title.clone(),
+            d.kind.clone(),
+            d.version.clone(),
+            owner,
+            reviewed.unwrap_or_default(),
+        ]
+    });
+    let headings = ["Identifier", "Title", "Kind", "Version", "Owner", "Last reviewed"];
+    table(&mut page, "Documents", &headings, documents.collect());
     page.push_str("</main>\n</body>\n</html>\n");
     page
+}
+
+/// One table of the page, every cell escaped; a sentence instead when it has no rows.
+fn table(page: &mut String, caption: &str, headings: &[&str], rows: Vec<Vec<String>>) {
+    if rows.is_empty() {
+        page.push_str(&format!("<p>No {} are published at present.</p>\n", caption.to_lowercase()));
+        return;
+    }
+    page.push_str(&format!("<table>\n<caption>{caption}</caption>\n<thead><tr>"));
+    for heading in headings {
+        page.push_str(&format!("<th scope=\"col\">{heading}</th>"));
+    }
+    page.push_str("</tr></thead>\n<tbody>\n");
+    for row in rows {
+        page.push_str("<tr>");
+        for cell in row {
+            page.push_str(&format!("<td>{}</td>", text(&cell)));
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</tbody>\n</table>\n");
 }
 
 /// The summary as JSON, for a site that lays it out itself.
