@@ -400,12 +400,7 @@ impl Db {
                 Ok(out)
             }
             Db::Postgres { pool, url } => blocking(|| {
-                let mut c = pool.get();
-                // A connection the server closed (a restart, a failover) is opened again
-                // rather than failing every call after it.
-                if c.client.is_closed() {
-                    *c = PgConnection::open(url)?;
-                }
+                let mut c = open_in(pool, url)?;
                 let PgConnection { client, prepared } = &mut *c;
                 let mut t = client.transaction()?;
                 let out = f(&mut Pg { client: &mut t, prepared })?;
@@ -425,10 +420,7 @@ impl Db {
         match self {
             Db::Sqlite(_) => self.transaction(f),
             Db::Postgres { pool, url } => blocking(|| {
-                let mut c = pool.get();
-                if c.client.is_closed() {
-                    *c = PgConnection::open(url)?;
-                }
+                let mut c = open_in(pool, url)?;
                 let PgConnection { client, prepared } = &mut *c;
                 f(&mut Pg { client, prepared })
             }),
@@ -442,6 +434,16 @@ impl Db {
             Db::Postgres { .. } => None,
         }
     }
+}
+
+/// A connection of the pool, open: one the server closed (a restart, a failover) is opened
+/// again rather than failing every call after it.
+fn open_in<'a>(pool: &'a Pool<PgConnection>, url: &str) -> Result<MutexGuard<'a, PgConnection>, StorageError> {
+    let mut c = pool.get();
+    if c.client.is_closed() {
+        *c = PgConnection::open(url)?;
+    }
+    Ok(c)
 }
 
 impl Drop for Db {
