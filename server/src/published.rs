@@ -11,8 +11,9 @@ use crate::storage::StorageError;
 use shared::protocol::DocumentId;
 use std::sync::Arc;
 
-/// The largest calendar a browser may publish: the sample's is about 40 KB.
-pub const MAX_CALENDAR_BYTES: usize = 1024 * 1024;
+/// The largest file (a calendar, a summary page) a browser may publish: the sample's calendar
+/// is about 40 KB. (A summary's page and JSON come in one request, which axum caps at 2 MB.)
+pub const MAX_PUBLISHED_BYTES: usize = 1024 * 1024;
 
 /// A published file, as served.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +29,14 @@ pub struct Published {
 pub enum Refused {
     #[error("a viewer cannot publish the register's calendar: an editor's or owner's browser does")]
     Viewer,
-    #[error("the calendar is {0} bytes, more than the {MAX_CALENDAR_BYTES} a calendar may be")]
+    #[error("the calendar is {0} bytes, more than the {MAX_PUBLISHED_BYTES} a calendar may be")]
     TooLarge(usize),
     #[error("that is not an iCalendar file (it must begin BEGIN:VCALENDAR and end END:VCALENDAR)")]
     NotACalendar,
     #[error("only an owner of the register publishes its trust centre summary")]
     NotOwner,
     #[error(
-        "the summary must be an HTML page (<!DOCTYPE html>…) and a JSON object, each at most {MAX_CALENDAR_BYTES} bytes"
+        "the summary must be an HTML page (<!DOCTYPE html>…) and a JSON object, each at most {MAX_PUBLISHED_BYTES} bytes"
     )]
     NotASummary,
     #[error(transparent)]
@@ -60,7 +61,7 @@ impl Files {
         if member.role == crate::members::Role::Viewer {
             return Err(Refused::Viewer);
         }
-        if ics.len() > MAX_CALENDAR_BYTES {
+        if ics.len() > MAX_PUBLISHED_BYTES {
             return Err(Refused::TooLarge(ics.len()));
         }
         let trimmed = ics.trim();
@@ -92,8 +93,8 @@ impl Files {
             return Err(Refused::NotOwner);
         }
         let is_object = serde_json::from_str::<serde_json::Value>(json).is_ok_and(|v| v.is_object());
-        if html.len() > MAX_CALENDAR_BYTES
-            || json.len() > MAX_CALENDAR_BYTES
+        if html.len() > MAX_PUBLISHED_BYTES
+            || json.len() > MAX_PUBLISHED_BYTES
             || !html.trim_start().to_ascii_lowercase().starts_with("<!doctype html>")
             || !is_object
         {
