@@ -368,18 +368,29 @@ async fn publish_calendar(
             Err(refused) => return *refused,
         };
     let files = state.files.clone();
-    match tokio::task::spawn_blocking(move || files.publish_calendar(&member, &register, &asked.ics)).await {
-        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+    let done = tokio::task::spawn_blocking(move || files.publish_calendar(&member, &register, &asked.ics)).await;
+    stored_or_refused(done, "calendar", || StatusCode::NO_CONTENT.into_response())
+}
+
+/// The answer to a publication: `ok` once stored; a member not allowed to publish is
+/// forbidden, a file of the wrong shape a bad request, storage failing unavailable.
+fn stored_or_refused(
+    done: Result<Result<(), published::Refused>, tokio::task::JoinError>,
+    what: &str,
+    ok: impl FnOnce() -> Response,
+) -> Response {
+    match done {
+        Ok(Ok(())) => ok(),
         Ok(Err(published::Refused::Storage(e))) => {
-            tracing::error!(error = %e, "storing a calendar failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot store the calendar just now").into_response()
+            tracing::error!(error = %e, what, "storing a published file failed");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("the relay cannot store the {what} just now")).into_response()
         }
-        Ok(Err(published::Refused::Viewer)) => {
-            (StatusCode::FORBIDDEN, published::Refused::Viewer.to_string()).into_response()
+        Ok(Err(refused @ (published::Refused::Viewer | published::Refused::NotOwner))) => {
+            (StatusCode::FORBIDDEN, refused.to_string()).into_response()
         }
         Ok(Err(refused)) => (StatusCode::BAD_REQUEST, refused.to_string()).into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "storing a calendar did not run");
+            tracing::error!(error = %e, what, "storing a published file did not run");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
@@ -489,19 +500,9 @@ async fn publish_summary(
     let files = state.files.clone();
     let done =
         tokio::task::spawn_blocking(move || files.publish_summary(&member, &register, &asked.html, &asked.json)).await;
-    match done {
-        Ok(Ok(())) => axum::Json(serde_json::json!({"path": format!("/trust/{register}")})).into_response(),
-        Ok(Err(published::Refused::Storage(e))) => {
-            tracing::error!(error = %e, "storing a summary failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "the relay cannot store the summary just now").into_response()
-        }
-        Ok(Err(refused @ published::Refused::NotOwner)) => (StatusCode::FORBIDDEN, refused.to_string()).into_response(),
-        Ok(Err(refused)) => (StatusCode::BAD_REQUEST, refused.to_string()).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "storing a summary did not run");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
-    }
+    stored_or_refused(done, "summary", || {
+        axum::Json(serde_json::json!({"path": format!("/trust/{register}")})).into_response()
+    })
 }
 
 /// The policy of the published summary page: its own inline style and nothing else.
