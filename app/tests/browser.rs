@@ -5,7 +5,7 @@
 //! where there is no system clock. The interface itself is tested end to end.
 #![cfg(target_arch = "wasm32")]
 
-use continuity_app::bridge::{ToPage, ToWorker};
+use continuity_app::bridge::{Answer, Question, ToPage, ToWorker};
 use continuity_app::page::settings::Settings;
 use continuity_app::page::store::Store;
 use continuity_app::worker;
@@ -104,8 +104,25 @@ async fn an_edit_is_stored_before_it_is_called_saved_and_survives_a_reload() {
     let stored = doc.register().unwrap();
     assert!(stored.risks.values().any(|r| r.title == "Payroll bureau outage" && r.category == "Supplier"));
 
-    // A reload: a new worker over the same storage has the edit.
+    // A reload: a new worker over the same storage has the edit. A question asked before
+    // storage is read waits for it, rather than being answered from an empty document.
     let again = open(register);
+    let answered = Rc::new(std::cell::RefCell::new(None));
+    let answer_to = answered.clone();
+    let question = Question::History { kind: shared::Kind::Risk, id: "payroll".into() };
+    worker::take(
+        ToWorker::Ask { id: 9, question },
+        Rc::new(move |message: ToPage| {
+            if let ToPage::Answer { answer, .. } = message {
+                *answer_to.borrow_mut() = Some(answer);
+            }
+        }),
+    );
+    until("the history asked during the reload", || answered.borrow().is_some()).await;
+    match answered.borrow_mut().take() {
+        Some(Answer::History(Ok((entries, _)))) => assert!(!entries.is_empty(), "the history of a stored risk"),
+        other => panic!("expected the risk's history, got {other:?}"),
+    }
     until("the reloaded register", || again.register.get_untracked().risks.contains_key("payroll")).await;
     let shown = again.register.get_untracked().risks["payroll"].clone();
     assert_eq!(shown.category, "Supplier");

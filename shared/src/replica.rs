@@ -502,6 +502,12 @@ impl Replica {
         conflicts_of(&self.doc, kind, id)
     }
 
+    /// Whether storage has been read (or failed to open). Until then the document is empty
+    /// even when a stored view is shown, so questions about it would get wrong answers.
+    pub fn is_open(&self) -> bool {
+        self.opened
+    }
+
     /// The register as it stood at the end of `date`.
     pub fn as_of(&mut self, date: Date) -> Result<Register, DocError> {
         self.doc.as_of(date)

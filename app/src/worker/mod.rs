@@ -50,6 +50,9 @@ struct Shell {
     calendar_dirty: bool,
     /// A publication of the calendar is already waiting on a timer.
     calendar_waiting: bool,
+    /// Questions asked before storage was read: a view may already be on screen, but the
+    /// document behind it is still empty (a history would come back blank, a backup empty).
+    questions: Vec<(u32, Question, ToPageFn)>,
 }
 
 /// How long after a change the calendar is published: edits come in bursts, and one
@@ -310,6 +313,7 @@ pub fn open(register: DocumentId, relay: Option<RelayAddress>, viewer: bool, to_
             viewer,
             calendar_dirty: false,
             calendar_waiting: false,
+            questions: Vec::new(),
         })
     });
     spawn_local(async move {
@@ -329,6 +333,9 @@ pub fn open(register: DocumentId, relay: Option<RelayAddress>, viewer: bool, to_
             Err(e) => Err(e),
         };
         feed(Event::Opened(opened));
+        for (id, question, to_page) in with_shell(|s| std::mem::take(&mut s.questions)).unwrap_or_default() {
+            to_page(ToPage::Answer { id, answer: answer(question) });
+        }
     });
 }
 
@@ -393,7 +400,19 @@ pub fn take(message: ToWorker, to_page: ToPageFn) {
                 to_page(ToPage::Answer { id, answer });
             });
         }
-        ToWorker::Ask { id, question } => to_page(ToPage::Answer { id, answer: answer(question) }),
+        ToWorker::Ask { id, question } => {
+            let mut question = Some(question);
+            with_shell(|s| {
+                if !s.replica.is_open()
+                    && let Some(question) = question.take()
+                {
+                    s.questions.push((id, question, to_page.clone()));
+                }
+            });
+            if let Some(question) = question {
+                to_page(ToPage::Answer { id, answer: answer(question) });
+            }
+        }
     }
 }
 
