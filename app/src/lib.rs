@@ -29,6 +29,7 @@ pub enum Section {
     Exercises,
     Finance,
     Plans,
+    Recovery,
     Calendar,
     Findings,
     History,
@@ -40,7 +41,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 15] = [
+    pub const ALL: [Section; 16] = [
         Section::Today,
         Section::Incidents,
         Section::Risks,
@@ -49,6 +50,7 @@ impl Section {
         Section::Exercises,
         Section::Finance,
         Section::Plans,
+        Section::Recovery,
         Section::Calendar,
         Section::Findings,
         Section::History,
@@ -67,6 +69,7 @@ impl Section {
             Section::Exercises => "Exercises and actions",
             Section::Finance => "Finance",
             Section::Plans => "Plans",
+            Section::Recovery => "Recovery objectives",
             Section::Calendar => "Calendar",
             Section::Findings => "Findings",
             Section::History => "History",
@@ -86,6 +89,7 @@ impl Section {
             Section::Exercises => "exercises",
             Section::Finance => "finance",
             Section::Plans => "plans",
+            Section::Recovery => "recovery",
             Section::Calendar => "calendar",
             Section::Findings => "findings",
             Section::History => "history",
@@ -104,6 +108,7 @@ impl Section {
             Kind::Exercise | Kind::Action => Section::Exercises,
             Kind::Policy => Section::Finance,
             Kind::Plan => Section::Plans,
+            Kind::Service | Kind::Customer => Section::Recovery,
             Kind::Incident => Section::Incidents,
         }
     }
@@ -203,6 +208,7 @@ pub fn App() -> impl IntoView {
                 Section::Exercises => view! { <exercises::Exercises /> }.into_any(),
                 Section::Finance => view! { <finance::Finance /> }.into_any(),
                 Section::Plans => view! { <plans::Plans /> }.into_any(),
+                Section::Recovery => view! { <recovery::Recovery /> }.into_any(),
                 Section::History => view! { <history::History /> }.into_any(),
                 Section::Report => view! { <report::Report /> }.into_any(),
                 Section::Findings => view! { <views::findings::Findings /> }.into_any(),

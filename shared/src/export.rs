@@ -452,6 +452,94 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
         rows: rows.collect(),
     });
 
+    let minutes = |m: Option<crate::recovery::Minutes>| m.map(|m| m.to_string()).unwrap_or_default();
+    let rows = register.live::<Service>().map(|(id, s)| {
+        let levels = |i: &Impact| i.levels().iter().map(u8::to_string).collect::<Vec<_>>().join("/");
+        let tested = crate::recovery::last_tested(register, id);
+        row![
+            n.reference::<Service>(id),
+            s.name.as_str(),
+            n.person(&s.owner),
+            minutes(s.mtpd),
+            minutes(s.rto),
+            minutes(s.rpo),
+            s.impact.at().map(levels).join("; "),
+            n.references::<Supplier>(s.suppliers.iter()),
+            n.references::<Role>(s.roles.iter()),
+            n.references::<Service>(s.services.iter()),
+            n.references::<Plan>(s.plans.iter()),
+            tested.map(|(_, held, _)| held),
+            minutes(tested.and_then(|(_, _, r)| r.time)),
+            minutes(tested.and_then(|(_, _, r)| r.data_loss)),
+        ]
+    });
+    out.push(Table {
+        section: "Services",
+        headers: vec![
+            "Reference",
+            "Service",
+            "Owner",
+            "Maximum tolerable disruption",
+            "RTO",
+            "RPO",
+            "Impact at 1 hour; 4 hours; 1 day; 3 days; 1 week (financial/contractual/regulatory/reputational)",
+            "Suppliers",
+            "Roles",
+            "Services",
+            "Recovery procedure",
+            "Last tested",
+            "Recovery time achieved",
+            "Data loss achieved",
+        ],
+        rows: rows.collect(),
+    });
+    let rows = register.live::<Customer>().map(|(id, c)| {
+        row![
+            n.reference::<Customer>(id),
+            c.name.as_str(),
+            c.agreement.as_str(),
+            minutes(c.rto),
+            minutes(c.rpo),
+            c.support_hours.label(),
+            n.references::<Service>(c.services.iter()),
+            n.person(&c.owner),
+        ]
+    });
+    out.push(Table {
+        section: "Customers",
+        headers: vec![
+            "Reference",
+            "Customer",
+            "Agreement",
+            "Agreed RTO",
+            "Agreed RPO",
+            "Support hours",
+            "Services",
+            "Owner",
+        ],
+        rows: rows.collect(),
+    });
+    let rows = register.live::<Exercise>().flat_map(|(id, e)| {
+        e.tested
+            .iter()
+            .map(|(service, r)| {
+                row![
+                    n.reference::<Exercise>(id),
+                    e.date,
+                    n.reference::<Service>(service),
+                    minutes(r.time),
+                    minutes(r.data_loss),
+                    r.notes.as_str(),
+                ]
+            })
+            .collect::<Vec<_>>()
+    });
+    out.push(Table {
+        section: "Recovery tested",
+        headers: vec!["Exercise", "Date", "Service", "Recovery time", "Data loss", "Notes"],
+        rows: rows.collect(),
+    });
+
     use crate::incident::{london_time, severity_label};
     let time = |t: Option<i64>| t.map(london_time).unwrap_or_default();
     let rows = register.live::<Incident>().map(|(id, i)| {
@@ -623,6 +711,9 @@ mod tests {
                 "Actions",
                 "Insurance",
                 "Plans",
+                "Services",
+                "Customers",
+                "Recovery tested",
                 "Incidents",
                 "Incident log"
             ]
@@ -671,7 +762,7 @@ mod tests {
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
         let sheets =
             zip.file_names().filter(|n| n.as_ref().is_ok_and(|n| n.starts_with("xl/worksheets/sheet"))).count();
-        assert_eq!(sheets, 14);
+        assert_eq!(sheets, 17);
         let mut core = String::new();
         std::io::Read::read_to_string(&mut zip.by_name("docProps/core.xml").unwrap(), &mut core).unwrap();
         assert!(core.contains("2026-11-18T11:06:40Z"), "{core}");

@@ -4,6 +4,7 @@
 
 use crate::diff::{Diff, Links, map_at};
 use crate::lenient::{self, Unreadable};
+use crate::recovery::Minutes;
 use crate::{Date, Pence};
 use automerge::{AutoCommit, ObjId};
 use autosurgeon::{Hydrate, Reconcile, ReconcileError, reconcile_prop};
@@ -193,6 +194,13 @@ impl Checks for Role {}
 impl Checks for Runbook {}
 impl Checks for BreakGlass {}
 impl Checks for Exercise {}
+impl Checks for Customer {}
+
+impl Checks for Service {
+    fn check_fields(&self) -> Result<(), crate::Invalid> {
+        crate::recovery::check_levels(&self.impact)
+    }
+}
 impl Checks for Action {}
 impl Checks for Plan {}
 
@@ -463,6 +471,88 @@ record!(
         went_well: String,
         went_badly: String,
         actions: Links,
+        /// What recovery each service it tested achieved, by service id.
+        tested: BTreeMap<Id, Recovery>,
+    }
+);
+
+stored!(
+    /// A service's recovery as an exercise achieved it, against its objectives.
+    Recovery {
+        /// How long the service took to come back.
+        time: Option<Minutes>,
+        /// How much data was lost (the recovery point achieved).
+        data_loss: Option<Minutes>,
+        notes: String,
+    }
+);
+
+stored!(
+    /// Levels 1 (negligible) to 5 (severe) of each kind of harm; 0 is not assessed.
+    Impact {
+        financial: u8,
+        contractual: u8,
+        regulatory: u8,
+        reputational: u8,
+    }
+);
+
+stored!(
+    /// How the harm of a disruption grows, at each horizon of `recovery::HORIZONS`.
+    ImpactOverTime {
+        hour_1: Impact,
+        hours_4: Impact,
+        day_1: Impact,
+        days_3: Impact,
+        week_1: Impact,
+    }
+);
+
+choice!(
+    /// The support hours a customer's agreement gives them.
+    SupportHours {
+        BusinessHours => "UK business hours (09:00-17:30, Monday to Friday)",
+        Extended => "Extended hours (07:00-22:00, every day)",
+        AllHours => "24×7",
+    }
+);
+
+record!(
+    /// A service or process the firm runs, with what a disruption to it costs over time and
+    /// how fast it must come back (the business impact analysis).
+    Service, services, "SV", "service", name {
+        name: String,
+        description: String,
+        /// A person id.
+        owner: Option<Id>,
+        impact: ImpactOverTime,
+        /// The maximum tolerable period of disruption.
+        mtpd: Option<Minutes>,
+        /// The recovery time and recovery point objectives.
+        rto: Option<Minutes>,
+        rpo: Option<Minutes>,
+        /// What it cannot recover without.
+        suppliers: Links,
+        roles: Links,
+        /// The recovery procedure: plans and runbooks' documents.
+        plans: Links,
+        services: Links,
+    }
+);
+
+record!(
+    /// A customer and the recovery objectives and support hours their agreement (SLA) sets.
+    Customer, customers, "C", "customer", name {
+        name: String,
+        /// The agreement's reference, or where it is kept.
+        agreement: String,
+        rto: Option<Minutes>,
+        rpo: Option<Minutes>,
+        support_hours: SupportHours,
+        /// The services the agreement covers.
+        services: Links,
+        /// A person id: who looks after the relationship.
+        owner: Option<Id>,
     }
 );
 
@@ -762,6 +852,8 @@ pub struct Register {
     pub policies: BTreeMap<Id, Policy>,
     pub plans: BTreeMap<Id, Plan>,
     pub incidents: BTreeMap<Id, Incident>,
+    pub services: BTreeMap<Id, Service>,
+    pub customers: BTreeMap<Id, Customer>,
     /// Automerge actor id (hex) to person id: who made each change.
     pub actors: BTreeMap<String, Id>,
     /// What could not be read outside the records' own fields: the name, a whole record
@@ -799,7 +891,9 @@ impl Hydrate for Register {
             actions,
             policies,
             plans,
-            incidents
+            incidents,
+            services,
+            customers
         );
         register.unreadable.0.extend(unreadable.0);
         Ok(register)
@@ -915,7 +1009,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(Risk, Supplier, Person, Role, Runbook, BreakGlass, Exercise, Action, Policy, Plan, Incident);
+kinds!(Risk, Supplier, Person, Role, Runbook, BreakGlass, Exercise, Action, Policy, Plan, Incident, Service, Customer);
 
 /// Work to do with the record type of a kind known only at run time.
 pub trait ForKind {

@@ -1,7 +1,8 @@
 //! The sample register: a small UK software company that runs an AI platform in each
 //! customer's own cloud subscription. It is what `cargo xtask run` starts with and what the
-//! tests exercise. Dates are relative to `today` so the sample never goes stale; it has no
-//! error findings on any day. `generated` makes a large register for benchmarks.
+//! tests exercise. Dates are relative to `today` so the sample never goes stale; on any day
+//! its only error findings are the recovery objectives it was written to leave unmet (the
+//! business impact analysis at work). `generated` makes a large register for benchmarks.
 
 use crate::doc::{DocError, RegisterDoc};
 use crate::model::*;
@@ -445,6 +446,7 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
             went_well: well.into(),
             went_badly: badly.into(),
             actions: Links::of(actions),
+            tested: tested_in(id),
             ..Default::default()
         };
         doc.create(id, exercise, now)?;
@@ -629,7 +631,186 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
         doc.create(id, plan, now)?;
     }
     doc.create("inc-signin", sample_incident(today), now)?;
+    sample_recovery(&mut doc, today, now)?;
     Ok(doc)
+}
+
+/// Whether a finding is one the sample was written to raise: the recovery checks, on the
+/// services and customers whose targets it leaves unmet. Anything else is a mistake in it.
+pub fn meant(finding: &crate::Finding) -> bool {
+    matches!(finding.kind, Kind::Service | Kind::Customer)
+}
+
+/// The business impact analysis: the services the firm runs, the customers whose agreements
+/// rely on them, and what the exercises achieved. Written to leave some targets unmet, so
+/// the register shows each of its recovery checks at work.
+fn sample_recovery(doc: &mut RegisterDoc, today: Date, now: i64) -> Result<(), DocError> {
+    use crate::recovery::Minutes;
+    let ago = |months: u32| Date(today.0 - chrono::Months::new(months));
+    // Levels at 1 hour, 4 hours, 1 day, 3 days and 1 week: financial, contractual,
+    // regulatory, reputational.
+    let impact = |levels: [[u8; 4]; 5]| {
+        let mut out = ImpactOverTime::default();
+        for (h, row) in levels.iter().enumerate() {
+            for (a, level) in row.iter().enumerate() {
+                *out.at_mut(h).level_mut(a) = *level;
+            }
+        }
+        out
+    };
+    let support = Role {
+        name: "Support desk lead".into(),
+        responsibilities: "Runs the support queue and the first reply to every customer report".into(),
+        holder: Some("p-priya".into()),
+        runbooks: Links::of(["rb-notify"]),
+        ..Default::default()
+    };
+    doc.create("ro-support", support, now)?;
+    let services = [
+        (
+            "sv-platform",
+            "Customer platform",
+            "The hosted workflow platform each customer signs in to, in their own deployment",
+            "p-tom",
+            impact([[2, 2, 1, 2], [3, 3, 2, 3], [4, 4, 3, 4], [5, 5, 4, 5], [5, 5, 5, 5]]),
+            (Minutes::days(3), Minutes::hours(8), Minutes::hours(1)),
+            (vec!["s-cloud", "s-identity", "s-models"], vec!["ro-tech", "ro-ic"], vec!["d-bcdr"], vec![]),
+        ),
+        (
+            "sv-deploy",
+            "Platform deployment and releases",
+            "Building, testing and shipping changes and fixes to every customer deployment",
+            "p-hannah",
+            impact([[1, 1, 1, 1], [1, 1, 1, 1], [2, 2, 1, 2], [3, 3, 2, 3], [4, 3, 3, 3]]),
+            (Minutes::days(7), Minutes::days(1), Minutes(0)),
+            (vec!["s-source", "s-monitoring"], vec!["ro-tech"], vec!["d-bcdr"], vec![]),
+        ),
+        (
+            "sv-support",
+            "Customer support",
+            "The support queue, the status page and replies to customers during an outage",
+            "p-priya",
+            impact([[1, 2, 1, 2], [2, 3, 1, 3], [3, 4, 2, 4], [4, 4, 3, 4], [4, 5, 3, 5]]),
+            (Minutes::days(3), Minutes::hours(4), Minutes::hours(1)),
+            (vec!["s-productivity"], vec!["ro-comms", "ro-support"], vec!["d-irp"], vec!["sv-platform"]),
+        ),
+        (
+            "sv-reporting",
+            "Customer reporting and exports",
+            "The monthly service reports and data exports customers ask for",
+            "p-owen",
+            impact([[1, 1, 1, 1], [1, 1, 1, 1], [1, 2, 1, 1], [2, 3, 2, 2], [3, 3, 3, 3]]),
+            (Minutes::days(1), Minutes::days(2), Minutes::days(1)),
+            (vec![], vec!["ro-tech"], vec![], vec!["sv-platform"]),
+        ),
+        (
+            "sv-payroll",
+            "Payroll and supplier payments",
+            "Paying staff on the last working day of the month, and suppliers on their terms",
+            "p-gareth",
+            impact([[1, 1, 1, 1], [1, 1, 1, 1], [2, 1, 1, 1], [3, 2, 2, 2], [4, 3, 3, 3]]),
+            (Minutes::days(7), Minutes::days(3), Minutes::days(1)),
+            (vec!["s-finance"], vec!["ro-finance"], vec![], vec![]),
+        ),
+    ];
+    for (id, name, description, owner, impact, (mtpd, rto, rpo), (suppliers, roles, plans, depends)) in services {
+        let service = Service {
+            name: name.into(),
+            description: description.into(),
+            owner: Some(owner.into()),
+            impact,
+            mtpd: Some(mtpd),
+            rto: Some(rto),
+            rpo: Some(rpo),
+            suppliers: Links::of(suppliers),
+            roles: Links::of(roles),
+            plans: Links::of(plans),
+            services: Links::of(depends),
+            ..Default::default()
+        };
+        doc.create(id, service, now)?;
+    }
+    let customers = [
+        (
+            "c-northwind",
+            "Northwind Housing Association",
+            "SLA-2025-014, schedule 2",
+            (Minutes::hours(4), Minutes::hours(1)),
+            SupportHours::AllHours,
+            vec!["sv-platform", "sv-support"],
+            "p-priya",
+        ),
+        (
+            "c-harbour",
+            "Harbour Legal LLP",
+            "Standard terms, version 3",
+            (Minutes::days(1), Minutes::hours(4)),
+            SupportHours::BusinessHours,
+            vec!["sv-platform"],
+            "p-priya",
+        ),
+        (
+            "c-fenwick",
+            "Fenwick County Council",
+            "Framework call-off FCC-0093",
+            (Minutes::hours(8), Minutes(15)),
+            SupportHours::Extended,
+            vec!["sv-platform", "sv-reporting"],
+            "p-amara",
+        ),
+    ];
+    for (id, name, agreement, (rto, rpo), support_hours, services, owner) in customers {
+        let customer = Customer {
+            name: name.into(),
+            agreement: agreement.into(),
+            rto: Some(rto),
+            rpo: Some(rpo),
+            support_hours,
+            services: Links::of(services),
+            owner: Some(owner.into()),
+            ..Default::default()
+        };
+        doc.create(id, customer, now)?;
+    }
+    let payroll = Exercise {
+        title: "Payroll run from the accountant's export".into(),
+        kind: ExerciseKind::TechnicalDrill,
+        status: ExerciseStatus::Completed,
+        date: Some(ago(14)),
+        lead: Some("p-gareth".into()),
+        scope: "A month's payroll paid from the export, without the finance system".into(),
+        went_well: "Staff were paid on time".into(),
+        tested: tested_in("e-payroll"),
+        ..Default::default()
+    };
+    doc.create("e-payroll", payroll, now)?;
+    Ok(())
+}
+
+/// What a sample exercise achieved for the services it tested, by service id.
+fn tested_in(exercise: &str) -> std::collections::BTreeMap<Id, Recovery> {
+    use crate::recovery::Minutes;
+    let recovery = |service: &str, time, data_loss, notes: &str| {
+        let achieved =
+            Recovery { time: Some(time), data_loss: Some(data_loss), notes: notes.into(), ..Default::default() };
+        (service.to_string(), achieved)
+    };
+    match exercise {
+        "e-dr" => {
+            [recovery("sv-platform", Minutes::hours(6), Minutes(20), "Restored to 20 minutes before the failure")]
+                .into()
+        }
+        "e-failover" => {
+            [recovery("sv-deploy", Minutes::hours(5), Minutes(0), "Released from the secondary region")].into()
+        }
+        "e-tabletop" => {
+            [recovery("sv-support", Minutes::hours(5), Minutes(0), "Status page and first email in 5 hours")].into()
+        }
+        "e-payroll" => {
+            [recovery("sv-payroll", Minutes::days(2), Minutes::days(1), "Suppliers were paid a day late")].into()
+        }
+        _ => Default::default(),
+    }
 }
 
 /// A closed severity 2 incident: staff and customers could not sign in while the identity

@@ -431,7 +431,7 @@ fn two_replicas_upgrading_an_old_register_offline_make_one_change_and_both_keep_
         assert_eq!(plans.keys().collect::<Vec<_>>(), ["plan-a", "plan-b"], "neither map hides the other");
     }
     // The start, one change per upgrade step between them, and each one's record.
-    assert_eq!(a.changes_after(&[]), 5);
+    assert_eq!(a.changes_after(&[]), 6);
     assert_eq!(a.heads().len(), 2);
     let mut heads = (a.heads(), b.heads());
     heads.0.sort();
@@ -483,13 +483,45 @@ fn two_replicas_recording_incidents_offline_in_a_register_made_before_incidents_
         let incidents = merged.register().unwrap().incidents;
         assert_eq!(incidents.keys().collect::<Vec<_>>(), ["inc-a", "inc-b"], "neither map hides the other");
     }
-    // The start, the one upgrade change both made, and each one's incident.
-    assert_eq!(a.changes_after(&[]), 4);
+    // The start, the upgrade changes both made (incidents, then services and customers), and
+    // each one's incident.
+    assert_eq!(a.changes_after(&[]), 5);
     let upgrades =
         a.automerge().get_changes(&[]).iter().filter(|c| c.message().is_some_and(|m| m.starts_with("upgrade"))).count();
-    assert_eq!(upgrades, 1);
+    assert_eq!(upgrades, 2);
     // The two numbers collide (INC-001 twice) and are told apart as every offline collision is.
     let register = a.register().unwrap();
     let refs = shared::refs::all_references(&register);
     assert_ne!(refs[&Kind::Incident]["inc-a"], refs[&Kind::Incident]["inc-b"]);
+}
+
+#[test]
+fn two_replicas_recording_services_offline_in_a_register_made_before_them_both_keep_theirs() {
+    // A register as the version before the business impact analysis wrote it.
+    let mut old = AutoCommit::new();
+    old.put(automerge::ROOT, "schema_version", shared::model::SCHEMA_VERSION).unwrap();
+    old.put(automerge::ROOT, "name", "Before services").unwrap();
+    for kind in Kind::ALL.iter().filter(|k| !matches!(k, Kind::Service | Kind::Customer)) {
+        old.put_object(automerge::ROOT, kind.collection(), ObjType::Map).unwrap();
+    }
+    old.put_object(automerge::ROOT, "actors", ObjType::Map).unwrap();
+    old.commit();
+    let bytes = old.save();
+    let (mut a, mut b) = (RegisterDoc::load(&bytes).unwrap(), RegisterDoc::load(&bytes).unwrap());
+    a.set_actor(ActorId::random());
+    b.set_actor(ActorId::random());
+    a.create("sv-a", Service { name: "Payroll".into(), ..Default::default() }, 10).unwrap();
+    b.create("c-b", Customer { name: "Acme".into(), ..Default::default() }, 11).unwrap();
+    b.create("sv-b", Service { name: "Support".into(), ..Default::default() }, 12).unwrap();
+    let (mut a2, mut b2) = (a.fork(), b.fork());
+    a.merge(&mut b2).unwrap();
+    b.merge(&mut a2).unwrap();
+    for merged in [&a, &b] {
+        let register = merged.register().unwrap();
+        assert_eq!(register.services.keys().collect::<Vec<_>>(), ["sv-a", "sv-b"], "neither map hides the other");
+        assert_eq!(register.customers.keys().collect::<Vec<_>>(), ["c-b"]);
+    }
+    let upgrades =
+        a.automerge().get_changes(&[]).iter().filter(|c| c.message().is_some_and(|m| m.starts_with("upgrade"))).count();
+    assert_eq!(upgrades, 1, "one upgrade change between them");
 }

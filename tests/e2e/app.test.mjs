@@ -15,7 +15,7 @@ const RELAY_BIN = process.env.RELAY_BIN ?? "target/debug/continuity-relay"
 const FAULT_BIN = process.env.FAULT_BIN ?? "target/debug/continuity-fault"
 const DIST = process.env.DIST ?? "dist"
 const SCREENSHOTS = process.env.SCREENSHOTS ?? "target/e2e-screenshots"
-const VIEWS = ["today", "incidents", "risks", "suppliers", "people", "exercises", "finance", "plans", "calendar", "findings", "history", "report", "export", "import"]
+const VIEWS = ["today", "incidents", "risks", "suppliers", "people", "exercises", "finance", "plans", "recovery", "calendar", "findings", "history", "report", "export", "import"]
 const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
 
 let relay, address, register, browser
@@ -604,6 +604,73 @@ test("every view and record has an address: a copied link opens the record, onli
   await b.page.waitForSelector("[data-testid='error']:has-text('There is no R-999 in this register')")
   await a.context.close()
   await b.context.close()
+})
+
+test("recovery objectives: a service's targets, its dependencies drawn, the last test against every agreement; findings name the records and follow the figures", async () => {
+  const a = await open(invite("Continuity planner", "editor"), "recovery")
+  const p = a.page
+  await connected(p)
+  await byTestId(p, "nav-recovery").click()
+  await p.waitForSelector("[data-testid^='service-SV-']")
+  assert.equal(await p.locator("[data-testid^='service-SV-']").count(), 5)
+  assert.equal(await p.locator("[data-testid^='customer-C-']").count(), 3)
+  const platform = p.locator("[data-testid^='service-SV-']", { hasText: "Customer platform" })
+  assert.match(await platform.textContent(), /8 hours.*1 hour.*6 hours on \d{1,2} [A-Z][a-z]{2} \d{4}.*Northwind Housing Association/)
+  await platform.locator("button").click()
+  await p.waitForSelector("[data-testid='service-editor']")
+  assert.equal(await byTestId(p, "service-rto").inputValue(), "8 hours")
+  assert.equal(await byTestId(p, "impact-4-0").locator("option:checked").textContent(), "5 Severe")
+  // The picture: three customers relying on it; three suppliers and two roles it needs. The
+  // two suppliers that cannot be replaced within 8 hours and the customer promised 4 are red.
+  const boxes = byTestId(p, "service-dependencies").locator("[data-testid='dependency']")
+  assert.equal(await boxes.count(), 8)
+  const problems = await byTestId(p, "service-dependencies").locator("[data-problem='true']").evaluateAll((gs) => gs.map((g) => g.getAttribute("aria-label")))
+  assert.deepEqual(problems.sort(), [
+    "C-001 Northwind Housing Association: agreed RTO 4 hours",
+    "S-001 Microsoft Azure: 2 days to switch",
+    "S-005 Azure OpenAI Service: 1 day to switch",
+  ].sort())
+  // The last test, against the service's own targets and each agreement.
+  const against = byTestId(p, "service-tested").locator("[data-testid='tested-against']")
+  assert.equal(await against.count(), 4)
+  assert.match(await against.filter({ hasText: "This service's objectives" }).textContent(), /6 hours \(Met\).*20 minutes \(Met\)/)
+  assert.match(await against.filter({ hasText: "Northwind" }).textContent(), /6 hours \(Missed\)/)
+  assert.match(await against.filter({ hasText: "Fenwick" }).textContent(), /20 minutes \(Missed\)/)
+  // A length of time that is not one is refused at its field, and nothing changes.
+  await fill(p, "service-rto", "soon")
+  await p.waitForSelector("#service-rto-error:has-text('is not a length of time')")
+  assert.equal(await byTestId(p, "service-rto").inputValue(), "8 hours")
+  // A tighter RTO: the last test no longer meets it, and the finding names the exercise.
+  await fill(p, "service-rto", "4h")
+  await eventually("the RTO saved in words", async () => (await byTestId(p, "service-rto").inputValue()) === "4 hours")
+  await byTestId(p, "nav-findings").click()
+  const missed = p.locator("[data-testid='finding']", { hasText: "recovered it in 6 hours, longer than its RTO (4 hours)" })
+  await missed.waitFor()
+  assert.match(await missed.textContent(), /SV-001 Customer platform: E-001 Full DR exercise/)
+  await missed.locator("[data-testid='finding-involved']").click()
+  await p.waitForSelector("[data-testid='exercise-editor']")
+  assert.match(new URL(p.url()).pathname, /^\/exercises\/E-001$/)
+  assert.equal(await byTestId(p, "recovery-SV-001-time").inputValue(), "6 hours")
+  await fill(p, "recovery-SV-001-time", "3 hours 30 min")
+  await eventually("the achieved time saved", async () => (await byTestId(p, "recovery-SV-001-time").inputValue()) === "3 hours 30 minutes")
+  await byTestId(p, "nav-findings").click()
+  await p.waitForSelector("[data-testid='finding']")
+  assert.equal(await p.locator("[data-testid='finding']", { hasText: "longer than its RTO (4 hours)" }).filter({ hasText: "recovered it in" }).count(), 0)
+  // A new customer whose agreement promises faster than the service can: a finding, naming both.
+  await byTestId(p, "nav-recovery").click()
+  await byTestId(p, "customer-new").click()
+  await fill(p, "customer-name", "Oakridge Dental Group")
+  await eventually("the customer created", async () => (await p.locator("[data-testid^='customer-C-']").count()) === 4)
+  await fill(p, "customer-rto", "2 hours")
+  await byTestId(p, "customer-services-sv-platform").check()
+  await byTestId(p, "nav-findings").click()
+  const agreed = p.locator("[data-testid='finding']", { hasText: "C-004 Oakridge Dental Group: the agreed RTO (2 hours) is shorter than SV-001 Customer platform's RTO (4 hours)" })
+  await agreed.waitFor()
+  await agreed.locator("[data-testid='finding-involved']").click()
+  await p.waitForSelector("[data-testid='service-editor']")
+  assert.ok((await byTestId(p, "service-dependencies").locator("[aria-label='C-004 Oakridge Dental Group: agreed RTO 2 hours']").count()) === 1)
+  await accessible(p, "the recovery view")
+  await a.context.close()
 })
 
 test("the board report prints on its own, dated, with the sections a board expects", async () => {
@@ -1478,6 +1545,7 @@ test("every view passes the accessibility check in both themes, at desktop and p
         if (view === "exercises") await a.page.locator("[data-testid^='open-E-']").first().click()
         if (view === "finance") await a.page.locator("[data-testid^='open-I-']").first().click()
         if (view === "plans") await a.page.locator("[data-testid^='open-D-']").first().click()
+        if (view === "recovery") await a.page.locator("[data-testid^='open-SV-']").first().click()
         // Evaluated by the test driver, not added as an inline script the policy would refuse.
         await a.page.evaluate(axe)
         const results = await a.page.evaluate(() => window.axe.run())

@@ -95,7 +95,7 @@ fn a_day_offline_merges_without_losing_anything() {
     assert_ne!(refs["r-idp"], refs["r-mfa"]);
     let found = findings(&register, shared::date::Now::noon(today()));
     assert!(found.iter().any(|f| f.id.as_deref() == Some("r-idp") && f.message.contains("was given to 2 records")));
-    assert!(!found.iter().any(|f| f.severity == Severity::Error), "{found:#?}");
+    assert!(!found.iter().any(|f| f.severity == Severity::Error && !shared::sample::meant(f)), "{found:#?}");
 
     // History names each person for their own edit.
     let history = office.history::<Risk>("r-supplier").unwrap();

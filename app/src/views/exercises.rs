@@ -1,5 +1,6 @@
-//! Exercises: what was tested, what worked and what did not, and the actions each raised
-//! (the actions themselves, and their table, are in `actions`).
+//! Exercises: what was tested, what worked and what did not, the recovery each achieved for
+//! the services it tested (`recovery`), and the actions each raised (the actions themselves,
+//! and their table, are in `actions`).
 
 use crate::clock::today;
 use crate::page::store::Store;
@@ -44,6 +45,7 @@ fn exercise_editor(r: Editing<Exercise>, selected: RwSignal<Option<String>>) -> 
         {fields::text("What worked", "exercise-went-well", move || r.get().went_well, move |v| r.save(move |x| x.went_well = v), true)}
         {fields::text("What did not", "exercise-went-badly", move || r.get().went_badly, move |v| r.save(move |x| x.went_badly = v), true)}
         {link_boxes::<Exercise, Action>("Actions from this exercise", "exercise-actions", r, |e| &mut e.actions)}
+        <crate::views::recovery::Recoveries r />
         <Show when=move || created.get()>
             <RaiseAction risk=None exercise=Some(r.id()) />
         </Show>

@@ -213,6 +213,28 @@ fn parsed<T: 'static, E: std::fmt::Display + 'static>(
     }
 }
 
+/// A length of time (a recovery objective, a time achieved), or none: typed in words ("4
+/// hours", "1 day 6 hours") and shown the same way.
+pub fn duration(
+    label: &'static str,
+    testid: &str,
+    value: impl Fn() -> Option<shared::recovery::Minutes> + Send + Sync + 'static,
+    save: impl Fn(Option<shared::recovery::Minutes>) + 'static,
+    on_error: impl Fn(String) + 'static,
+) -> AnyView {
+    let commit = parsed(label, shared::recovery::Minutes::parse, save, on_error);
+    let shown = shown(move || value().map(|m| m.to_string()).unwrap_or_default());
+    input_control(
+        label,
+        testid,
+        "text",
+        Some("For example 30 minutes, 4 hours or 2 days"),
+        shown,
+        Box::new(commit),
+        None,
+    )
+}
+
 /// A date and time in UK time, or none: a `datetime-local` control.
 pub fn moment(
     label: &'static str,

@@ -1,4 +1,5 @@
-//! Findings: everything the register raises today, errors first, each opening its record.
+//! Findings: everything the register raises today, errors first, each opening its record
+//! and the other records it names.
 
 use crate::page::store::Store;
 use crate::views::records::record_link;
@@ -10,7 +11,9 @@ use shared::{Severity, findings};
 pub fn Findings() -> impl IntoView {
     let store = expect_context::<Store>();
     let items = move || {
-        let found = findings(&store.register.get(), crate::clock::moment());
+        let register = store.register.get();
+        let found = findings(&register, crate::clock::moment());
+        let refs = shared::refs::all_references(&register);
         if found.is_empty() {
             return view! { <p data-testid="findings-none">"Nothing to raise today."</p> }.into_any();
         }
@@ -26,11 +29,21 @@ pub fn Findings() -> impl IntoView {
                         let open = f.id.clone().map(|id| {
                             view! { " " {record_link(f.kind, Some(id), "Open the record".into(), "finding-open")} }
                         });
+                        // The other records it names: the customer, supplier or exercise.
+                        let involved = f
+                            .involved
+                            .into_iter()
+                            .map(|(kind, id)| {
+                                let reference = refs.get(&kind).and_then(|r| r.get(&id)).cloned().unwrap_or_default();
+                                view! { " · " {record_link(kind, Some(id), format!("Open {reference}"), "finding-involved")} }
+                            })
+                            .collect_view();
                         view! {
                             <li data-testid="finding" class=class>
                                 <strong>{f.severity.label()}": "</strong>
                                 {f.message}
                                 {open}
+                                {involved}
                             </li>
                         }
                     })

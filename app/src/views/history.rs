@@ -31,6 +31,9 @@ fn every_record(register: &Register) -> Vec<(Option<(Kind, String)>, String)> {
     add::<Action>(register, &mut out);
     add::<Policy>(register, &mut out);
     add::<Plan>(register, &mut out);
+    add::<Incident>(register, &mut out);
+    add::<Service>(register, &mut out);
+    add::<Customer>(register, &mut out);
     out
 }
 
@@ -281,6 +284,8 @@ pub fn History() -> impl IntoView {
             ("Actions", then.live::<Action>().count()),
             ("Insurance policies", then.live::<Policy>().count()),
             ("Plans", then.live::<Plan>().count()),
+            ("Services", then.live::<Service>().count()),
+            ("Customers", then.live::<Customer>().count()),
         ];
         if then.name.is_empty() && counts.iter().all(|(_, n)| *n == 0) {
             return Some(
@@ -302,6 +307,8 @@ pub fn History() -> impl IntoView {
             {records_then::<Action>(&then, "Actions")}
             {records_then::<Policy>(&then, "Insurance policies")}
             {records_then::<Plan>(&then, "Plans")}
+            {records_then::<Service>(&then, "Services")}
+            {records_then::<Customer>(&then, "Customers")}
         };
         Some(
             view! {

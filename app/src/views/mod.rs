@@ -17,6 +17,7 @@ pub mod people;
 pub mod plans;
 pub mod publication;
 pub mod records;
+pub mod recovery;
 pub mod report;
 pub mod risks;
 pub mod status;
