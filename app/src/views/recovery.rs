@@ -214,14 +214,16 @@ fn Dependencies(r: Editing<Service>) -> impl IntoView {
 
 const ROW: f64 = 44.0;
 const BOX_H: f64 = 34.0;
-const BOX_W: f64 = 230.0;
+const BOX_W: f64 = 250.0;
+/// Characters that fit on a line of a box.
+const FITS: usize = 36;
 
 /// The picture itself (SVG), sized to the longer of its two sides.
 fn draw(reference: &str, service: &Service, left: Vec<Node>, right: Vec<Node>) -> AnyView {
     let rows = left.len().max(right.len()).max(1) as f64;
     let height = rows * ROW + 40.0;
     let centre = height / 2.0;
-    let (lx, mx, rx) = (0.0, 290.0, 580.0);
+    let (lx, mx, rx) = (0.0, BOX_W + 60.0, 2.0 * BOX_W + 120.0);
     let width = rx + BOX_W;
     let describe = format!(
         "{reference} {}: relied on by {} customers; depends on {} records, {} of them in the way of its recovery objectives",
@@ -239,14 +241,17 @@ fn draw(reference: &str, service: &Service, left: Vec<Node>, right: Vec<Node>) -
                 let y = top + i as f64 * ROW;
                 let (from_x, to_x) = if towards > x { (x + BOX_W, towards) } else { (towards + BOX_W, x) };
                 let class = if node.problem.is_some() { "dep dep-problem" } else { "dep" };
-                let label = match &node.problem {
+                // The name is what the box shows (so speech and sight agree); the whole of it,
+                // unclipped, is the box's title.
+                let title = match &node.problem {
                     Some(why) => format!("{}: {why}", node.text),
                     None => node.text.clone(),
                 };
                 let (kind, id) = (node.kind, node.id.clone());
                 let flagged = node.problem.is_some().to_string();
-                let why = node.problem.as_deref().map(|p| clip(p, 32)).unwrap_or_default();
-                let title = label.clone();
+                let line = clip(&node.text, FITS);
+                let why = node.problem.as_deref().map(|p| clip(p, FITS)).unwrap_or_default();
+                let label = format!("{line} {why}").trim_end().to_string();
                 let open = move |_| crate::open_record(kind, id.clone());
                 let keyed = {
                     let id = node.id.clone();
@@ -262,8 +267,11 @@ fn draw(reference: &str, service: &Service, left: Vec<Node>, right: Vec<Node>) -
                     <g class=class role="link" tabindex="0" aria-label=label data-testid="dependency" data-problem=flagged on:click=open on:keydown=keyed>
                         <title>{title}</title>
                         <rect x=x y=y width=BOX_W height=BOX_H rx="4" />
-                        <text x=x + 8.0 y=y + 14.0>{clip(&node.text, 30)}</text>
-                        <text class="dep-why" x=x + 8.0 y=y + 28.0>{why}</text>
+                        <text x=x + 8.0 y=y + 14.0>
+                            <tspan>{line}</tspan>
+                            " "
+                            <tspan class="dep-why" x=x + 8.0 y=y + 28.0>{why}</tspan>
+                        </text>
                     </g>
                 }
             })
@@ -278,7 +286,7 @@ fn draw(reference: &str, service: &Service, left: Vec<Node>, right: Vec<Node>) -
             {right}
             <g class="dep dep-self">
                 <rect x=mx y=centre - BOX_H / 2.0 - 6.0 width=BOX_W height=BOX_H + 12.0 rx="4" />
-                <text x=mx + 8.0 y=centre - 3.0>{clip(&format!("{reference} {}", service.name), 30)}</text>
+                <text x=mx + 8.0 y=centre - 3.0>{clip(&format!("{reference} {}", service.name), FITS)}</text>
                 <text class="dep-why" x=mx + 8.0 y=centre + 14.0>{objectives}</text>
             </g>
         </svg>
