@@ -147,6 +147,18 @@ impl<'a> Checker<'a> {
                 self.raise::<Incident>(Severity::Warning, id, message);
             }
         }
+        for (id, service) in self.register.live::<Service>() {
+            for (field, holds) in service.nested_unreadable() {
+                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<Service>(id));
+                self.raise::<Service>(Severity::Warning, id, message);
+            }
+        }
+        for (id, exercise) in self.register.live::<Exercise>() {
+            for (field, holds) in exercise.nested_unreadable() {
+                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<Exercise>(id));
+                self.raise::<Exercise>(Severity::Warning, id, message);
+            }
+        }
         for (path, holds) in self.register.unreadable.iter() {
             let (collection, id) = path.split_once('/').unwrap_or((path.as_str(), ""));
             let Some(kind) = Kind::of_collection(collection) else { continue };

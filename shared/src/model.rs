@@ -821,6 +821,33 @@ impl Checks for Incident {
     }
 }
 
+impl Service {
+    /// The impact levels that could not be read, as `impact/<horizon>/<field>`.
+    pub fn nested_unreadable(&self) -> Vec<(String, String)> {
+        let i = &self.impact;
+        let mut out: Vec<(String, String)> =
+            i.unreadable.iter().map(|(f, h)| (format!("impact/{f}"), h.clone())).collect();
+        let horizons = [
+            ("hour_1", &i.hour_1),
+            ("hours_4", &i.hours_4),
+            ("day_1", &i.day_1),
+            ("days_3", &i.days_3),
+            ("week_1", &i.week_1),
+        ];
+        for (name, at) in horizons {
+            out.extend(at.unreadable.iter().map(|(f, h)| (format!("impact/{name}/{f}"), h.clone())));
+        }
+        out
+    }
+}
+
+impl Exercise {
+    /// The fields of the recoveries it recorded that could not be read.
+    pub fn nested_unreadable(&self) -> Vec<(String, String)> {
+        nested("tested", &self.tested, |r| &r.unreadable)
+    }
+}
+
 impl Incident {
     /// The fields of the incident's log, histories, notifications, evidence and review that
     /// could not be read.

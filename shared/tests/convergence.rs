@@ -263,3 +263,45 @@ fn plans() {
         |p| p.owner = Some("p2".into()),
     );
 }
+
+#[test]
+fn services() {
+    use shared::recovery::Minutes;
+    check(
+        Service { name: "Customer platform".into(), ..Default::default() },
+        |s| {
+            s.rto = Some(Minutes::hours(8));
+            s.impact.day_1.financial = 4;
+        },
+        |s| {
+            s.rpo = Some(Minutes(30));
+            s.impact.day_1.regulatory = 3;
+            s.suppliers = Links::of(["s1"]);
+        },
+        |s| s.mtpd = Some(Minutes::days(1)),
+        |s| s.mtpd = Some(Minutes::days(3)),
+    );
+}
+
+#[test]
+fn customers() {
+    use shared::recovery::Minutes;
+    check(
+        Customer { name: "Northwind".into(), ..Default::default() },
+        |c| c.rto = Some(Minutes::hours(4)),
+        |c| c.support_hours = SupportHours::AllHours,
+        |c| c.rpo = Some(Minutes::hours(1)),
+        |c| c.rpo = Some(Minutes(15)),
+    );
+}
+
+#[test]
+fn two_people_recording_recoveries_of_different_services_in_one_exercise_keep_both() {
+    use shared::recovery::Minutes;
+    let (mut a, mut b) = replicas(&Exercise { title: "Full DR".into(), ..Default::default() });
+    let achieved = |m| Recovery { time: Some(m), ..Default::default() };
+    a.update::<Exercise>("x", T0, |e| drop(e.tested.insert("sv1".into(), achieved(Minutes::hours(2))))).unwrap();
+    b.update::<Exercise>("x", T0, |e| drop(e.tested.insert("sv2".into(), achieved(Minutes::hours(5))))).unwrap();
+    let merged = merge_both_ways(&mut a, &mut b);
+    assert_eq!(merged.exercises["x"].tested.keys().collect::<Vec<_>>(), ["sv1", "sv2"]);
+}

@@ -125,6 +125,48 @@ fn a_register_written_by_another_client_opens_field_by_field() {
 }
 
 #[test]
+fn a_service_written_by_another_client_keeps_every_objective_it_can_read() {
+    let mut doc = sample();
+    let service = obj(&mut doc, &["services", "sv-platform"]);
+    // The JavaScript client's numbers: a signed integer, a float; and a duration in words.
+    doc.automerge().put(&service, "rto", ScalarValue::Int(240)).unwrap();
+    doc.automerge().put(&service, "rpo", 30.0).unwrap();
+    put_text(&mut doc, &service, "mtpd", "3 days");
+    let impact = obj(&mut doc, &["services", "sv-platform", "impact", "day_1"]);
+    doc.automerge().put(&impact, "financial", "high").unwrap();
+    let tested = obj(&mut doc, &["exercises", "e-dr", "tested", "sv-platform"]);
+    doc.automerge().put(&tested, "time", ScalarValue::Int(-5)).unwrap();
+    doc.automerge().commit();
+
+    let register = doc.register().unwrap();
+    let shown = &register.services["sv-platform"];
+    assert_eq!(shown.rto, Some(shared::recovery::Minutes::hours(4)));
+    assert_eq!(shown.rpo, Some(shared::recovery::Minutes(30)));
+    assert_eq!(shown.mtpd, None, "words are not read as a length of time");
+    assert!(shown.unreadable.contains("mtpd"));
+    assert_eq!(shown.impact.day_1.financial, 0);
+    assert!(shown.impact.unreadable.is_empty() && shown.impact.day_1.unreadable.contains("financial"));
+    assert_eq!(shown.impact.day_1.contractual, 4, "the rest of the impact is kept");
+    let achieved = &register.exercises["e-dr"].tested["sv-platform"];
+    assert_eq!(achieved.time, None);
+    assert!(achieved.unreadable.contains("time"));
+    assert_eq!(achieved.data_loss, Some(shared::recovery::Minutes(20)));
+    let found: Vec<String> =
+        findings(&register, shared::date::Now::noon(today())).into_iter().map(|f| f.message).collect();
+    assert!(found.iter().any(|m| m.contains("SV-001 Customer platform: the mtpd cannot be read")), "{found:#?}");
+    assert!(
+        found.iter().any(|m| m.contains("SV-001 Customer platform: impact/day_1/financial cannot be read")),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|m| m
+            .contains("E-001 Full DR exercise on the reference deployment: tested/sv-platform/time cannot be read")),
+        "{found:#?}"
+    );
+    everything_carries_on(&register);
+}
+
+#[test]
 fn an_incident_log_written_by_another_client_is_read_entry_by_entry_and_can_still_be_added_to() {
     let mut doc = sample();
     let id = doc.register().unwrap().incidents.keys().next().unwrap().clone();
