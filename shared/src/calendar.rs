@@ -71,7 +71,23 @@ pub fn obligations(register: &Register, today: Date) -> Vec<Obligation> {
     }
     let refs = references::<Plan>(register);
     for (id, p) in register.live::<Plan>() {
-        add(Plan::KIND, Some(id), subject(&refs, id, &p.title), "Annual review", p.next_review());
+        let what =
+            if p.material_changes(register).is_empty() { "Annual review" } else { "Review after a material change" };
+        add(Plan::KIND, Some(id), subject(&refs, id, &p.title), what, p.review_due(register));
+    }
+    // Each person's next training: the subject is the training, the person is in what is due.
+    let refs = references::<Training>(register);
+    for (id, t) in register.live::<Training>() {
+        for person in t.required(register) {
+            let due = match crate::readiness::standing(register, t, person, today) {
+                crate::readiness::Standing::Never => None,
+                crate::readiness::Standing::Overdue { due, .. } => Some(due),
+                crate::readiness::Standing::Done { next: Some(next), .. } => Some(next),
+                _ => continue,
+            };
+            let what = format!("Training due: {}", register.person_name(person).unwrap_or("someone"));
+            add(Training::KIND, Some(id), subject(&refs, id, &t.title), &what, due);
+        }
     }
     let refs = references::<Runbook>(register);
     for (id, r) in register.live::<Runbook>() {

@@ -183,7 +183,7 @@ const UPGRADES: &[&[&str]] = &[
         "actors",
     ],
     &["incidents"],
-    &["services", "customers"],
+    &["services", "customers", "trainings"],
 ];
 
 /// The actor of every upgrade change. No replica edits as it: replicas' actors are random.

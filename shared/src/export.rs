@@ -441,9 +441,9 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
             p.title.as_str(),
             p.kind.label(),
             n.person(&p.owner),
-            p.version.as_str(),
+            p.current_version(),
             p.last_reviewed,
-            p.next_review(),
+            p.review_due(register),
         ]
     });
     out.push(Table {
@@ -452,6 +452,47 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
         rows: rows.collect(),
     });
 
+    let rows = register.live::<Plan>().flat_map(|(id, p)| {
+        p.history()
+            .into_iter()
+            .map(|(_, v)| {
+                row![
+                    n.reference::<Plan>(id),
+                    p.code.as_str(),
+                    v.version.as_str(),
+                    v.date,
+                    n.person(&v.author),
+                    n.person(&v.approved_by),
+                    v.change.as_str(),
+                ]
+            })
+            .collect::<Vec<_>>()
+    });
+    out.push(Table {
+        section: "Document versions",
+        headers: vec!["Document", "Code", "Version", "Date", "Author", "Approved by", "What changed"],
+        rows: rows.collect(),
+    });
+    let rows = register.live::<Training>().flat_map(|(id, t)| {
+        t.required(register)
+            .into_iter()
+            .map(|person| {
+                use crate::readiness::Standing;
+                let (last, next, state) = match crate::readiness::standing(register, t, person, today) {
+                    Standing::Never => (None, Some(today), "Never done"),
+                    Standing::Overdue { last, due } => (Some(last), Some(due), "Overdue"),
+                    Standing::Done { last, next } => (Some(last), next, "Current"),
+                    Standing::NotRequired => (None, None, "Not required"),
+                };
+                row![n.reference::<Training>(id), t.title.as_str(), n.person(&Some(person.clone())), last, next, state,]
+            })
+            .collect::<Vec<_>>()
+    });
+    out.push(Table {
+        section: "Training",
+        headers: vec!["Reference", "Training", "Person", "Last completed", "Next due", "Standing"],
+        rows: rows.collect(),
+    });
     let minutes = |m: Option<crate::recovery::Minutes>| m.map(|m| m.to_string()).unwrap_or_default();
     let rows = register.live::<Service>().map(|(id, s)| {
         let levels = |i: &Impact| i.levels().iter().map(u8::to_string).collect::<Vec<_>>().join("/");
@@ -711,6 +752,8 @@ mod tests {
                 "Actions",
                 "Insurance",
                 "Plans",
+                "Document versions",
+                "Training",
                 "Services",
                 "Customers",
                 "Recovery tested",
@@ -762,7 +805,7 @@ mod tests {
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
         let sheets =
             zip.file_names().filter(|n| n.as_ref().is_ok_and(|n| n.starts_with("xl/worksheets/sheet"))).count();
-        assert_eq!(sheets, 17);
+        assert_eq!(sheets, 19);
         let mut core = String::new();
         std::io::Read::read_to_string(&mut zip.by_name("docProps/core.xml").unwrap(), &mut core).unwrap();
         assert!(core.contains("2026-11-18T11:06:40Z"), "{core}");

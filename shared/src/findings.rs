@@ -60,6 +60,8 @@ pub fn findings(register: &Register, now: Now) -> Vec<Finding> {
     f.incidents(now.seconds);
     f.services(today);
     f.customers();
+    f.training(today);
+    f.response_roles(today);
     f.collisions();
     f.unreadable();
     let mut out = f.out;
@@ -430,7 +432,18 @@ impl<'a> Checker<'a> {
     fn plans(&mut self, today: Date) {
         for (id, plan) in self.register.live::<Plan>() {
             self.links::<Plan, Person>(id, "the owner", &plan.owner);
-            self.due::<Plan>(id, "the annual review", plan.next_review(), today);
+            match plan.material_changes(self.register).last() {
+                Some(change) => {
+                    let message =
+                        format!("{}: due for review since {}, when {}", self.name::<Plan>(id), change.on, change.what);
+                    self.raise_with::<Plan>(Severity::Warning, id, vec![(change.kind, change.id.clone())], message);
+                }
+                None => self.due::<Plan>(id, "the annual review", plan.next_review(), today),
+            }
+            for version in plan.versions.values() {
+                self.links::<Plan, Person>(id, "a version's author", &version.author);
+                self.links::<Plan, Person>(id, "a version's approver", &version.approved_by);
+            }
             self.publication::<Plan>(id, &plan.publication, today);
         }
     }
@@ -633,6 +646,69 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Each person overdue on a training they must take.
+    fn training(&mut self, today: Date) {
+        use crate::readiness::{Standing, standing};
+        let register = self.register;
+        for (id, training) in register.live::<Training>() {
+            let name = self.name::<Training>(id);
+            self.links::<Training, Role>(id, "the role it trains", &training.role);
+            self.links::<Training, Person>(id, "a person who must take it", training.people.iter());
+            for person in training.required(register) {
+                let who = self.name::<Person>(person);
+                let message = match standing(register, training, person, today) {
+                    Standing::Never => format!("{who} has never completed {name}"),
+                    Standing::Overdue { due, .. } => format!("{who} is overdue on {name}: it was due on {due}"),
+                    _ => continue,
+                };
+                self.raise_with::<Person>(Severity::Warning, person, vec![(Kind::Training, id.clone())], message);
+            }
+        }
+    }
+
+    /// The incident response roles: their people rehearsed the role within a year, and the
+    /// role's reference card is current.
+    fn response_roles(&mut self, today: Date) {
+        use crate::readiness::{CURRENT_MONTHS, last_scenario, reference_card, role_people};
+        let register = self.register;
+        for (id, role) in register.live::<Role>() {
+            let name = self.name::<Role>(id);
+            if role.incident_response {
+                for person in role_people(role).filter(|p| register.people.contains_key(*p)) {
+                    let who = self.name::<Person>(person);
+                    let message = match last_scenario(register, id, person) {
+                        None => format!("{who} acts in {name} but has had no scenario training for it"),
+                        Some(last) if last.add_months(CURRENT_MONTHS) < today => {
+                            format!("{who} acts in {name} but last had scenario training for it on {last}")
+                        }
+                        Some(_) => continue,
+                    };
+                    self.raise_with::<Role>(Severity::Warning, id, vec![(Kind::Person, person.clone())], message);
+                }
+            }
+            if role.needs_card {
+                match reference_card(register, role) {
+                    None => {
+                        let message =
+                            format!("{name}: no reference card is linked (a runbook of the kind reference card)");
+                        self.raise::<Role>(Severity::Warning, id, message);
+                    }
+                    Some((card, runbook))
+                        if runbook.last_reviewed.is_none_or(|r| r.add_months(CURRENT_MONTHS) < today) =>
+                    {
+                        let when = runbook
+                            .last_reviewed
+                            .map(|d| format!("was last reviewed on {d}"))
+                            .unwrap_or_else(|| "has never been reviewed".into());
+                        let message = format!("{name}: its reference card {} {when}", self.name::<Runbook>(card));
+                        self.raise_with::<Role>(Severity::Warning, id, vec![(Kind::Runbook, card.clone())], message);
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
     /// Each customer's agreement against the objectives of the services it relies on.
     fn customers(&mut self) {
         let register = self.register;
@@ -796,6 +872,283 @@ mod tests {
                 found.iter().filter(|f| matches!(f.kind, Kind::Service | Kind::Customer)).collect::<Vec<_>>()
             );
         }
+    }
+
+    #[test]
+    fn the_sample_raises_every_readiness_check() {
+        let found = findings(&base(), Now::noon(today()));
+        let expected = [
+            "P-006 Owen Price has never completed T-001 Incident reporting at induction",
+            "P-005 Gareth Lewis is overdue on T-002 Annual incident reporting refresher: it was due on",
+            "P-003 Hannah Clarke acts in RO-002 Technical Lead but last had scenario training for it on",
+            "P-006 Owen Price acts in RO-007 Scribe but has had no scenario training for it",
+            "RO-003 Customer Communications Lead: no reference card is linked",
+            "RO-002 Technical Lead: its reference card RB-007 Technical lead's reference card was last reviewed on",
+            "D-002 Incident response plan: due for review since",
+        ];
+        for text in expected {
+            assert!(
+                found.iter().any(|f| f.message.contains(text)),
+                "expected a finding containing {text:?}, got {:#?}",
+                found
+                    .iter()
+                    .filter(|f| matches!(f.kind, Kind::Person | Kind::Role | Kind::Plan | Kind::Training))
+                    .map(|f| &f.message)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+
+    /// A person, a response role they hold, a training for it and a document reviewed on its
+    /// changes: each row changes one thing and names the finding it must raise, or `None`.
+    #[test]
+    fn readiness_checks_table() {
+        let today = today();
+        let day = |s: &str| Some(Date::parse(s).unwrap());
+        let base = || {
+            let mut r = Register::default();
+            r.people.insert("p".into(), Person { name: "Pat".into(), number: 1, ..Default::default() });
+            r.runbooks.insert(
+                "card".into(),
+                Runbook {
+                    title: "IC card".into(),
+                    number: 1,
+                    kind: RunbookKind::ReferenceCard,
+                    last_reviewed: day("2026-06-01"),
+                    ..Default::default()
+                },
+            );
+            r.roles.insert(
+                "ro".into(),
+                Role {
+                    name: "Incident commander".into(),
+                    number: 1,
+                    holder: Some("p".into()),
+                    deputies: vec!["p".into()],
+                    runbooks: Links::of(["card"]),
+                    incident_response: true,
+                    needs_card: true,
+                    ..Default::default()
+                },
+            );
+            let done = |on: &str| Completion {
+                person: Some("p".into()),
+                date: Some(Date::parse(on).unwrap()),
+                ..Default::default()
+            };
+            r.trainings.insert(
+                "refresher".into(),
+                Training {
+                    title: "Refresher".into(),
+                    number: 1,
+                    kind: TrainingKind::Refresher,
+                    cadence_months: 12,
+                    everyone: true,
+                    completions: [("c1".to_string(), done("2026-01-10"))].into(),
+                    ..Default::default()
+                },
+            );
+            r.trainings.insert(
+                "scenario".into(),
+                Training {
+                    title: "IC scenario".into(),
+                    number: 2,
+                    kind: TrainingKind::Scenario,
+                    cadence_months: 12,
+                    role: Some("ro".into()),
+                    completions: [("c2".to_string(), done("2026-03-01"))].into(),
+                    ..Default::default()
+                },
+            );
+            r.suppliers.insert("s".into(), Supplier { name: "Cloud".into(), number: 1, ..Default::default() });
+            r.incidents.insert("i".into(), Incident { title: "Outage".into(), number: 1, ..Default::default() });
+            r.plans.insert(
+                "d".into(),
+                Plan {
+                    title: "Templates".into(),
+                    number: 1,
+                    last_reviewed: day("2026-05-01"),
+                    review_on: ReviewTriggers {
+                        critical_supplier: true,
+                        severity_1: true,
+                        role_holder: true,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            );
+            r
+        };
+        let readiness = |r: &Register| -> Vec<String> {
+            findings(r, Now::noon(today))
+                .into_iter()
+                .filter(|f| matches!(f.kind, Kind::Person | Kind::Role | Kind::Plan | Kind::Training))
+                .filter(|f| !f.message.contains("points to") && !f.message.contains("holder is also named"))
+                .map(|f| f.message)
+                .collect()
+        };
+        assert_eq!(readiness(&base()), Vec::<String>::new(), "the base is ready");
+        fn close_at_severity(r: &mut Register, severity: u8, closed: &str) {
+            let at = crate::incident::parse_uk_input(closed).unwrap();
+            let i = r.incidents.get_mut("i").unwrap();
+            i.severities.insert("s1".into(), SeverityChange { to: severity, at, ..Default::default() });
+            i.phases.insert("p1".into(), PhaseChange { phase: Phase::Closed, at, ..Default::default() });
+        }
+        type Change = fn(&mut Register);
+        let rows: &[(&str, Change, Option<&str>)] = &[
+            ("refresher due in the future", |r| r.trainings.get_mut("refresher").unwrap().cadence_months = 11, None),
+            (
+                "refresher a year and more ago",
+                |r| {
+                    let c = r.trainings.get_mut("refresher").unwrap().completions.get_mut("c1").unwrap();
+                    c.date = Some(Date::parse("2025-11-21").unwrap());
+                },
+                Some("P-001 Pat is overdue on T-001 Refresher: it was due on 21 Nov 2026"),
+            ),
+            (
+                "refresher due today is not overdue",
+                |r| {
+                    let c = r.trainings.get_mut("refresher").unwrap().completions.get_mut("c1").unwrap();
+                    c.date = Some(Date::parse("2025-11-22").unwrap());
+                },
+                None,
+            ),
+            (
+                "never done",
+                |r| r.trainings.get_mut("refresher").unwrap().completions.clear(),
+                Some("P-001 Pat has never completed T-001 Refresher"),
+            ),
+            (
+                "a training taken once never falls due again",
+                |r| {
+                    let t = r.trainings.get_mut("refresher").unwrap();
+                    t.cadence_months = 0;
+                    t.completions.get_mut("c1").unwrap().date = Some(Date::parse("2019-01-01").unwrap());
+                },
+                None,
+            ),
+            ("not required of anyone", |r| r.trainings.get_mut("refresher").unwrap().everyone = false, None),
+            (
+                "a completion for someone else does not count",
+                |r| {
+                    r.people.insert("q".into(), Person { name: "Quinn".into(), number: 2, ..Default::default() });
+                },
+                Some("P-002 Quinn has never completed T-001 Refresher"),
+            ),
+            (
+                "scenario training 13 months ago",
+                |r| {
+                    let c = r.trainings.get_mut("scenario").unwrap().completions.get_mut("c2").unwrap();
+                    c.date = Some(Date::parse("2025-10-01").unwrap());
+                },
+                Some("P-001 Pat acts in RO-001 Incident commander but last had scenario training for it on 1 Oct 2025"),
+            ),
+            (
+                "scenario training for another role does not count",
+                |r| r.trainings.get_mut("scenario").unwrap().role = Some("other".into()),
+                Some("P-001 Pat acts in RO-001 Incident commander but has had no scenario training for it"),
+            ),
+            (
+                "a refresher is not scenario training",
+                |r| r.trainings.get_mut("scenario").unwrap().kind = TrainingKind::Refresher,
+                Some("has had no scenario training for it"),
+            ),
+            (
+                "not a response role",
+                |r| {
+                    r.trainings.clear();
+                    r.roles.get_mut("ro").unwrap().incident_response = false;
+                },
+                None,
+            ),
+            (
+                "no card linked",
+                |r| r.roles.get_mut("ro").unwrap().runbooks = Links::default(),
+                Some("RO-001 Incident commander: no reference card is linked"),
+            ),
+            (
+                "a runbook of another kind is no card",
+                |r| r.runbooks.get_mut("card").unwrap().kind = RunbookKind::Restore,
+                Some("no reference card is linked"),
+            ),
+            (
+                "a card 13 months old",
+                |r| r.runbooks.get_mut("card").unwrap().last_reviewed = Some(Date::parse("2025-10-01").unwrap()),
+                Some("RO-001 Incident commander: its reference card RB-001 IC card was last reviewed on 1 Oct 2025"),
+            ),
+            (
+                "document reviewed 13 months ago",
+                |r| r.plans.get_mut("d").unwrap().last_reviewed = Some(Date::parse("2025-10-01").unwrap()),
+                Some("D-001 Templates: the annual review was due on 1 Oct 2026"),
+            ),
+            (
+                "a supplier marked critical since the review",
+                |r| {
+                    let s = r.suppliers.get_mut("s").unwrap();
+                    s.criticality = Criticality::Critical;
+                    s.critical_since = Some(Date::parse("2026-08-03").unwrap());
+                    s.alternatives.insert(
+                        "a".into(),
+                        Alternative {
+                            viability: Viability::Viable,
+                            last_assessed: Some(Date::parse("2026-08-03").unwrap()),
+                            ..Default::default()
+                        },
+                    );
+                    s.reviews.insert(
+                        "r".into(),
+                        SupplierReview { date: Some(Date::parse("2026-08-03").unwrap()), ..Default::default() },
+                    );
+                },
+                Some("D-001 Templates: due for review since 3 Aug 2026, when S-001 Cloud was marked critical"),
+            ),
+            (
+                "marked critical before the review",
+                |r| {
+                    let s = r.suppliers.get_mut("s").unwrap();
+                    s.critical_since = Some(Date::parse("2026-04-03").unwrap());
+                },
+                None,
+            ),
+            (
+                "a critical supplier for a document not reviewed on it",
+                |r| {
+                    r.plans.get_mut("d").unwrap().review_on.critical_supplier = false;
+                    r.suppliers.get_mut("s").unwrap().critical_since = Some(Date::parse("2026-08-03").unwrap());
+                },
+                None,
+            ),
+            (
+                "a severity 1 incident closed since",
+                |r| close_at_severity(r, 1, "2026-09-14T10:00"),
+                Some(
+                    "D-001 Templates: due for review since 14 Sep 2026, when INC-001 Outage, a severity 1 incident, closed",
+                ),
+            ),
+            ("a severity 2 incident closed since", |r| close_at_severity(r, 2, "2026-09-14T10:00"), None),
+            ("a severity 1 incident closed before the review", |r| close_at_severity(r, 1, "2026-04-14T10:00"), None),
+            (
+                "a response role changed hands",
+                |r| r.roles.get_mut("ro").unwrap().holder_since = Some(Date::parse("2026-10-05").unwrap()),
+                Some("D-001 Templates: due for review since 5 Oct 2026, when RO-001 Incident commander changed hands"),
+            ),
+        ];
+        for (what, change, expected) in rows {
+            let mut r = base();
+            change(&mut r);
+            let found = readiness(&r);
+            match expected {
+                Some(text) => {
+                    assert!(found.iter().any(|m| m.contains(text)), "{what}: expected {text:?} in {found:#?}")
+                }
+                None => assert!(found.is_empty(), "{what}: expected nothing, got {found:#?}"),
+            }
+        }
+        // A material change brings the review forward to its day; otherwise a year on.
+        let mut r = base();
+        assert_eq!(r.plans["d"].review_due(&r), Some(Date::parse("2027-05-01").unwrap()));
+        close_at_severity(&mut r, 1, "2026-09-14T10:00");
+        assert_eq!(r.plans["d"].review_due(&r), Some(Date::parse("2026-09-14").unwrap()));
     }
 
     /// One service with objectives, a supplier, a role and a customer: each row changes one

@@ -16,6 +16,7 @@ pub mod lenient;
 pub mod model;
 pub mod money;
 pub mod protocol;
+pub mod readiness;
 pub mod recovery;
 pub mod refs;
 pub mod replica;

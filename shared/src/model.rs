@@ -196,13 +196,55 @@ impl Checks for BreakGlass {}
 impl Checks for Exercise {}
 impl Checks for Customer {}
 
+/// Entries of a record that are a record of what happened: added, never changed or taken away.
+fn kept<T: PartialEq>(what: &str, old: &BTreeMap<Id, T>, new: &BTreeMap<Id, T>) -> Result<(), crate::Invalid> {
+    match old.iter().find(|(id, entry)| new.get(*id) != Some(entry)) {
+        Some(_) => {
+            Err(crate::Invalid(format!("{what} cannot be changed or removed once recorded: add a new entry instead")))
+        }
+        None => Ok(()),
+    }
+}
+
+impl Checks for Plan {
+    fn check_fields(&self) -> Result<(), crate::Invalid> {
+        if self.versions.values().any(|v| v.version.trim().is_empty()) {
+            return Err(crate::Invalid("A version needs its number, for example 1.2".into()));
+        }
+        if self.versions.values().any(|v| v.change.trim().is_empty()) {
+            return Err(crate::Invalid("Say what changed in the version".into()));
+        }
+        Ok(())
+    }
+    fn check_change(&self, old: &Self) -> Result<(), crate::Invalid> {
+        kept("A version in a document's history", &old.versions, &self.versions)
+    }
+}
+
+impl Checks for Training {
+    fn check_fields(&self) -> Result<(), crate::Invalid> {
+        if self.cadence_months > 120 {
+            return Err(crate::Invalid(format!(
+                "A training repeats at most every 120 months, not {}",
+                self.cadence_months
+            )));
+        }
+        if self.completions.values().any(|c| c.person.is_none() || c.date.is_none()) {
+            return Err(crate::Invalid("A completion needs the person and the date".into()));
+        }
+        Ok(())
+    }
+    fn check_change(&self, old: &Self) -> Result<(), crate::Invalid> {
+        kept("A training completion", &old.completions, &self.completions)
+    }
+}
+
 impl Checks for Service {
     fn check_fields(&self) -> Result<(), crate::Invalid> {
         crate::recovery::check_levels(&self.impact)
     }
 }
 impl Checks for Action {}
-impl Checks for Plan {}
 
 impl Checks for Policy {
     fn check_fields(&self) -> Result<(), crate::Invalid> {
@@ -263,6 +305,7 @@ choice!(RunbookKind {
     CustomerNotification => "Customer notification",
     Restore => "Restore",
     Failover => "Failover",
+    ReferenceCard => "Reference card",
     Other => "Other",
 });
 choice!(
@@ -279,7 +322,22 @@ choice!(
 choice!(ExerciseStatus { Planned => "Planned", Completed => "Completed", Cancelled => "Cancelled" });
 choice!(ActionStatus { Open => "Open", InProgress => "In progress", Done => "Done" });
 choice!(PolicyKind { BusinessInterruption => "Business interruption", Cyber => "Cyber", Other => "Other" });
-choice!(PlanKind { Plan => "Plan", Policy => "Policy", Register => "Register", Procedure => "Procedure" });
+choice!(PlanKind {
+    Plan => "Plan",
+    Policy => "Policy",
+    Register => "Register",
+    Procedure => "Procedure",
+    Template => "Template",
+});
+choice!(
+    /// What a training is for (the incident response plan's programme, and the firm's own).
+    TrainingKind {
+        Induction => "Induction",
+        Refresher => "Annual refresher",
+        Scenario => "Scenario training for a response role",
+        Other => "Other",
+    }
+);
 
 record!(
     /// An entry in the risk register.
@@ -403,6 +461,8 @@ record!(
         data_location: String,
         /// A person id.
         contract_owner: Option<Id>,
+        /// When it was last marked critical: a material change for the documents reviewed on one.
+        critical_since: Option<Date>,
         continuity_assessment: String,
         alternatives: BTreeMap<Id, Alternative>,
         reviews: BTreeMap<Id, SupplierReview>,
@@ -431,6 +491,12 @@ record!(
         deputies: Vec<Id>,
         runbooks: Links,
         break_glass: Links,
+        /// A named role in the incident response plan: its people rehearse it every year.
+        incident_response: bool,
+        /// Keeps a reference card (a runbook of that kind, reviewed every year).
+        needs_card: bool,
+        /// When the holder last changed: for a response role, a material change.
+        holder_since: Option<Date>,
     }
 );
 
@@ -600,6 +666,66 @@ record!(
         last_reviewed: Option<Date>,
         /// Its entry in the trust centre summary's list of documents, if approved.
         publication: Publication,
+        /// Every version issued, by id: only ever added to.
+        versions: BTreeMap<Id, DocumentVersion>,
+        /// The material changes that make its review due at once.
+        review_on: ReviewTriggers,
+    }
+);
+
+stored!(
+    /// One version of a controlled document, as issued. Kept, never changed.
+    DocumentVersion {
+        version: String,
+        date: Option<Date>,
+        /// When it was recorded (seconds since the epoch): orders versions of one day.
+        at: i64,
+        /// Person ids.
+        author: Option<Id>,
+        approved_by: Option<Id>,
+        change: String,
+    }
+);
+
+stored!(
+    /// Which changes elsewhere in the register make a document's review due at once.
+    ReviewTriggers {
+        /// A supplier newly marked critical.
+        critical_supplier: bool,
+        /// A severity 1 incident closed (the notification templates).
+        severity_1: bool,
+        /// A new holder of an incident response role.
+        role_holder: bool,
+    }
+);
+
+stored!(
+    /// One person's completion of a training, as recorded. Kept, never changed.
+    Completion {
+        /// A person id.
+        person: Option<Id>,
+        date: Option<Date>,
+        /// Where the proof is (a certificate, the attendance sheet, the exercise).
+        evidence: String,
+        /// A person id.
+        recorded_by: Option<Id>,
+    }
+);
+
+record!(
+    /// A training the firm requires, how often, and of whom; with every completion.
+    Training, trainings, "T", "training", title {
+        title: String,
+        kind: TrainingKind,
+        /// Months between completions; 0 for a training taken once (induction).
+        cadence_months: u32,
+        /// Required of the whole team.
+        everyone: bool,
+        /// The role whose holder and deputies must take it (a role id).
+        role: Option<Id>,
+        /// Anyone else who must (person ids).
+        people: Links,
+        completions: BTreeMap<Id, Completion>,
     }
 );
 
@@ -806,14 +932,6 @@ impl Checks for Incident {
     /// The log, the phase and severity histories and the notifications are records of what
     /// happened: entries are added, never changed or taken away.
     fn check_change(&self, old: &Self) -> Result<(), crate::Invalid> {
-        fn kept<T: PartialEq>(what: &str, old: &BTreeMap<Id, T>, new: &BTreeMap<Id, T>) -> Result<(), crate::Invalid> {
-            match old.iter().find(|(id, entry)| new.get(*id) != Some(entry)) {
-                Some(_) => Err(crate::Invalid(format!(
-                    "{what} cannot be changed or removed once recorded: add a new entry instead"
-                ))),
-                None => Ok(()),
-            }
-        }
         kept("An incident log entry", &old.log, &self.log)?;
         kept("A phase change", &old.phases, &self.phases)?;
         kept("A severity change", &old.severities, &self.severities)?;
@@ -881,6 +999,7 @@ pub struct Register {
     pub incidents: BTreeMap<Id, Incident>,
     pub services: BTreeMap<Id, Service>,
     pub customers: BTreeMap<Id, Customer>,
+    pub trainings: BTreeMap<Id, Training>,
     /// Automerge actor id (hex) to person id: who made each change.
     pub actors: BTreeMap<String, Id>,
     /// What could not be read outside the records' own fields: the name, a whole record
@@ -920,7 +1039,8 @@ impl Hydrate for Register {
             plans,
             incidents,
             services,
-            customers
+            customers,
+            trainings
         );
         register.unreadable.0.extend(unreadable.0);
         Ok(register)
@@ -1036,7 +1156,10 @@ macro_rules! kinds {
     };
 }
 
-kinds!(Risk, Supplier, Person, Role, Runbook, BreakGlass, Exercise, Action, Policy, Plan, Incident, Service, Customer);
+kinds!(
+    Risk, Supplier, Person, Role, Runbook, BreakGlass, Exercise, Action, Policy, Plan, Incident, Service, Customer,
+    Training
+);
 
 /// Work to do with the record type of a kind known only at run time.
 pub trait ForKind {

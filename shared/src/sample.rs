@@ -617,8 +617,16 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
         ("d-supplier", "Supplier management policy", "POL-007", PlanKind::Policy, "p-gareth", 5),
         ("d-access", "Access control policy", "POL-003", PlanKind::Policy, "p-tom", 4),
         ("d-register", "Risk register", "REG-001", PlanKind::Register, "p-amara", 1),
+        ("d-templates", "Customer notification templates", "IR-TPL-001", PlanKind::Template, "p-priya", 5),
     ];
     for (id, title, code, kind, owner, months) in plans {
+        let versions = versions_of(id, today);
+        let review_on = ReviewTriggers {
+            critical_supplier: matches!(id, "d-bcdr" | "d-supplier"),
+            severity_1: id == "d-templates",
+            role_holder: id == "d-irp",
+            ..Default::default()
+        };
         let plan = Plan {
             title: title.into(),
             code: code.into(),
@@ -626,12 +634,15 @@ pub fn sample(today: Date, now: i64) -> Result<RegisterDoc, DocError> {
             owner: Some(owner.into()),
             version: "1.0".into(),
             last_reviewed: Some(ago(months)),
+            versions,
+            review_on,
             ..Default::default()
         };
         doc.create(id, plan, now)?;
     }
     doc.create("inc-signin", sample_incident(today), now)?;
     sample_recovery(&mut doc, today, now)?;
+    sample_readiness(&mut doc, today, now)?;
     Ok(doc)
 }
 
@@ -784,6 +795,160 @@ fn sample_recovery(doc: &mut RegisterDoc, today: Date, now: i64) -> Result<(), D
         ..Default::default()
     };
     doc.create("e-payroll", payroll, now)?;
+    Ok(())
+}
+
+/// The version history of a sample document, by version id.
+fn versions_of(plan: &str, today: Date) -> BTreeMap<Id, DocumentVersion> {
+    let ago = |months: u32| Date(today.0 - chrono::Months::new(months));
+    let version = |n: &str, months: u32, author: &str, approver: &str, change: &str| {
+        let v = DocumentVersion {
+            version: n.into(),
+            date: Some(ago(months)),
+            at: 0,
+            author: Some(author.into()),
+            approved_by: Some(approver.into()),
+            change: change.into(),
+            ..Default::default()
+        };
+        (format!("{plan}-v{n}"), v)
+    };
+    match plan {
+        "d-bcdr" => [
+            version("1.0", 30, "p-amara", "p-amara", "First issue"),
+            version(
+                "2.0",
+                18,
+                "p-tom",
+                "p-amara",
+                "Recovery for each customer deployment; the reference deployment for exercises",
+            ),
+            version("2.1", 7, "p-tom", "p-amara", "Paired-region failover and the annual review"),
+        ]
+        .into(),
+        "d-irp" => [
+            version("1.0", 20, "p-amara", "p-amara", "First issue"),
+            version("1.1", 7, "p-hannah", "p-amara", "Out-of-hours escalation and the response roles' deputies"),
+        ]
+        .into(),
+        "d-templates" => [version("1.0", 5, "p-priya", "p-amara", "Initial, update and closure notices")].into(),
+        "d-supplier" | "d-access" | "d-register" => [version("1.0", 24, "p-gareth", "p-amara", "First issue")].into(),
+        _ => Default::default(),
+    }
+}
+
+/// The training programme and the response roles' readiness: who is trained for what, the
+/// reference cards, and a response role that changed hands since the plan was reviewed.
+/// Written with someone overdue, a deputy whose rehearsal lapsed, roles nobody rehearsed
+/// and a stale card, so each readiness check shows.
+fn sample_readiness(doc: &mut RegisterDoc, today: Date, now: i64) -> Result<(), DocError> {
+    let ago = |months: u32| Date(today.0 - chrono::Months::new(months));
+    let cards = [
+        ("rb-card-ic", "Incident commander's reference card", "p-hannah", 3),
+        ("rb-card-tech", "Technical lead's reference card", "p-tom", 14),
+    ];
+    for (id, title, owner, reviewed) in cards {
+        let card = Runbook {
+            title: title.into(),
+            kind: RunbookKind::ReferenceCard,
+            owner: Some(owner.into()),
+            location: "Printed in the grab bag, and in the operations wiki".into(),
+            last_reviewed: Some(ago(reviewed)),
+            ..Default::default()
+        };
+        doc.create(id, card, now)?;
+    }
+    for role in ["ro-ic", "ro-tech", "ro-comms", "ro-legal", "ro-scribe"] {
+        doc.update::<Role>(role, now, |r| {
+            r.incident_response = true;
+            r.needs_card = matches!(role, "ro-ic" | "ro-tech" | "ro-comms");
+            match role {
+                "ro-ic" => drop(r.runbooks.0.insert("rb-card-ic".into())),
+                "ro-tech" => drop(r.runbooks.0.insert("rb-card-tech".into())),
+                // Priya took over customer communications after the plan's last review.
+                "ro-comms" => r.holder_since = Some(ago(2)),
+                _ => {}
+            }
+        })?;
+    }
+    doc.update::<Supplier>("s-models", now, |s| s.critical_since = Some(ago(9)))?;
+    let done = |person: &str, months: u32, evidence: &str| Completion {
+        person: Some(person.into()),
+        date: Some(ago(months)),
+        evidence: evidence.into(),
+        recorded_by: Some("p-amara".into()),
+        ..Default::default()
+    };
+    let everyone = ["p-amara", "p-tom", "p-hannah", "p-priya", "p-gareth"];
+    let trainings = [
+        (
+            "t-induction",
+            "Incident reporting at induction",
+            TrainingKind::Induction,
+            0,
+            None,
+            everyone.iter().map(|p| done(p, 20, "Induction checklist, signed")).collect::<Vec<_>>(),
+        ),
+        (
+            "t-refresher",
+            "Annual incident reporting refresher",
+            TrainingKind::Refresher,
+            12,
+            None,
+            ["p-amara", "p-tom", "p-hannah", "p-priya"]
+                .iter()
+                .map(|p| done(p, 3, "Attendance list of the autumn session"))
+                .chain([done("p-gareth", 13, "Attendance list of last year's session")])
+                .collect(),
+        ),
+        (
+            "t-scenario-ic",
+            "Scenario training: incident commander",
+            TrainingKind::Scenario,
+            12,
+            Some("ro-ic"),
+            vec![done("p-hannah", 4, "E-002 tabletop"), done("p-tom", 4, "E-002 tabletop")],
+        ),
+        (
+            "t-scenario-tech",
+            "Scenario training: technical lead",
+            TrainingKind::Scenario,
+            12,
+            Some("ro-tech"),
+            vec![done("p-tom", 5, "E-001 full DR exercise"), done("p-hannah", 15, "Last year's DR exercise")],
+        ),
+        (
+            "t-scenario-comms",
+            "Scenario training: customer communications",
+            TrainingKind::Scenario,
+            12,
+            Some("ro-comms"),
+            vec![done("p-priya", 4, "E-002 tabletop"), done("p-gareth", 4, "E-002 tabletop")],
+        ),
+        (
+            "t-scenario-legal",
+            "Scenario training: legal and regulatory",
+            TrainingKind::Scenario,
+            12,
+            Some("ro-legal"),
+            vec![
+                done("p-amara", 6, "Breach notification walk-through"),
+                done("p-gareth", 6, "Breach notification walk-through"),
+            ],
+        ),
+    ];
+    for (id, title, kind, cadence_months, role, completions) in trainings {
+        let training = Training {
+            title: title.into(),
+            kind,
+            cadence_months,
+            everyone: role.is_none(),
+            role: role.map(str::to_string),
+            completions: completions.into_iter().enumerate().map(|(i, c)| (format!("{id}-{i}"), c)).collect(),
+            ..Default::default()
+        };
+        doc.create(id, training, now)?;
+    }
     Ok(())
 }
 

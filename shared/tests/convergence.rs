@@ -305,3 +305,40 @@ fn two_people_recording_recoveries_of_different_services_in_one_exercise_keep_bo
     let merged = merge_both_ways(&mut a, &mut b);
     assert_eq!(merged.exercises["x"].tested.keys().collect::<Vec<_>>(), ["sv1", "sv2"]);
 }
+
+#[test]
+fn two_people_appending_versions_to_one_document_offline_keep_both_in_one_order() {
+    let (mut a, mut b) =
+        replicas(&Plan { title: "Continuity plan".into(), version: "1.0".into(), ..Default::default() });
+    let version = |n: &str, at: i64| DocumentVersion {
+        version: n.into(),
+        date: d("2026-11-20"),
+        at,
+        change: format!("Issue {n}"),
+        ..Default::default()
+    };
+    a.update::<Plan>("x", T0 + 1, |p| drop(p.versions.insert("va".into(), version("1.1", T0 + 1)))).unwrap();
+    b.update::<Plan>("x", T0 + 2, |p| drop(p.versions.insert("vb".into(), version("1.1b", T0 + 2)))).unwrap();
+    let merged = merge_both_ways(&mut a, &mut b);
+    let order = |r: &Register| r.plans["x"].history().into_iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+    assert_eq!(order(&merged), ["va", "vb"]);
+    assert_eq!(order(&b.register().unwrap()), ["va", "vb"], "the same order on both replicas");
+    assert_eq!(merged.plans["x"].current_version(), "1.1b");
+    // A version once recorded is kept as it was.
+    let refused = a.update::<Plan>("x", T0 + 3, |p| p.versions.get_mut("va").unwrap().change = "Rewritten".into());
+    assert!(refused.unwrap_err().to_string().contains("cannot be changed or removed once recorded"));
+}
+
+#[test]
+fn concurrent_completions_of_one_persons_training_are_both_kept() {
+    let (mut a, mut b) =
+        replicas(&Training { title: "Refresher".into(), cadence_months: 12, everyone: true, ..Default::default() });
+    let done = |on: &str| Completion { person: Some("p1".into()), date: d(on), ..Default::default() };
+    a.update::<Training>("x", T0 + 1, |t| drop(t.completions.insert("ca".into(), done("2026-11-20")))).unwrap();
+    b.update::<Training>("x", T0 + 2, |t| drop(t.completions.insert("cb".into(), done("2026-11-21")))).unwrap();
+    let merged = merge_both_ways(&mut a, &mut b);
+    let t = &merged.trainings["x"];
+    assert_eq!(t.completions.len(), 2);
+    assert_eq!(t.last_done("p1"), d("2026-11-21"));
+    assert_eq!(t.next_due("p1", d("2026-11-22").unwrap()), d("2027-11-21"));
+}

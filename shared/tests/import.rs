@@ -244,7 +244,7 @@ fn our_own_workbook_imports_back_into_an_empty_register_as_the_same_records() {
     let importable = |r: &Register| {
         let mut r = r.clone();
         (r.runbooks, r.break_glass, r.exercises, r.plans, r.incidents) = Default::default();
-        (r.services, r.customers) = Default::default();
+        (r.services, r.customers, r.trainings) = Default::default();
         r
     };
     assert_eq!(references(&imported), references(&importable(&original)));
