@@ -30,6 +30,7 @@ pub enum Section {
     Finance,
     Plans,
     Recovery,
+    Training,
     Calendar,
     Findings,
     History,
@@ -41,7 +42,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 16] = [
+    pub const ALL: [Section; 17] = [
         Section::Today,
         Section::Incidents,
         Section::Risks,
@@ -51,6 +52,7 @@ impl Section {
         Section::Finance,
         Section::Plans,
         Section::Recovery,
+        Section::Training,
         Section::Calendar,
         Section::Findings,
         Section::History,
@@ -70,6 +72,7 @@ impl Section {
             Section::Finance => "Finance",
             Section::Plans => "Plans",
             Section::Recovery => "Recovery objectives",
+            Section::Training => "Training",
             Section::Calendar => "Calendar",
             Section::Findings => "Findings",
             Section::History => "History",
@@ -90,6 +93,7 @@ impl Section {
             Section::Finance => "finance",
             Section::Plans => "plans",
             Section::Recovery => "recovery",
+            Section::Training => "training",
             Section::Calendar => "calendar",
             Section::Findings => "findings",
             Section::History => "history",
@@ -109,6 +113,7 @@ impl Section {
             Kind::Policy => Section::Finance,
             Kind::Plan => Section::Plans,
             Kind::Service | Kind::Customer => Section::Recovery,
+            Kind::Training => Section::Training,
             Kind::Incident => Section::Incidents,
         }
     }
@@ -209,6 +214,7 @@ pub fn App() -> impl IntoView {
                 Section::Finance => view! { <finance::Finance /> }.into_any(),
                 Section::Plans => view! { <plans::Plans /> }.into_any(),
                 Section::Recovery => view! { <recovery::Recovery /> }.into_any(),
+                Section::Training => view! { <training::TrainingView /> }.into_any(),
                 Section::History => view! { <history::History /> }.into_any(),
                 Section::Report => view! { <report::Report /> }.into_any(),
                 Section::Findings => view! { <views::findings::Findings /> }.into_any(),

@@ -15,7 +15,7 @@ const RELAY_BIN = process.env.RELAY_BIN ?? "target/debug/continuity-relay"
 const FAULT_BIN = process.env.FAULT_BIN ?? "target/debug/continuity-fault"
 const DIST = process.env.DIST ?? "dist"
 const SCREENSHOTS = process.env.SCREENSHOTS ?? "target/e2e-screenshots"
-const VIEWS = ["today", "incidents", "risks", "suppliers", "people", "exercises", "finance", "plans", "recovery", "calendar", "findings", "history", "report", "export", "import"]
+const VIEWS = ["today", "incidents", "risks", "suppliers", "people", "exercises", "finance", "plans", "recovery", "training", "calendar", "findings", "history", "report", "export", "import"]
 const data = mkdtempSync(join(tmpdir(), "continuity-e2e-"))
 
 let relay, address, register, browser
@@ -210,7 +210,10 @@ test("records created and edited in every view are there after a reload", async 
   await byTestId(p, "nav-plans").click()
   await byTestId(p, "plan-new").click()
   await fill(p, "plan-title", "Payroll continuity procedure")
-  await fill(p, "plan-version", "1.0")
+  await fill(p, "version-number", "1.0")
+  await fill(p, "version-change", "First issue")
+  await byTestId(p, "version-issue").click()
+  await p.waitForSelector("[data-testid='plan-version']")
   await saved()
 
   // The reload keeps the view it was on.
@@ -232,7 +235,7 @@ test("records created and edited in every view are there after a reload", async 
   await byTestId(p, "nav-finance").click()
   assert.match(await byTestId(p, "policy-table").textContent(), /Crime cover.*£2,400\.00/)
   await byTestId(p, "nav-plans").click()
-  assert.match(await byTestId(p, "plan-table").textContent(), /Payroll continuity procedure/)
+  assert.match(await byTestId(p, "plan-table").textContent(), /Payroll continuity procedure.*1\.0/)
 
   // History: the plan's changes name the fields.
   await byTestId(p, "nav-history").click()
@@ -671,6 +674,70 @@ test("recovery objectives: a service's targets, its dependencies drawn, the last
   await p.waitForSelector("[data-testid='service-editor']")
   assert.ok((await byTestId(p, "service-dependencies").locator("[aria-label='C-004 Oakridge Dental Group agreed RTO 2 hours']").count()) === 1)
   await accessible(p, "the recovery view")
+  await a.context.close()
+})
+
+test("training and document control: a completion clears its finding, a severity 1 incident brings the templates' review forward, a version is added to the history", async () => {
+  const a = await open(invite("Training coordinator", "editor"), "training")
+  const p = a.page
+  await connected(p)
+  const finding = (text) => p.locator("[data-testid='finding']", { hasText: text })
+  await byTestId(p, "nav-findings").click()
+  await finding("P-006 Owen Price has never completed T-001 Incident reporting at induction").waitFor()
+  // The matrix: everyone against every training.
+  await byTestId(p, "nav-training").click()
+  const owen = byTestId(p, "training-person-p-owen").locator("[data-testid='training-cell']")
+  assert.equal(await owen.first().getAttribute("data-state"), "never")
+  assert.equal(await byTestId(p, "training-person-p-gareth").locator("[data-testid='training-cell']").nth(1).getAttribute("data-state"), "overdue")
+  // Record Owen's induction: the matrix and the findings follow.
+  await p.locator("[data-testid^='training-T-']", { hasText: "Incident reporting at induction" }).locator("button").click()
+  await p.waitForSelector("[data-testid='training-editor']")
+  await byTestId(p, "completion-record").click()
+  await p.waitForSelector("#completion-person-error:has-text('Choose who completed the training')")
+  await byTestId(p, "completion-person").selectOption({ label: "Owen Price" })
+  await fill(p, "completion-evidence", "Induction checklist, signed")
+  await byTestId(p, "completion-record").click()
+  await eventually("the completion listed", async () => (await p.locator("[data-testid='completion']", { hasText: "Owen Price" }).count()) === 1)
+  assert.equal(await owen.first().getAttribute("data-state"), "current")
+  await byTestId(p, "nav-findings").click()
+  await p.waitForSelector("[data-testid='finding']")
+  assert.equal(await finding("Owen Price has never completed T-001").count(), 0)
+  assert.equal(await finding("Owen Price has never completed T-002").count(), 1, "the refresher is still due")
+
+  // The templates are reviewed after a severity 1 incident: the sample's closed incident is
+  // reassessed as severity 1, and the templates fall due at once.
+  await byTestId(p, "nav-plans").click()
+  const templates = p.locator("[data-testid^='plan-D-']", { hasText: "Customer notification templates" })
+  assert.doesNotMatch(await templates.textContent(), /severity 1/)
+  await byTestId(p, "nav-incidents").click()
+  await p.locator("[data-testid^='open-INC-']").first().click()
+  await byTestId(p, "incident-new-severity").selectOption({ index: 0 })
+  await fill(p, "incident-severity-reason", "Customer data was exposed after all")
+  await byTestId(p, "incident-change-severity").click()
+  await eventually("severity 1 recorded", async () => /Severity 1/.test(await byTestId(p, "incident-severity").textContent()))
+  await byTestId(p, "nav-plans").click()
+  assert.match(await templates.textContent(), /INC-001 .*, a severity 1 incident, closed on \d{1,2} [A-Z][a-z]{2} \d{4}/)
+  await byTestId(p, "nav-findings").click()
+  await finding("D-006 Customer notification templates: due for review since").waitFor()
+  // Reviewing and issuing the next version: the finding clears and the history grows.
+  await byTestId(p, "nav-plans").click()
+  await templates.locator("button").click()
+  await p.waitForSelector("[data-testid='plan-editor']")
+  assert.equal(await byTestId(p, "plan-material-changes").count(), 1)
+  assert.equal(await p.locator("[data-testid='plan-version']").count(), 1)
+  await fill(p, "version-number", "1.1")
+  await fill(p, "version-change", "A notice for data exposed in a severity 1 incident")
+  await byTestId(p, "version-approver").selectOption({ label: "Amara Okafor" })
+  await byTestId(p, "version-issue").click()
+  await eventually("the version added", async () => (await p.locator("[data-testid='plan-version']").count()) === 2)
+  assert.match(await p.locator("[data-testid='plan-version']").last().textContent(), /1\.1.*Amara Okafor.*A notice for data exposed/)
+  const today = await p.evaluate(() => new Date().toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "Europe/London" }).replace("Sept", "Sep"))
+  await fill(p, "plan-last-reviewed", today)
+  await eventually("the material change gone", async () => (await byTestId(p, "plan-material-changes").count()) === 0)
+  assert.match(await templates.textContent(), /1\.1/)
+  await accessible(p, "the plans view")
+  await byTestId(p, "nav-training").click()
+  await accessible(p, "the training view")
   await a.context.close()
 })
 
@@ -1547,6 +1614,7 @@ test("every view passes the accessibility check in both themes, at desktop and p
         if (view === "finance") await a.page.locator("[data-testid^='open-I-']").first().click()
         if (view === "plans") await a.page.locator("[data-testid^='open-D-']").first().click()
         if (view === "recovery") await a.page.locator("[data-testid^='open-SV-']").first().click()
+        if (view === "training") await a.page.locator("[data-testid^='open-T-']").first().click()
         // Evaluated by the test driver, not added as an inline script the policy would refuse.
         await a.page.evaluate(axe)
         const results = await a.page.evaluate(() => window.axe.run())

@@ -34,6 +34,7 @@ fn every_record(register: &Register) -> Vec<(Option<(Kind, String)>, String)> {
     add::<Incident>(register, &mut out);
     add::<Service>(register, &mut out);
     add::<Customer>(register, &mut out);
+    add::<Training>(register, &mut out);
     out
 }
 

@@ -23,4 +23,5 @@ pub mod risks;
 pub mod status;
 pub mod suppliers;
 pub mod today;
+pub mod training;
 pub mod welcome;

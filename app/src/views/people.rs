@@ -115,7 +115,16 @@ fn role_editor(r: Editing<Role>, selected: RwSignal<Option<String>>) -> AnyView 
         {fields::text("Role", "role-name", move || r.get().name, move |v| r.save(move |x| x.name = v), false)}
         {fields::text("Responsibilities", "role-responsibilities", move || r.get().responsibilities, move |v| r.save(move |x| x.responsibilities = v), true)}
         {fields::flag("Critical role", "role-critical", move || r.get().critical, move |v| r.save(move |x| x.critical = v))}
-        {fields::choice("Holder", "role-holder", move || store.register.with(|r| people(r)), move || r.get().holder, move |v| r.save(move |x| x.holder = v))}
+        {fields::flag("A named incident response role (its people rehearse it every year)", "role-incident-response", move || r.get().incident_response, move |v| r.save(move |x| x.incident_response = v))}
+        {fields::flag("Keeps a reference card (a runbook of that kind, reviewed every year)", "role-needs-card", move || r.get().needs_card, move |v| r.save(move |x| x.needs_card = v))}
+        // A new holder is dated: for a response role it brings the plans reviewed on it forward.
+        {fields::choice("Holder", "role-holder", move || store.register.with(|r| people(r)), move || r.get().holder, move |v| r.save(move |x| {
+            if x.holder != v {
+                x.holder_since = Some(crate::clock::today());
+            }
+            x.holder = v;
+        }))}
+        {move || r.get().holder_since.map(|d| view! { <p class="field-hint" data-testid="role-holder-since">{format!("Held since {d}")}</p> })}
         <fieldset class="nested" data-testid="deputies">
             <legend>"Deputies, first to call first"</legend>
             <ol>{deputies}</ol>

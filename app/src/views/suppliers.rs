@@ -44,7 +44,13 @@ fn supplier_editor(r: Editing<Supplier>, selected: RwSignal<Option<String>>) -> 
     let body = view! {
         {fields::text("Name", "supplier-name", move || r.get().name, move |v| r.save(move |s| s.name = v), false)}
         {fields::text("Service provided", "supplier-service", move || r.get().service, move |v| r.save(move |s| s.service = v), false)}
-        {fields::choice("Criticality", "supplier-criticality", options(Criticality::ALL), move || r.get().criticality, move |v| r.save(move |s| s.criticality = v))}
+        {fields::choice("Criticality", "supplier-criticality", options(Criticality::ALL), move || r.get().criticality, move |v| r.save(move |s| {
+            // Dated: a supplier newly critical brings the documents reviewed on one forward.
+            if v == Criticality::Critical && s.criticality != Criticality::Critical {
+                s.critical_since = Some(crate::clock::today());
+            }
+            s.criticality = v;
+        }))}
         {fields::flag("Sub-processor of personal data", "supplier-sub-processor", move || r.get().sub_processor, move |v| r.save(move |s| s.sub_processor = v))}
         {fields::text("Data location", "supplier-data-location", move || r.get().data_location, move |v| r.save(move |s| s.data_location = v), false)}
         {fields::choice("Contract owner", "supplier-owner", move || store.register.with(|r| people(r)), move || r.get().contract_owner, move |v| r.save(move |s| s.contract_owner = v))}
