@@ -137,30 +137,10 @@ impl<'a> Checker<'a> {
         for kind in Kind::ALL {
             kind.run(Each(self));
         }
-        for (id, supplier) in self.register.live::<Supplier>() {
-            for (field, holds) in supplier.nested_unreadable() {
-                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<Supplier>(id));
-                self.raise::<Supplier>(Severity::Warning, id, message);
-            }
-        }
-        for (id, incident) in self.register.live::<Incident>() {
-            for (field, holds) in incident.nested_unreadable() {
-                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<Incident>(id));
-                self.raise::<Incident>(Severity::Warning, id, message);
-            }
-        }
-        for (id, service) in self.register.live::<Service>() {
-            for (field, holds) in service.nested_unreadable() {
-                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<Service>(id));
-                self.raise::<Service>(Severity::Warning, id, message);
-            }
-        }
-        for (id, exercise) in self.register.live::<Exercise>() {
-            for (field, holds) in exercise.nested_unreadable() {
-                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<Exercise>(id));
-                self.raise::<Exercise>(Severity::Warning, id, message);
-            }
-        }
+        self.nested_unreadable::<Supplier>(Supplier::nested_unreadable);
+        self.nested_unreadable::<Incident>(Incident::nested_unreadable);
+        self.nested_unreadable::<Service>(Service::nested_unreadable);
+        self.nested_unreadable::<Exercise>(Exercise::nested_unreadable);
         for (path, holds) in self.register.unreadable.iter() {
             let (collection, id) = path.split_once('/').unwrap_or((path.as_str(), ""));
             let Some(kind) = Kind::of_collection(collection) else { continue };
@@ -170,6 +150,17 @@ impl<'a> Checker<'a> {
                 format!("A {} (id {id}) cannot be read and is not shown: it holds {holds}", kind.label())
             };
             self.out.push(Finding { severity: Severity::Error, kind, id: None, message, involved: Vec::new() });
+        }
+    }
+
+    /// The fields inside a record's entries (a supplier's alternatives, an incident's log)
+    /// that could not be read, as `nested` lists them.
+    fn nested_unreadable<R: Record>(&mut self, nested: fn(&R) -> Vec<(String, String)>) {
+        for (id, record) in self.register.live::<R>() {
+            for (field, holds) in nested(record) {
+                let message = format!("{}: {field} cannot be read (it holds {holds})", self.name::<R>(id));
+                self.raise::<R>(Severity::Warning, id, message);
+            }
         }
     }
 

@@ -704,19 +704,29 @@ test("training and document control: a completion clears its finding, a severity
   assert.equal(await finding("Owen Price has never completed T-001").count(), 0)
   assert.equal(await finding("Owen Price has never completed T-002").count(), 1, "the refresher is still due")
 
-  // The templates are reviewed after a severity 1 incident: the sample's closed incident is
-  // reassessed as severity 1, and the templates fall due at once.
+  // The templates are reviewed after a severity 1 incident: one is declared, assessed as
+  // severity 1 and closed, and the templates fall due at once.
   await byTestId(p, "nav-plans").click()
   const templates = p.locator("[data-testid^='plan-D-']", { hasText: "Customer notification templates" })
   assert.doesNotMatch(await templates.textContent(), /severity 1/)
   await byTestId(p, "nav-incidents").click()
-  await p.locator("[data-testid^='open-INC-']").first().click()
-  await byTestId(p, "incident-new-severity").selectOption({ index: 0 })
-  await fill(p, "incident-severity-reason", "Customer data was exposed after all")
+  await byTestId(p, "incident-declare").click()
+  await byTestId(p, "incident-declare-title").fill("Platform down for every customer")
+  await byTestId(p, "incident-declare-confirm").click()
+  await p.waitForSelector("[data-testid='incident-editor']")
+  await byTestId(p, "incident-new-severity").selectOption({ label: "1: Critical" })
+  await fill(p, "incident-severity-reason", "Every customer's platform down for hours")
   await byTestId(p, "incident-change-severity").click()
-  await eventually("severity 1 recorded", async () => /Severity 1/.test(await byTestId(p, "incident-severity").textContent()))
+  await p.waitForSelector("[data-testid='incident-severity']:has-text('Severity 1 (critical)')")
   await byTestId(p, "nav-plans").click()
-  assert.match(await templates.textContent(), /INC-001 .*, a severity 1 incident, closed on \d{1,2} [A-Z][a-z]{2} \d{4}/)
+  assert.doesNotMatch(await templates.textContent(), /severity 1/, "not until it closes")
+  await byTestId(p, "nav-incidents").click()
+  await p.locator("[data-testid^='incident-INC-']", { hasText: "Platform down for every customer" }).locator("[data-testid^='open-INC-']").click()
+  await byTestId(p, "incident-next-phase").selectOption({ label: "Closed" })
+  await byTestId(p, "incident-enter-phase").click()
+  await p.waitForSelector("[data-testid='incident-phase']:has-text('Closed')")
+  await byTestId(p, "nav-plans").click()
+  assert.match(await templates.textContent(), /INC-\d{3} Platform down for every customer, a severity 1 incident, closed on \d{1,2} [A-Z][a-z]{2} \d{4}/)
   await byTestId(p, "nav-findings").click()
   await finding("D-006 Customer notification templates: due for review since").waitFor()
   // Reviewing and issuing the next version: the finding clears and the history grows.
