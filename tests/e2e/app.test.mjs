@@ -673,6 +673,13 @@ test("recovery objectives: a service's targets, its dependencies drawn, the last
   await agreed.locator("[data-testid='finding-involved']").click()
   await p.waitForSelector("[data-testid='service-editor']")
   assert.ok((await byTestId(p, "service-dependencies").locator("[aria-label='C-004 Oakridge Dental Group agreed RTO 2 hours']").count()) === 1)
+  // Each box is reached by keyboard and opens its record.
+  await byTestId(p, "service-dependencies").locator("[aria-label='S-001 Microsoft Azure 2 days to switch']").focus()
+  await p.keyboard.press("Enter")
+  await p.waitForSelector("[data-testid='supplier-editor']")
+  assert.match(new URL(p.url()).pathname, /^\/suppliers\/S-001$/)
+  await p.goBack()
+  await p.waitForSelector("[data-testid='service-editor']")
   await accessible(p, "the recovery view")
   await a.context.close()
 })
