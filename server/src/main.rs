@@ -214,6 +214,11 @@ async fn main() -> anyhow::Result<()> {
         println!("Backed up {} to {} ({bytes} bytes); integrity check passed.", cli.data.display(), file.display());
         return Ok(());
     }
+    // Refused before the database is opened: a relay that cannot serve leaves no data folder
+    // or database behind.
+    if cli.command.is_none() && !cli.serve.dist.join("index.html").is_file() {
+        anyhow::bail!("{} has no index.html: build the app first (cargo xtask run does)", cli.serve.dist.display());
+    }
     let db = Arc::new(continuity_server::db::open(&cli.data, cli.database.as_deref())?);
     match cli.command {
         None => serve(&cli.data, &db, cli.serve).await,
@@ -399,9 +404,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 async fn serve(data: &Path, db: &Arc<Db>, config: Serve) -> anyhow::Result<()> {
-    if !config.dist.join("index.html").is_file() {
-        anyhow::bail!("{} has no index.html: build the app first (cargo xtask run does)", config.dist.display());
-    }
     let storage = Sql::new(db.clone());
     let members = Arc::new(Directory::new(db.clone()));
     let sample_token = if config.with_sample { Some(seed_sample(data, &storage, &members)?) } else { None };

@@ -34,6 +34,7 @@ fn refuses_to_start_without_a_built_app() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no index.html"));
+    assert!(!std::path::Path::new("data").exists(), "a refused start left a data folder in the working directory");
 }
 
 #[cfg(unix)]
