@@ -71,15 +71,15 @@ pub fn obligations(register: &Register, today: Date) -> Vec<Obligation> {
     }
     let refs = references::<Plan>(register);
     for (id, p) in register.live::<Plan>() {
-        let what =
-            if p.material_changes(register).is_empty() { "Annual review" } else { "Review after a material change" };
-        add(Plan::KIND, Some(id), subject(&refs, id, &p.title), what, p.review_due(register));
+        let changes = p.material_changes(register);
+        let what = if changes.is_empty() { "Annual review" } else { "Review after a material change" };
+        add(Plan::KIND, Some(id), subject(&refs, id, &p.title), what, p.review_due_after(&changes));
     }
     // Each person's next training: the subject is the training, the person is in what is due.
     let refs = references::<Training>(register);
     for (id, t) in register.live::<Training>() {
         for person in t.required(register) {
-            let due = match crate::readiness::standing(register, t, person, today) {
+            let due = match crate::readiness::standing(t, person, today) {
                 crate::readiness::Standing::Never => None,
                 crate::readiness::Standing::Overdue { due, .. } => Some(due),
                 crate::readiness::Standing::Done { next: Some(next), .. } => Some(next),

@@ -478,11 +478,10 @@ pub fn tables(register: &Register, today: Date) -> Vec<Table> {
             .into_iter()
             .map(|person| {
                 use crate::readiness::Standing;
-                let (last, next, state) = match crate::readiness::standing(register, t, person, today) {
+                let (last, next, state) = match crate::readiness::standing(t, person, today) {
                     Standing::Never => (None, Some(today), "Never done"),
                     Standing::Overdue { last, due } => (Some(last), Some(due), "Overdue"),
                     Standing::Done { last, next } => (Some(last), next, "Current"),
-                    Standing::NotRequired => (None, None, "Not required"),
                 };
                 row![n.reference::<Training>(id), t.title.as_str(), n.person(&Some(person.clone())), last, next, state,]
             })

@@ -506,7 +506,7 @@ impl<'a> Checker<'a> {
     /// The business impact analysis: each service's objectives against each other, against
     /// what it depends on, and against what its last exercise achieved.
     fn services(&mut self, today: Date) {
-        use crate::recovery::{SEVERE, customers_of, last_tested, quickest_switch};
+        use crate::recovery::{SEVERE, SupplierGap, customers_of, last_tested, over, supplier_gap};
         let register = self.register;
         for (id, service) in register.live::<Service>() {
             let name = self.name::<Service>(id);
@@ -515,9 +515,7 @@ impl<'a> Checker<'a> {
             self.links::<Service, Role>(id, "a role it depends on", service.roles.iter());
             self.links::<Service, Plan>(id, "its recovery procedure", service.plans.iter());
             self.links::<Service, Service>(id, "a service it depends on", service.services.iter());
-            if let (Some(rto), Some(mtpd)) = (service.rto, service.mtpd)
-                && rto > mtpd
-            {
+            if let Some((rto, mtpd)) = over(service.rto, service.mtpd) {
                 let message = format!(
                     "{name}: its RTO ({rto}) is longer than the maximum tolerable period of disruption ({mtpd})"
                 );
@@ -545,14 +543,14 @@ impl<'a> Checker<'a> {
                 for supplier_id in service.suppliers.iter() {
                     let Some(supplier) = register.suppliers.get(supplier_id).filter(|s| !s.archived) else { continue };
                     let supplier_name = self.name::<Supplier>(supplier_id);
-                    let message = match quickest_switch(supplier) {
-                        None => format!(
+                    let message = match supplier_gap(supplier, rto) {
+                        Some(SupplierGap::NoViable) => format!(
                             "{name}: depends on {supplier_name}, which has no viable alternative to switch to within its RTO ({rto})"
                         ),
-                        Some((switch, alternative)) if switch > rto => format!(
+                        Some(SupplierGap::TooSlow { switch, alternative }) => format!(
                             "{name}: depends on {supplier_name}, whose quickest viable alternative ({alternative}) takes {switch} to switch to, longer than its RTO ({rto})"
                         ),
-                        Some(_) => continue,
+                        None => continue,
                     };
                     self.raise_with::<Service>(
                         Severity::Error,
@@ -563,7 +561,7 @@ impl<'a> Checker<'a> {
                 }
                 for other_id in service.services.iter().filter(|o| *o != id) {
                     let Some(other) = register.services.get(other_id).filter(|o| !o.archived) else { continue };
-                    if let Some(other_rto) = other.rto.filter(|o| *o > rto) {
+                    if let Some((other_rto, _)) = over(other.rto, Some(rto)) {
                         let message = format!(
                             "{name}: depends on {}, whose RTO ({other_rto}) is longer than its own ({rto})",
                             self.name::<Service>(other_id)
@@ -618,17 +616,13 @@ impl<'a> Checker<'a> {
                 };
                 let mut involved = vec![tested.clone()];
                 involved.extend(customer.map(|c| (Kind::Customer, c.clone())));
-                if let (Some(time), Some(rto)) = (achieved.time, rto)
-                    && time > rto
-                {
+                if let Some((time, rto)) = over(achieved.time, rto) {
                     let message = format!(
                         "{name}: {exercise_name} on {held} recovered it in {time}, longer than {whose} RTO ({rto})"
                     );
                     self.raise_with::<Service>(Severity::Error, id, involved.clone(), message);
                 }
-                if let (Some(lost), Some(rpo)) = (achieved.data_loss, rpo)
-                    && lost > rpo
-                {
+                if let Some((lost, rpo)) = over(achieved.data_loss, rpo) {
                     let message =
                         format!("{name}: {exercise_name} on {held} lost {lost} of data, more than {whose} RPO ({rpo})");
                     self.raise_with::<Service>(Severity::Error, id, involved, message);
@@ -647,7 +641,7 @@ impl<'a> Checker<'a> {
             self.links::<Training, Person>(id, "a person who must take it", training.people.iter());
             for person in training.required(register) {
                 let who = self.name::<Person>(person);
-                let message = match standing(register, training, person, today) {
+                let message = match standing(training, person, today) {
                     Standing::Never => format!("{who} has never completed {name}"),
                     Standing::Overdue { due, .. } => format!("{who} is overdue on {name}: it was due on {due}"),
                     _ => continue,
@@ -711,16 +705,12 @@ impl<'a> Checker<'a> {
                 let Some(service) = register.services.get(service_id).filter(|s| !s.archived) else { continue };
                 let service_name = self.name::<Service>(service_id);
                 let involved = vec![(Kind::Service, service_id.clone())];
-                if let (Some(agreed), Some(rto)) = (customer.rto, service.rto)
-                    && agreed < rto
-                {
+                if let Some((rto, agreed)) = crate::recovery::over(service.rto, customer.rto) {
                     let message =
                         format!("{name}: the agreed RTO ({agreed}) is shorter than {service_name}'s RTO ({rto})");
                     self.raise_with::<Customer>(Severity::Error, id, involved.clone(), message);
                 }
-                if let (Some(agreed), Some(rpo)) = (customer.rpo, service.rpo)
-                    && agreed < rpo
-                {
+                if let Some((rpo, agreed)) = crate::recovery::over(service.rpo, customer.rpo) {
                     let message =
                         format!("{name}: the agreed RPO ({agreed}) is shorter than {service_name}'s RPO ({rpo})");
                     self.raise_with::<Customer>(Severity::Error, id, involved, message);

@@ -43,10 +43,9 @@ impl Training {
     }
 }
 
-/// Where one person stands with one training.
+/// Where one person who must take a training stands with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Standing {
-    NotRequired,
     /// Never done: due now.
     Never,
     Done {
@@ -59,10 +58,8 @@ pub enum Standing {
     },
 }
 
-pub fn standing(register: &Register, training: &Training, person: &str, today: Date) -> Standing {
-    if !training.required(register).contains(&person.to_string()) {
-        return Standing::NotRequired;
-    }
+/// Where `person`, who must take `training` (one of its `required`), stands with it.
+pub fn standing(training: &Training, person: &str, today: Date) -> Standing {
     match training.last_done(person) {
         None => Standing::Never,
         Some(last) => match training.next_due(person, today) {
@@ -108,34 +105,37 @@ pub struct MaterialChange {
 impl Plan {
     /// The material changes after its last review that it is reviewed on, latest first.
     pub fn material_changes(&self, register: &Register) -> Vec<MaterialChange> {
-        let refs = crate::refs::all_references(register);
-        let reference = |kind: Kind, id: &str| refs.get(&kind).and_then(|r| r.get(id)).cloned().unwrap_or_default();
+        // Only the references of the kinds a trigger reads: this runs for every document.
+        use crate::refs::references;
         let since = |on: Date| self.last_reviewed.is_none_or(|r| on > r);
         let mut out = Vec::new();
         if self.review_on.critical_supplier {
+            let refs = references::<Supplier>(register);
             for (id, s) in register.live::<Supplier>() {
                 if s.criticality == Criticality::Critical
                     && let Some(on) = s.critical_since.filter(|d| since(*d))
                 {
-                    let what = format!("{} {} was marked critical", reference(Kind::Supplier, id), s.name);
+                    let what = format!("{} {} was marked critical", refs[id], s.name);
                     out.push(MaterialChange { on, what, kind: Kind::Supplier, id: id.clone() });
                 }
             }
         }
         if self.review_on.severity_1 {
+            let refs = references::<Incident>(register);
             for (id, i) in register.live::<Incident>() {
                 let Some(closed) = i.closed_at().filter(|_| i.severity() == Some(1)) else { continue };
                 let on = uk_date(closed);
                 if since(on) {
-                    let what = format!("{} {}, a severity 1 incident, closed", reference(Kind::Incident, id), i.title);
+                    let what = format!("{} {}, a severity 1 incident, closed", refs[id], i.title);
                     out.push(MaterialChange { on, what, kind: Kind::Incident, id: id.clone() });
                 }
             }
         }
         if self.review_on.role_holder {
+            let refs = references::<Role>(register);
             for (id, r) in register.live::<Role>().filter(|(_, r)| r.incident_response) {
                 if let Some(on) = r.holder_since.filter(|d| since(*d)) {
-                    let what = format!("{} {} changed hands", reference(Kind::Role, id), r.name);
+                    let what = format!("{} {} changed hands", refs[id], r.name);
                     out.push(MaterialChange { on, what, kind: Kind::Role, id: id.clone() });
                 }
             }
@@ -147,7 +147,12 @@ impl Plan {
     /// When it is next reviewed: on the first material change since the last review, if any;
     /// otherwise 12 months after the last review (now, if it has never been reviewed).
     pub fn review_due(&self, register: &Register) -> Option<Date> {
-        let changed = self.material_changes(register).into_iter().map(|c| c.on).min();
+        self.review_due_after(&self.material_changes(register))
+    }
+
+    /// `review_due` for a caller that already has the document's `material_changes`.
+    pub fn review_due_after(&self, changes: &[MaterialChange]) -> Option<Date> {
+        let changed = changes.iter().map(|c| c.on).min();
         match (changed, self.next_review()) {
             (Some(changed), Some(annual)) => Some(changed.min(annual)),
             (changed, annual) => changed.or(annual),

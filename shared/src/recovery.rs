@@ -233,6 +233,34 @@ pub fn quickest_switch(supplier: &Supplier) -> Option<(Minutes, &str)> {
         .min_by_key(|(m, _)| *m)
 }
 
+/// A length of time over its limit, when both are set: the one comparison behind every
+/// recovery check (an RTO beyond the tolerable disruption, a time achieved beyond a target, a
+/// service's RTO beyond what a customer was promised). Gives (value, limit).
+pub fn over(value: Option<Minutes>, limit: Option<Minutes>) -> Option<(Minutes, Minutes)> {
+    match (value, limit) {
+        (Some(value), Some(limit)) if value > limit => Some((value, limit)),
+        _ => None,
+    }
+}
+
+/// How a supplier stands in the way of a service recovering within `rto`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SupplierGap<'a> {
+    /// It has no viable alternative at all.
+    NoViable,
+    /// Its quickest viable alternative takes longer to switch to than the RTO.
+    TooSlow { switch: Minutes, alternative: &'a str },
+}
+
+/// Whether, and how, `supplier` keeps a service from recovering within `rto`.
+pub fn supplier_gap(supplier: &Supplier, rto: Minutes) -> Option<SupplierGap<'_>> {
+    match quickest_switch(supplier) {
+        None => Some(SupplierGap::NoViable),
+        Some((switch, alternative)) if switch > rto => Some(SupplierGap::TooSlow { switch, alternative }),
+        Some(_) => None,
+    }
+}
+
 /// The last completed exercise that recorded a recovery of `service`: its id, date and
 /// what it achieved.
 pub fn last_tested<'a>(register: &'a Register, service: &str) -> Option<(&'a Id, Date, &'a Recovery)> {

@@ -18,9 +18,10 @@ pub fn Plans() -> impl IntoView {
         column("Version", |_, _, p: &Plan| p.current_version().to_string()),
         column("Owner", |reg: &Register, _, p: &Plan| name(reg, &p.owner)),
         column("Next review", |reg: &Register, _, p: &Plan| {
-            let next = p.review_due(reg);
+            let changes = p.material_changes(reg);
+            let next = p.review_due_after(&changes);
             let shown = due(next, next.is_none_or(|d| d < today()));
-            match p.material_changes(reg).last() {
+            match changes.last() {
                 Some(change) => format!("{shown}: {} on {}", change.what, change.on),
                 None => shown,
             }

@@ -7,7 +7,9 @@ use crate::page::store::Store;
 use crate::views::fields;
 use crate::views::records::{Editing, RecordTable, column, headings, link_boxes, name, options, people};
 use leptos::prelude::*;
-use shared::recovery::{AREAS, HORIZONS, Minutes, customers_of, last_tested, level_label, quickest_switch};
+use shared::recovery::{
+    AREAS, HORIZONS, Minutes, SupplierGap, customers_of, last_tested, level_label, over, supplier_gap,
+};
 use shared::refs::references;
 use shared::*;
 
@@ -20,7 +22,7 @@ fn tested_against(register: &Register, id: &str, service: &Service) -> String {
     match last_tested(register, id) {
         Some((_, held, achieved)) => {
             let time = achieved.time.map(|t| t.to_string()).unwrap_or_else(|| "no time recorded".into());
-            let missed = matches!((achieved.time, service.rto), (Some(t), Some(rto)) if t > rto);
+            let missed = over(achieved.time, service.rto).is_some();
             format!("{time} on {held}{}", if missed { " (over its RTO)" } else { "" })
         }
         None => "Never tested".into(),
@@ -167,10 +169,9 @@ fn Dependencies(r: Editing<Service>) -> impl IntoView {
         let mut right: Vec<Node> = Vec::new();
         for s in service.suppliers.iter() {
             let Some(supplier) = register.suppliers.get(s).filter(|x| !x.archived) else { continue };
-            let problem = service.rto.and_then(|rto| match quickest_switch(supplier) {
-                None => Some("no viable alternative".to_string()),
-                Some((switch, _)) if switch > rto => Some(format!("{switch} to switch")),
-                Some(_) => None,
+            let problem = service.rto.and_then(|rto| match supplier_gap(supplier, rto)? {
+                SupplierGap::NoViable => Some("no viable alternative".to_string()),
+                SupplierGap::TooSlow { switch, .. } => Some(format!("{switch} to switch")),
             });
             let text = format!("{} {}", reference(Kind::Supplier, s), supplier.name);
             right.push(Node { kind: Kind::Supplier, id: s.clone(), text, problem });
@@ -183,19 +184,13 @@ fn Dependencies(r: Editing<Service>) -> impl IntoView {
         }
         for sv in service.services.iter() {
             let Some(other) = register.services.get(sv).filter(|x| !x.archived) else { continue };
-            let problem = match (other.rto, service.rto) {
-                (Some(theirs), Some(ours)) if theirs > ours => Some(format!("RTO {theirs}")),
-                _ => None,
-            };
+            let problem = over(other.rto, service.rto).map(|(theirs, _)| format!("RTO {theirs}"));
             let text = format!("{} {}", reference(Kind::Service, sv), other.name);
             right.push(Node { kind: Kind::Service, id: sv.clone(), text, problem });
         }
         let left: Vec<Node> = customers_of(&register, &id)
             .map(|(c, customer)| {
-                let problem = match (customer.rto, service.rto) {
-                    (Some(agreed), Some(rto)) if agreed < rto => Some(format!("agreed RTO {agreed}")),
-                    _ => None,
-                };
+                let problem = over(service.rto, customer.rto).map(|(_, agreed)| format!("agreed RTO {agreed}"));
                 let text = format!("{} {}", reference(Kind::Customer, c), customer.name);
                 Node { kind: Kind::Customer, id: c.clone(), text, problem }
             })
@@ -308,10 +303,10 @@ fn Tested(r: Editing<Service>) -> impl IntoView {
         };
         let exercise_ref = references::<Exercise>(&register).get(exercise).cloned().unwrap_or_default();
         let exercise_title = register.exercises.get(exercise).map(|e| e.title.clone()).unwrap_or_default();
-        let verdict = |got: Option<Minutes>, target: Option<Minutes>| match (got, target) {
-            (Some(got), Some(target)) if got > target => ("Missed", "severity-error"),
-            (Some(_), Some(_)) => ("Met", ""),
-            _ => ("Not compared", ""),
+        let verdict = |got: Option<Minutes>, target: Option<Minutes>| match (over(got, target), got.and(target)) {
+            (Some(_), _) => ("Missed", "severity-error"),
+            (None, Some(_)) => ("Met", ""),
+            (None, None) => ("Not compared", ""),
         };
         let mut lines = vec![("This service's objectives".to_string(), service.rto, service.rpo)];
         lines.extend(customers_of(&register, &id).map(|(_, c)| (format!("{}'s agreement", c.name), c.rto, c.rpo)));

@@ -65,19 +65,22 @@ fn Matrix() -> impl IntoView {
             .iter()
             .map(|(id, t)| view! { <th scope="col">{format!("{} {}", refs.get(*id).cloned().unwrap_or_default(), t.title)}</th> })
             .collect_view();
+        // Who must take each training, worked out once per training rather than per cell.
+        let required: Vec<_> = trainings.iter().map(|(_, t)| t.required(&register)).collect();
         let rows = everyone
             .into_iter()
             .map(|(person, p)| {
                 let cells = trainings
                     .iter()
-                    .map(|(id, t)| {
+                    .zip(&required)
+                    .map(|((id, t), required)| {
                         let label = format!("{} {}", refs.get(*id).cloned().unwrap_or_default(), t.title);
-                        let (text, class, state) = match standing(&register, t, person, today) {
-                            Standing::NotRequired => ("Not required".to_string(), "", "not-required"),
-                            Standing::Never => ("Never done: due now".to_string(), "severity-error", "never"),
-                            Standing::Overdue { last, due } => (format!("Overdue since {due} (last {last})"), "severity-error", "overdue"),
-                            Standing::Done { last, next: Some(next) } => (format!("Done {last}; due {next}"), "", "current"),
-                            Standing::Done { last, next: None } => (format!("Done {last}"), "", "current"),
+                        let (text, class, state) = match required.contains(person).then(|| standing(t, person, today)) {
+                            None => ("Not required".to_string(), "", "not-required"),
+                            Some(Standing::Never) => ("Never done: due now".to_string(), "severity-error", "never"),
+                            Some(Standing::Overdue { last, due }) => (format!("Overdue since {due} (last {last})"), "severity-error", "overdue"),
+                            Some(Standing::Done { last, next: Some(next) }) => (format!("Done {last}; due {next}"), "", "current"),
+                            Some(Standing::Done { last, next: None }) => (format!("Done {last}"), "", "current"),
                         };
                         view! { <td data-label=label class=class data-testid="training-cell" data-state=state>{text}</td> }
                     })
