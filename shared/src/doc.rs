@@ -890,19 +890,85 @@ impl RegisterDoc {
             .unwrap_or_else(|| end.and_utc().timestamp());
         let mut included: HashSet<ChangeHash> = HashSet::new();
         let mut depended: HashSet<ChangeHash> = HashSet::new();
-        // get_changes lists every change after all of its dependencies.
-        for change in self.doc.get_changes(&[]) {
-            if change.timestamp() <= cutoff && change.deps().iter().all(|d| included.contains(d)) {
-                included.insert(change.hash());
-                depended.extend(change.deps().iter().copied());
+        // Only each change's hash, time and dependencies are needed: the metadata, not the
+        // changes themselves (rebuilding all 100,000 from the operations was three quarters
+        // of the time). It lists every change after all of its dependencies, as
+        // `get_changes` does.
+        for change in self.doc.get_changes_meta(&[]) {
+            if change.timestamp <= cutoff && change.deps.iter().all(|d| included.contains(d)) {
+                included.insert(change.hash);
+                depended.extend(change.deps.iter().copied());
             }
         }
         let heads: Vec<ChangeHash> = included.difference(&depended).copied().collect();
         if heads.is_empty() {
             return Ok(Register::default());
         }
-        let past = self.doc.fork_at(&heads)?;
-        Ok(hydrate(&past)?)
+        Ok(hydrate(&AtHeads { doc: &self.doc, heads: &heads })?)
+    }
+}
+
+/// The document read as it stood at `heads`, without copying it. `fork_at` would replay
+/// every change into a new document (seconds at 100,000 changes); Automerge's `*_at` reads
+/// answer from the one already loaded. autosurgeon has no reader for a past state, so this
+/// adapter supplies one.
+struct AtHeads<'a> {
+    doc: &'a AutoCommit,
+    heads: &'a [ChangeHash],
+}
+
+impl autosurgeon::ReadDoc for AtHeads<'_> {
+    type Parents<'b>
+        = automerge::Parents<'b>
+    where
+        Self: 'b;
+
+    fn get_heads(&self) -> Vec<ChangeHash> {
+        self.heads.to_vec()
+    }
+
+    fn get<P: Into<Prop>>(
+        &self,
+        obj: &ObjId,
+        prop: P,
+    ) -> Result<Option<(Value<'_>, ObjId)>, automerge::AutomergeError> {
+        self.doc.get_at(obj, prop, self.heads)
+    }
+
+    fn object_type<O: AsRef<ObjId>>(&self, obj: O) -> Option<ObjType> {
+        ReadDoc::object_type(self.doc, obj).ok()
+    }
+
+    fn map_range<'b, O, R>(&'b self, obj: O, range: R) -> automerge::iter::MapRange<'b>
+    where
+        R: std::ops::RangeBounds<String> + 'b,
+        O: AsRef<ObjId>,
+    {
+        self.doc.map_range_at(obj, range, self.heads)
+    }
+
+    fn list_range<O: AsRef<ObjId>, R: std::ops::RangeBounds<usize>>(
+        &self,
+        obj: O,
+        range: R,
+    ) -> automerge::iter::ListRange<'_> {
+        self.doc.list_range_at(obj, range, self.heads)
+    }
+
+    fn length<O: AsRef<ObjId>>(&self, obj: O) -> usize {
+        self.doc.length_at(obj, self.heads)
+    }
+
+    fn text<O: AsRef<ObjId>>(&self, obj: O) -> Result<String, automerge::AutomergeError> {
+        self.doc.text_at(obj, self.heads)
+    }
+
+    fn parents<O: AsRef<ObjId>>(&self, obj: O) -> Result<Self::Parents<'_>, automerge::AutomergeError> {
+        self.doc.parents_at(obj, self.heads)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.doc.keys_at(automerge::ROOT, self.heads).next().is_none()
     }
 }
 

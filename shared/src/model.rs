@@ -90,6 +90,7 @@ macro_rules! stored {
         impl Hydrate for $name {
             fn hydrate_map<D: autosurgeon::ReadDoc>(doc: &D, obj: &ObjId) -> Result<Self, autosurgeon::HydrateError> {
                 let mut unreadable = Unreadable::default();
+                let doc = &lenient::Prefetched::new(doc, obj);
                 Ok($name { $( $field: lenient::field(doc, obj, stringify!($field), &mut unreadable), )* unreadable })
             }
         }

@@ -125,6 +125,23 @@ fn a_register_written_by_another_client_opens_field_by_field() {
 }
 
 #[test]
+fn a_counter_reads_with_its_increments_beside_fields_read_in_one_pass() {
+    // A record's fields are read in one pass over its map: a counter read that way is still
+    // the sum of its increments, as reading the field alone gives.
+    let mut doc = sample();
+    let id = doc.register().unwrap().risks.keys().next().unwrap().clone();
+    let at = obj(&mut doc, &["risks", &id]);
+    let am = doc.automerge();
+    am.put(&at, "residual_impact", ScalarValue::counter(1)).unwrap();
+    am.increment(&at, "residual_impact", 3).unwrap();
+    am.put(&at, "controls", "Read beside the counter").unwrap();
+    let risk = doc.register().unwrap().risks[&id].clone();
+    assert_eq!(risk.residual_impact, 4);
+    assert_eq!(risk.controls, "Read beside the counter");
+    assert_eq!(doc.get::<Risk>(&id).unwrap(), Some(risk));
+}
+
+#[test]
 fn a_service_written_by_another_client_keeps_every_objective_it_can_read() {
     let mut doc = sample();
     let service = obj(&mut doc, &["services", "sv-platform"]);

@@ -216,6 +216,67 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// The register as of a date is read from the document in place (no copy of it): it is
+    /// always what a document holding only the changes made by then reads as.
+    #[test]
+    fn the_register_as_of_a_date_is_a_document_of_the_changes_made_by_then(steps in prop::collection::vec(step(), 1..30), day in 0..32i64) {
+        // Step n is made at noon UTC on day n of January 2026.
+        const NOON_1_JAN: i64 = 1_767_268_800;
+        let mut origin = RegisterDoc::new("p", NOON_1_JAN - 86_400).unwrap();
+        let mut replicas = [origin.fork(), origin.fork()];
+        let mut risks: [Vec<String>; 2] = Default::default();
+        for (n, step) in steps.iter().enumerate() {
+            let now = NOON_1_JAN + n as i64 * 86_400;
+            match *step {
+                Step::CreateRisk(r) => {
+                    let id = format!("risk-{n}");
+                    replicas[r].create(&id, Risk::titled(format!("risk {n}")), now).unwrap();
+                    risks[r].push(id);
+                }
+                Step::CreatePerson(r) => {
+                    replicas[r].create(&format!("person-{n}"), Person { name: format!("person {n}"), ..Default::default() }, now).unwrap();
+                }
+                Step::Write(r, k, f) if !risks[r].is_empty() => {
+                    let id = risks[r][k % risks[r].len()].clone();
+                    replicas[r].update::<Risk>(&id, now, |risk| set_field(risk, f, format!("w{n}"))).unwrap();
+                }
+                Step::Archive(r, k) if !risks[r].is_empty() => {
+                    let id = risks[r][k % risks[r].len()].clone();
+                    replicas[r].archive::<Risk>(&id, now).unwrap();
+                }
+                Step::Link(r, k) if !risks[r].is_empty() => {
+                    let id = risks[r][k % risks[r].len()].clone();
+                    replicas[r].update::<Risk>(&id, now, |risk| { risk.suppliers.0.insert(format!("s-{n}")); }).unwrap();
+                }
+                Step::Merge(a, b) => {
+                    let (l, rr) = replicas.split_at_mut(1);
+                    let (x, y) = if a == 0 { (&mut l[0], &mut rr[0]) } else { (&mut rr[0], &mut l[0]) };
+                    x.merge(y).unwrap();
+                    for id in risks[b].clone() {
+                        if !risks[a].contains(&id) { risks[a].push(id); }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (l, rr) = replicas.split_at_mut(1);
+        l[0].merge(&mut rr[0]).unwrap();
+        let doc = &mut l[0];
+
+        // Timestamps here only grow, so "made by then" is every change stamped by the cutoff.
+        let cutoff = NOON_1_JAN + day * 86_400;
+        let mut past = automerge::AutoCommit::new();
+        let by_then: Vec<automerge::Change> = doc.automerge().get_changes(&[]).into_iter().filter(|c| c.timestamp() <= cutoff).collect();
+        past.apply_changes(by_then).unwrap();
+        let expected = if past.get_heads().is_empty() { Register::default() } else { RegisterDoc::from_automerge(past).unwrap().register().unwrap() };
+        let date = Date::parse(&format!("2026-01-{:02}", day + 1)).unwrap_or_else(|_| Date::parse("2026-02-01").unwrap());
+        prop_assert_eq!(doc.as_of(date).unwrap(), expected);
+    }
+}
+
 #[test]
 fn a_merge_names_only_the_records_it_changed() {
     let mut a = RegisterDoc::new("p", 0).unwrap();
