@@ -95,6 +95,60 @@ fn benches(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // A colleague's edit arriving by the sync protocol, as the register worker takes it in:
+    // the sync message applied, what changed found, the copy of the register brought up to
+    // date, and the reply (the relay's acknowledgement) generated.
+    {
+        use automerge::sync::{self, SyncDoc};
+        let mut mine = RegisterDoc::load(saved).unwrap();
+        let mut theirs = RegisterDoc::load(saved).unwrap();
+        theirs.automerge().set_actor(automerge::ActorId::from(b"colleague".as_slice()));
+        let (mut my_state, mut their_state) = (sync::State::new(), sync::State::new());
+        let sync_up = |mine: &mut RegisterDoc,
+                       theirs: &mut RegisterDoc,
+                       my_state: &mut sync::State,
+                       their_state: &mut sync::State| loop {
+            let a = mine.automerge().sync().generate_sync_message(my_state);
+            let b = theirs.automerge().sync().generate_sync_message(their_state);
+            if a.is_none() && b.is_none() {
+                break;
+            }
+            if let Some(a) = a {
+                theirs.automerge().sync().receive_sync_message(their_state, a).unwrap();
+            }
+            if let Some(b) = b {
+                mine.automerge().sync().receive_sync_message(my_state, b).unwrap();
+            }
+        };
+        sync_up(&mut mine, &mut theirs, &mut my_state, &mut their_state);
+        let mut copy = mine.register().unwrap();
+        // Both closures below reach the colleague's side: one edits, one acknowledges.
+        let colleague = std::cell::RefCell::new((theirs, their_state));
+        let mut n = 0;
+        group.bench_function("take in a colleague's edit by sync", |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    let (theirs, their_state) = &mut *colleague.borrow_mut();
+                    edit(theirs, (n * 31) % 6_000 / 6 * 10, n + 2_000_000);
+                    theirs.automerge().sync().generate_sync_message(their_state).unwrap()
+                },
+                |message| {
+                    let before = mine.heads();
+                    mine.automerge().sync().receive_sync_message(&mut my_state, message).unwrap();
+                    let changed = mine.changed_since(&before);
+                    mine.refresh(&mut copy, &changed).unwrap();
+                    let reply = mine.automerge().sync().generate_sync_message(&mut my_state);
+                    if let Some(reply) = reply.clone() {
+                        let (theirs, their_state) = &mut *colleague.borrow_mut();
+                        theirs.automerge().sync().receive_sync_message(their_state, reply).unwrap();
+                    }
+                    black_box(reply)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 
     // The same edit on a small register: the cost of an edit must not grow with the register.
