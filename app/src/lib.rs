@@ -144,7 +144,30 @@ pub fn App() -> impl IntoView {
     let route = page::route::Route::start(store, section, focus);
     provide_context(route);
     let name = move || store.register.with(|r| r.name.clone());
-    let counts = Memo::new(move |_| store.register.with(|r| today::counts(r, clock::moment())));
+    // The counts read the whole register (the findings and the calendar: tens of milliseconds
+    // at 10,000 records), so they are worked out after a change is on screen, and once for
+    // however many changes came meanwhile; a colleague's edit is not held back by them.
+    let counts = RwSignal::new(today::Counts::default());
+    let pending = StoredValue::new(false);
+    Effect::new(move |_| {
+        store.register.track();
+        if pending.get_value() {
+            return;
+        }
+        pending.set_value(true);
+        request_animation_frame(move || {
+            set_timeout(
+                move || {
+                    pending.set_value(false);
+                    let now = store.register.with_untracked(|r| today::counts(r, clock::moment()));
+                    if counts.get_untracked() != now {
+                        counts.set(now);
+                    }
+                },
+                std::time::Duration::ZERO,
+            )
+        });
+    });
     let badge = move |s: Section| {
         let (n, what) = match s {
             Section::Incidents => (counts.get().open_incidents, " open"),

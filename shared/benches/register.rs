@@ -95,6 +95,13 @@ fn benches(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // What the page works out from the whole register whenever it changes (the navigation's
+    // counts, Today, Findings, the calendar).
+    let register = doc.register().unwrap();
+    let now = shared::date::Now::noon(Date::parse("2026-12-01").unwrap());
+    group.bench_function("findings", |b| b.iter(|| black_box(findings(&register, now))));
+    group.bench_function("obligations", |b| b.iter(|| black_box(calendar::obligations(&register, now.today))));
+
     // A colleague's edit arriving by the sync protocol, as the register worker takes it in:
     // the sync message applied, what changed found, the copy of the register brought up to
     // date, and the reply (the relay's acknowledgement) generated.

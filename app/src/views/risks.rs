@@ -271,36 +271,74 @@ fn RiskFilters(filters: RwSignal<Filters>) -> impl IntoView {
     }
 }
 
+/// Where one live risk sits on the matrix: its reference, (likelihood, impact) before its
+/// controls and after them.
+#[derive(Clone, Debug, PartialEq)]
+struct Placed {
+    reference: String,
+    inherent: (u8, u8),
+    residual: (u8, u8),
+    scores: (u8, u8),
+}
+
+/// Every live risk's place, in number order, as a memo: the heat map and the movement are
+/// drawn again only when a risk moves, is added or goes, not on every edit to the register
+/// (at 10,000 records, drawing them again took most of a second).
+fn placed(store: Store) -> Memo<Vec<Placed>> {
+    Memo::new(move |_| {
+        store.register.with(|register| {
+            let refs = references::<Risk>(register);
+            let mut risks: Vec<_> = register.live::<Risk>().collect();
+            risks.sort_by_key(|(_, r)| r.number);
+            risks
+                .into_iter()
+                .map(|(id, r)| Placed {
+                    reference: refs[id].clone(),
+                    inherent: (r.inherent_likelihood.clamp(1, 5), r.inherent_impact.clamp(1, 5)),
+                    residual: (r.residual_likelihood.clamp(1, 5), r.residual_impact.clamp(1, 5)),
+                    scores: (r.inherent_score(), r.residual_score()),
+                })
+                .collect()
+        })
+    })
+}
+
+/// How many references a heat map cell lists before it says how many more there are.
+const LISTED: usize = 12;
+
+/// Up to `LISTED` references, then how many more.
+fn listed(refs: &[&str]) -> String {
+    let shown = refs.iter().take(LISTED).copied().collect::<Vec<_>>().join(", ");
+    match refs.len().saturating_sub(LISTED) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
 /// Where each live risk sits on the 5x5 matrix, before and after its controls.
 #[component]
 pub fn HeatMap() -> impl IntoView {
     let store = expect_context::<Store>();
+    let placed = placed(store);
     let grid = move || {
-        let register = store.register.get();
-        let refs = references::<Risk>(&register);
+        let placed = placed.get();
         (1..=5u8)
             .rev()
             .map(|impact| {
                 let cells = (1..=5u8)
                     .map(|likelihood| {
                         let here = |inherent: bool| {
-                            register
-                                .live::<Risk>()
-                                .filter(|(_, r)| {
-                                    if inherent {
-                                        (r.inherent_likelihood, r.inherent_impact) == (likelihood, impact)
-                                    } else {
-                                        (r.residual_likelihood, r.residual_impact) == (likelihood, impact)
-                                    }
-                                })
-                                .map(|(id, _)| refs[id].clone())
+                            placed
+                                .iter()
+                                .filter(|p| (if inherent { p.inherent } else { p.residual }) == (likelihood, impact))
+                                .map(|p| p.reference.as_str())
                                 .collect::<Vec<_>>()
                         };
                         let (inherent, residual) = (here(true), here(false));
                         let band = Band::of(score(likelihood, impact));
                         let text = [
-                            (!inherent.is_empty()).then(|| format!("Inherent: {}", inherent.join(", "))),
-                            (!residual.is_empty()).then(|| format!("Residual: {}", residual.join(", "))),
+                            (!inherent.is_empty()).then(|| format!("Inherent: {}", listed(&inherent))),
+                            (!residual.is_empty()).then(|| format!("Residual: {}", listed(&residual))),
                         ]
                         .into_iter()
                         .flatten()
@@ -336,26 +374,30 @@ pub fn HeatMap() -> impl IntoView {
             </thead>
             <tbody>{grid}</tbody>
         </table>
-        <Movement />
+        <Movement placed />
         </div>
     }
 }
 
+/// A place on the matrix: (likelihood, impact).
+type Cell = (u8, u8);
+
+/// Above this many live risks the movement draws one arrow per pair of cells, with how many
+/// risks made that move, instead of one per risk: thousands of arrows cannot be told apart.
+const EACH_RISK_UP_TO: usize = 60;
+
 /// Each live risk's move on the matrix from its inherent position to its residual one, as
-/// an arrow (a dot where the controls do not move it), with the moves in words as well.
+/// an arrow (a dot where the controls do not move it), with the moves in words as well. A
+/// large register draws the moves between cells, each with its count.
 #[component]
-fn Movement() -> impl IntoView {
-    let store = expect_context::<Store>();
+fn Movement(placed: Memo<Vec<Placed>>) -> impl IntoView {
     move || {
-        let register = store.register.get();
-        let refs = references::<Risk>(&register);
-        let mut risks: Vec<_> = register.live::<Risk>().collect();
-        risks.sort_by_key(|(_, r)| r.number);
+        let placed = placed.get();
         let cell = 72.0;
         let (left, top) = (24.0, 8.0);
         let size = left + cell * 5.0 + 8.0;
         // The centre of a cell, spread a little so that risks sharing a cell stay apart.
-        let at = |likelihood: u8, impact: u8, nth: usize| {
+        let at = |(likelihood, impact): (u8, u8), nth: usize| {
             let spread = [
                 (0.0, 0.0),
                 (-18.0, -18.0),
@@ -368,8 +410,8 @@ fn Movement() -> impl IntoView {
                 (20.0, 0.0),
             ];
             let (dx, dy) = spread[nth % spread.len()];
-            let x = left + (f64::from(likelihood.clamp(1, 5)) - 0.5) * cell + dx;
-            let y = top + (5.5 - f64::from(impact.clamp(1, 5))) * cell + dy;
+            let x = left + (f64::from(likelihood) - 0.5) * cell + dx;
+            let y = top + (5.5 - f64::from(impact)) * cell + dy;
             (x, y)
         };
         let cells = (1..=5u8)
@@ -381,42 +423,74 @@ fn Movement() -> impl IntoView {
                 view! { <rect class=format!("heat-cell band-{band}") x=x y=y width=cell height=cell /> }
             })
             .collect_view();
-        let mut seen = std::collections::HashMap::new();
-        let mut said = Vec::new();
-        let moves = risks
-            .iter()
-            .map(|(id, r)| {
-                let mut next = |position: (u8, u8, bool)| {
-                    let nth = seen.entry(position).or_insert(0usize);
-                    *nth += 1;
-                    *nth - 1
-                };
-                let (from, to) = (next((r.inherent_likelihood, r.inherent_impact, true)), next((r.residual_likelihood, r.residual_impact, false)));
-                let (x1, y1) = at(r.inherent_likelihood, r.inherent_impact, from);
-                let (x2, y2) = at(r.residual_likelihood, r.residual_impact, to);
-                let reference = refs[*id].clone();
-                said.push(format!("{reference} from {} to {}", r.inherent_score(), r.residual_score()));
-                let still = (r.inherent_likelihood, r.inherent_impact) == (r.residual_likelihood, r.residual_impact);
-                view! {
-                    <g data-testid="heat-move">
-                        {(!still).then(|| view! { <line class="heat-arrow" x1=x1 y1=y1 x2=x2 y2=y2 marker-end="url(#heat-arrowhead)" /> })}
-                        <circle class="heat-dot" cx=x2 cy=y2 r="4" />
-                        <text class="heat-label" x=x2 + 6.0 y=y2 - 5.0>{reference}</text>
-                    </g>
-                }
-            })
-            .collect_view();
-        let axes = (1..=5u8)
-            .map(|n| {
-                let along = left + (f64::from(n) - 0.5) * cell;
-                let up = top + (5.5 - f64::from(n)) * cell;
-                view! {
-                    <text class="heat-axis" x=along y=size - 2.0 text-anchor="middle">{n.to_string()}</text>
-                    <text class="heat-axis" x="10" y=up + 4.0 text-anchor="middle">{n.to_string()}</text>
-                }
-            })
-            .collect_view();
-        let summary = if said.is_empty() { "No live risks.".to_string() } else { format!("{}.", said.join("; ")) };
+        let mark = |from: (u8, u8), to: (u8, u8), nth: (usize, usize), label: String, testid: &'static str| {
+            let (x1, y1) = at(from, nth.0);
+            let (x2, y2) = at(to, nth.1);
+            view! {
+                <g data-testid=testid>
+                    {(from != to).then(|| view! { <line class="heat-arrow" x1=x1 y1=y1 x2=x2 y2=y2 marker-end="url(#heat-arrowhead)" /> })}
+                    <circle class="heat-dot" cx=x2 cy=y2 r="4" />
+                    <text class="heat-label" x=x2 + 6.0 y=y2 - 5.0>{label}</text>
+                </g>
+            }
+        };
+        let (moves, summary, caption) = if placed.len() <= EACH_RISK_UP_TO {
+            let mut seen = std::collections::HashMap::new();
+            let mut next = |position: ((u8, u8), bool)| {
+                let nth = seen.entry(position).or_insert(0usize);
+                *nth += 1;
+                *nth - 1
+            };
+            let moves = placed
+                .iter()
+                .map(|p| {
+                    let nth = (next((p.inherent, true)), next((p.residual, false)));
+                    mark(p.inherent, p.residual, nth, p.reference.clone(), "heat-move")
+                })
+                .collect_view();
+            let said: Vec<String> =
+                placed.iter().map(|p| format!("{} from {} to {}", p.reference, p.scores.0, p.scores.1)).collect();
+            let summary = if said.is_empty() { "No live risks.".to_string() } else { format!("{}.", said.join("; ")) };
+            (
+                moves,
+                summary,
+                "Each arrow runs from a risk's inherent position to its residual one (likelihood across, impact up).",
+            )
+        } else {
+            let mut pairs: std::collections::BTreeMap<(Cell, Cell), usize> = Default::default();
+            for p in placed.iter() {
+                *pairs.entry((p.inherent, p.residual)).or_default() += 1;
+            }
+            // The busiest moves first in words; every move is drawn.
+            let mut said: Vec<_> = pairs.iter().collect();
+            said.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let words = said
+                .iter()
+                .map(|((from, to), n)| {
+                    let risks = if **n == 1 { "1 risk".to_string() } else { format!("{n} risks") };
+                    format!("{risks} from {} to {}", score(from.0, from.1), score(to.0, to.1))
+                })
+                .collect::<Vec<_>>();
+            let summary = format!("{} live risks: {}.", placed.len(), words.join("; "));
+            let mut seen = std::collections::HashMap::new();
+            let mut next = |position: ((u8, u8), bool)| {
+                let nth = seen.entry(position).or_insert(0usize);
+                *nth += 1;
+                *nth - 1
+            };
+            let moves = pairs
+                .iter()
+                .map(|((from, to), n)| {
+                    let nth = (next((*from, true)), next((*to, false)));
+                    mark(*from, *to, nth, n.to_string(), "heat-moves")
+                })
+                .collect_view();
+            (
+                moves,
+                summary,
+                "Each arrow runs from where risks sit before their controls to where they sit after, labelled with how many risks made that move (likelihood across, impact up).",
+            )
+        };
         view! {
             <figure class="trend heat-movement" data-testid="heat-movement">
                 <svg viewBox=format!("0 0 {size} {}", size + 6.0) width=size height=size + 6.0 role="img" aria-label=format!("Movement from inherent to residual score: {summary}")>
@@ -427,12 +501,26 @@ fn Movement() -> impl IntoView {
                     </defs>
                     {cells}
                     {moves}
-                    {axes}
+                    {axes(left, top, cell, size)}
                 </svg>
-                <figcaption>"Each arrow runs from a risk's inherent position to its residual one (likelihood across, impact up)."</figcaption>
+                <figcaption>{caption}</figcaption>
             </figure>
         }
     }
+}
+
+/// The numbers along the bottom (likelihood) and up the side (impact).
+fn axes(left: f64, top: f64, cell: f64, size: f64) -> impl IntoView {
+    (1..=5u8)
+        .map(|n| {
+            let along = left + (f64::from(n) - 0.5) * cell;
+            let up = top + (5.5 - f64::from(n)) * cell;
+            view! {
+                <text class="heat-axis" x=along y=size - 2.0 text-anchor="middle">{n.to_string()}</text>
+                <text class="heat-axis" x="10" y=up + 4.0 text-anchor="middle">{n.to_string()}</text>
+            }
+        })
+        .collect_view()
 }
 
 /// The residual score after each change to its likelihood or impact, oldest first, from the
