@@ -150,6 +150,56 @@ enum Step {
     Merge(usize, usize),
 }
 
+/// Makes `step` on the replicas at time `now`; false when it names a risk there is none of.
+fn play(replicas: &mut [RegisterDoc; 2], risks: &mut [Vec<String>; 2], n: usize, step: &Step, now: i64) -> bool {
+    match *step {
+        Step::CreateRisk(r) => {
+            let id = format!("risk-{n}");
+            replicas[r].create(&id, Risk::titled(format!("risk {n}")), now).unwrap();
+            risks[r].push(id);
+        }
+        Step::CreatePerson(r) => {
+            replicas[r]
+                .create(&format!("person-{n}"), Person { name: format!("person {n}"), ..Default::default() }, now)
+                .unwrap();
+        }
+        Step::Write(r, k, f) if !risks[r].is_empty() => {
+            let id = risks[r][k % risks[r].len()].clone();
+            replicas[r].update::<Risk>(&id, now, |risk| set_field(risk, f, format!("w{n}"))).unwrap();
+        }
+        Step::Archive(r, k) if !risks[r].is_empty() => {
+            let id = risks[r][k % risks[r].len()].clone();
+            replicas[r].archive::<Risk>(&id, now).unwrap();
+        }
+        Step::Link(r, k) if !risks[r].is_empty() => {
+            let id = risks[r][k % risks[r].len()].clone();
+            replicas[r]
+                .update::<Risk>(&id, now, |risk| {
+                    risk.suppliers.0.insert(format!("s-{n}"));
+                })
+                .unwrap();
+        }
+        Step::Merge(a, b) => {
+            let (x, y) = if a == 0 {
+                let (l, rr) = replicas.split_at_mut(1);
+                (&mut l[0], &mut rr[0])
+            } else {
+                let (l, rr) = replicas.split_at_mut(1);
+                (&mut rr[0], &mut l[0])
+            };
+            x.merge(y).unwrap();
+            let theirs = risks[b].clone();
+            for id in theirs {
+                if !risks[a].contains(&id) {
+                    risks[a].push(id);
+                }
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         2 => (0..2usize).prop_map(Step::CreateRisk),
@@ -178,36 +228,8 @@ proptest! {
                 Step::CreateRisk(r) | Step::CreatePerson(r) | Step::Write(r, ..) | Step::Archive(r, _) | Step::Link(r, _) | Step::Merge(r, _) => r,
             };
             let before = replicas[r].heads();
-            match *step {
-                Step::CreateRisk(r) => {
-                    let id = format!("risk-{n}");
-                    replicas[r].create(&id, Risk::titled(format!("risk {n}")), now).unwrap();
-                    risks[r].push(id);
-                }
-                Step::CreatePerson(r) => {
-                    replicas[r].create(&format!("person-{n}"), Person { name: format!("person {n}"), ..Default::default() }, now).unwrap();
-                }
-                Step::Write(r, k, f) if !risks[r].is_empty() => {
-                    let id = risks[r][k % risks[r].len()].clone();
-                    replicas[r].update::<Risk>(&id, now, |risk| set_field(risk, f, format!("w{n}"))).unwrap();
-                }
-                Step::Archive(r, k) if !risks[r].is_empty() => {
-                    let id = risks[r][k % risks[r].len()].clone();
-                    replicas[r].archive::<Risk>(&id, now).unwrap();
-                }
-                Step::Link(r, k) if !risks[r].is_empty() => {
-                    let id = risks[r][k % risks[r].len()].clone();
-                    replicas[r].update::<Risk>(&id, now, |risk| { risk.suppliers.0.insert(format!("s-{n}")); }).unwrap();
-                }
-                Step::Merge(a, b) => {
-                    let (x, y) = if a == 0 { let (l, rr) = replicas.split_at_mut(1); (&mut l[0], &mut rr[0]) } else { let (l, rr) = replicas.split_at_mut(1); (&mut rr[0], &mut l[0]) };
-                    x.merge(y).unwrap();
-                    let theirs = risks[b].clone();
-                    for id in theirs {
-                        if !risks[a].contains(&id) { risks[a].push(id); }
-                    }
-                }
-                _ => continue,
+            if !play(&mut replicas, &mut risks, n, step, now) {
+                continue;
             }
             let changed = replicas[r].changed_since(&before);
             replicas[r].refresh(&mut copies[r], &changed).unwrap();
@@ -230,37 +252,7 @@ proptest! {
         let mut risks: [Vec<String>; 2] = Default::default();
         for (n, step) in steps.iter().enumerate() {
             let now = NOON_1_JAN + n as i64 * 86_400;
-            match *step {
-                Step::CreateRisk(r) => {
-                    let id = format!("risk-{n}");
-                    replicas[r].create(&id, Risk::titled(format!("risk {n}")), now).unwrap();
-                    risks[r].push(id);
-                }
-                Step::CreatePerson(r) => {
-                    replicas[r].create(&format!("person-{n}"), Person { name: format!("person {n}"), ..Default::default() }, now).unwrap();
-                }
-                Step::Write(r, k, f) if !risks[r].is_empty() => {
-                    let id = risks[r][k % risks[r].len()].clone();
-                    replicas[r].update::<Risk>(&id, now, |risk| set_field(risk, f, format!("w{n}"))).unwrap();
-                }
-                Step::Archive(r, k) if !risks[r].is_empty() => {
-                    let id = risks[r][k % risks[r].len()].clone();
-                    replicas[r].archive::<Risk>(&id, now).unwrap();
-                }
-                Step::Link(r, k) if !risks[r].is_empty() => {
-                    let id = risks[r][k % risks[r].len()].clone();
-                    replicas[r].update::<Risk>(&id, now, |risk| { risk.suppliers.0.insert(format!("s-{n}")); }).unwrap();
-                }
-                Step::Merge(a, b) => {
-                    let (l, rr) = replicas.split_at_mut(1);
-                    let (x, y) = if a == 0 { (&mut l[0], &mut rr[0]) } else { (&mut rr[0], &mut l[0]) };
-                    x.merge(y).unwrap();
-                    for id in risks[b].clone() {
-                        if !risks[a].contains(&id) { risks[a].push(id); }
-                    }
-                }
-                _ => {}
-            }
+            play(&mut replicas, &mut risks, n, step, now);
         }
         let (l, rr) = replicas.split_at_mut(1);
         l[0].merge(&mut rr[0]).unwrap();
