@@ -54,6 +54,11 @@ impl<'a, D: ReadDoc> Prefetched<'a, D> {
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Prefetched { doc, obj: obj.clone(), entries }
     }
+
+    /// The map's keys, in order.
+    fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(key, ..)| key.as_ref())
+    }
 }
 
 impl<'a, D: ReadDoc> ReadDoc for Prefetched<'a, D> {
@@ -169,8 +174,8 @@ pub(crate) fn entries<D: ReadDoc, V: Hydrate>(
         }
     };
     let read = Prefetched::new(doc, &map);
-    for item in doc.map_range(&map, ..) {
-        let entry = item.key.to_string();
+    for entry in read.keys() {
+        let entry = entry.to_string();
         match hydrate_prop(&read, &map, entry.as_str()).ok().or_else(|| coerced(doc, &map, &entry)) {
             Some(value) => {
                 out.insert(entry, value);

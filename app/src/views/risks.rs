@@ -397,7 +397,7 @@ fn Movement(placed: Memo<Vec<Placed>>) -> impl IntoView {
         let (left, top) = (24.0, 8.0);
         let size = left + cell * 5.0 + 8.0;
         // The centre of a cell, spread a little so that risks sharing a cell stay apart.
-        let at = |(likelihood, impact): (u8, u8), nth: usize| {
+        let at = |(likelihood, impact): Cell, nth: usize| {
             let spread = [
                 (0.0, 0.0),
                 (-18.0, -18.0),
@@ -423,7 +423,7 @@ fn Movement(placed: Memo<Vec<Placed>>) -> impl IntoView {
                 view! { <rect class=format!("heat-cell band-{band}") x=x y=y width=cell height=cell /> }
             })
             .collect_view();
-        let mark = |from: (u8, u8), to: (u8, u8), nth: (usize, usize), label: String, testid: &'static str| {
+        let mark = |from: Cell, to: Cell, nth: (usize, usize), label: String, testid: &'static str| {
             let (x1, y1) = at(from, nth.0);
             let (x2, y2) = at(to, nth.1);
             view! {
@@ -434,13 +434,14 @@ fn Movement(placed: Memo<Vec<Placed>>) -> impl IntoView {
                 </g>
             }
         };
+        // How many marks already start (or end) in a cell, to spread the next one.
+        let mut seen = std::collections::HashMap::new();
+        let mut next = |position: (Cell, bool)| {
+            let nth = seen.entry(position).or_insert(0usize);
+            *nth += 1;
+            *nth - 1
+        };
         let (moves, summary, caption) = if placed.len() <= EACH_RISK_UP_TO {
-            let mut seen = std::collections::HashMap::new();
-            let mut next = |position: ((u8, u8), bool)| {
-                let nth = seen.entry(position).or_insert(0usize);
-                *nth += 1;
-                *nth - 1
-            };
             let moves = placed
                 .iter()
                 .map(|p| {
@@ -472,12 +473,6 @@ fn Movement(placed: Memo<Vec<Placed>>) -> impl IntoView {
                 })
                 .collect::<Vec<_>>();
             let summary = format!("{} live risks: {}.", placed.len(), words.join("; "));
-            let mut seen = std::collections::HashMap::new();
-            let mut next = |position: ((u8, u8), bool)| {
-                let nth = seen.entry(position).or_insert(0usize);
-                *nth += 1;
-                *nth - 1
-            };
             let moves = pairs
                 .iter()
                 .map(|((from, to), n)| {
