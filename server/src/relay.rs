@@ -98,15 +98,16 @@ pub struct Session {
 pub struct Options {
     /// How long a register with no peers stays in memory.
     pub idle: Duration,
-    /// How long a register gathers messages into a batch after the first arrives. Under load
-    /// a wider batch means fewer transactions and fewer, fuller sync messages to every peer
-    /// (each of which the peer answers); a quiet register pays it once per edit.
+    /// How long a register gathers messages into a batch after the first arrives, beyond
+    /// what queued while the last write was in flight (the batching that matters under load).
+    /// A short window still takes in a burst (every peer's answer to one broadcast) as one;
+    /// a quiet register pays it once per edit. 1 ms measured best: docs/BENCHMARKS.md.
     pub gather: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { idle: Duration::from_secs(60), gather: Duration::from_millis(5) }
+        Options { idle: Duration::from_secs(60), gather: Duration::from_millis(1) }
     }
 }
 

@@ -119,7 +119,9 @@ impl Client {
 
     /// Connects, joins and opens the register. Sync state starts afresh on every connection.
     pub async fn connect(&mut self, url: &str) -> Result<(), String> {
-        let (socket, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+        // Nagle's algorithm off, as a browser's WebSocket has it.
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(url, None, true).await.map_err(|e| e.to_string())?;
         self.socket = Some(socket);
         self.outbox.clear();
         self.feed(Event::Fired(shared::replica::Timer::Reconnect));

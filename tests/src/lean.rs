@@ -27,7 +27,9 @@ pub struct Lean {
 impl Lean {
     /// Connects and joins as a new peer holding `saved`, and offers the server what it has.
     pub async fn connect(url: &str, id: DocumentId, saved: &[u8]) -> Result<Lean> {
-        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.context("connecting")?;
+        // Nagle's algorithm off, as a browser's WebSocket has it.
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_with_config(url, None, true).await.context("connecting")?;
         let peer = format!("load-{}", uuid::Uuid::new_v4());
         let join = Message::Join {
             sender_id: peer.clone(),
