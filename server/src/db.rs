@@ -392,13 +392,11 @@ impl Db {
         f: impl FnOnce(&mut dyn Tx) -> Result<T, StorageError> + Send,
     ) -> Result<T, StorageError> {
         match self {
-            Db::Sqlite(pool) => {
-                let mut c = pool.get();
-                let mut t = c.transaction()?;
-                let out = f(&mut t)?;
-                t.commit()?;
-                Ok(out)
-            }
+            // SQLite: BEGIN IMMEDIATE. A deferred transaction that reads and then writes
+            // cannot wait for the write lock: if another connection committed since its read,
+            // the write fails at once with "database is locked" whatever the busy timeout (a
+            // compaction beside the committer did, under load). Immediate waits its turn.
+            Db::Sqlite(pool) => sqlite_transaction(pool, rusqlite::TransactionBehavior::Immediate, f),
             Db::Postgres { pool, url } => blocking(|| {
                 let mut c = open_in(pool, url)?;
                 let PgConnection { client, prepared } = &mut *c;
@@ -418,7 +416,8 @@ impl Db {
         f: impl FnOnce(&mut dyn Tx) -> Result<T, StorageError> + Send,
     ) -> Result<T, StorageError> {
         match self {
-            Db::Sqlite(_) => self.transaction(f),
+            // Deferred: one snapshot of what was committed, without taking the write lock.
+            Db::Sqlite(pool) => sqlite_transaction(pool, rusqlite::TransactionBehavior::Deferred, f),
             Db::Postgres { pool, url } => blocking(|| {
                 let mut c = open_in(pool, url)?;
                 let PgConnection { client, prepared } = &mut *c;
@@ -434,6 +433,19 @@ impl Db {
             Db::Postgres { .. } => None,
         }
     }
+}
+
+/// Runs `f` in a SQLite transaction begun with `behavior`, committed when it returns `Ok`.
+fn sqlite_transaction<T>(
+    pool: &Pool<rusqlite::Connection>,
+    behavior: rusqlite::TransactionBehavior,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    let mut c = pool.get();
+    let mut t = c.transaction_with_behavior(behavior)?;
+    let out = f(&mut t)?;
+    t.commit()?;
+    Ok(out)
 }
 
 /// A connection of the pool, open: one the server closed (a restart, a failover) is opened

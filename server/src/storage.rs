@@ -547,6 +547,33 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_compacts_while_another_connection_commits() {
+        // Compaction reads the snapshot's version and then writes: beside the group commit
+        // on another connection, that must wait its turn, not fail as "database is locked".
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Sql::open(dir.path()).unwrap();
+        let doc = DocumentId([5; 16]);
+        std::thread::scope(|s| {
+            let writer = s.spawn(|| {
+                for i in 0..300 {
+                    storage.append(&doc, format!("chunk {i}").as_bytes(), &audit(&format!("c{i}"))).unwrap();
+                }
+            });
+            let mut compacted = 0;
+            while !writer.is_finished() {
+                let stored = storage.load(&doc).unwrap().unwrap_or_default();
+                let folded: Vec<i64> = stored.chunks.iter().map(|(id, _)| *id).collect();
+                if let Compacted::Done(_) = storage.compact(&doc, b"snapshot", stored.version, &folded).unwrap() {
+                    compacted += 1;
+                }
+            }
+            assert!(compacted > 1, "compacted {compacted} times while the writer ran");
+        });
+        let left = storage.load(&doc).unwrap().unwrap();
+        assert!(left.snapshot.is_some());
+    }
+
+    #[test]
     fn postgres_keeps_the_contract_and_survives_reconnecting() {
         let Some(database) = continuity_tests::postgres::Database::fresh() else { return };
         check_contract(&Sql::new(Arc::new(Db::postgres(database.url()).unwrap())));
