@@ -15,8 +15,15 @@ use crate::{Date, Invalid};
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 
-/// Chunks in storage before this replica folds the ones it wrote or read into one snapshot.
+/// Chunks in storage before this replica folds the ones it wrote or read into one snapshot,
+/// once storage has been quiet for `COMPACT_QUIET_MS`: a snapshot of a large register takes
+/// hundreds of milliseconds to build, which an edit arriving then would wait for.
 pub const COMPACT_AFTER: usize = 64;
+/// How long no write may have happened before the chunks are folded into a snapshot.
+pub const COMPACT_QUIET_MS: u32 = 2_000;
+/// Chunks after which the fold happens with the next write even if storage is never quiet
+/// (a tab that is edited or synced without pause must still keep its storage small).
+pub const COMPACT_AT_THE_LATEST: usize = 4 * COMPACT_AFTER;
 /// How long after a failed write to storage the write is tried again.
 pub const RETRY_SAVE_MS: u32 = 3_000;
 /// Longest wait between two attempts to reach the relay, in seconds.
@@ -156,6 +163,8 @@ pub struct Status {
 pub enum Timer {
     RetrySave,
     Reconnect,
+    /// Storage may have been quiet long enough to fold its chunks into a snapshot.
+    Compact,
 }
 
 /// Something that happened, for the replica to take in.
@@ -287,6 +296,11 @@ pub struct Replica {
     again: bool,
     next_write: u64,
     retrying: bool,
+    /// The compaction timer is set, and `next_write` was this when it was: a write since
+    /// means storage was not quiet, and the timer is set again.
+    compact_timer: Option<u64>,
+    /// Storage was quiet: the next write folds the chunks (even with nothing new to write).
+    compact_now: bool,
     /// Edits written to the document so far.
     edits: u64,
     relay: Option<Relay>,
@@ -324,6 +338,8 @@ impl Replica {
             again: false,
             next_write: 0,
             retrying: false,
+            compact_timer: None,
+            compact_now: false,
             edits: 0,
             relay,
             status: Status { saved: Saved::Loading, sync, unsent: 0, last_sync: None, problem: None, blank: false },
@@ -397,6 +413,7 @@ impl Replica {
                 self.retrying = false;
                 self.persist();
             }
+            Event::Fired(Timer::Compact) => self.compact_if_quiet(),
             Event::Fired(Timer::Reconnect) => {
                 if self.relay.as_ref().is_some_and(|r| !r.socket) {
                     self.connect();
@@ -771,11 +788,12 @@ impl Replica {
             }
             return;
         }
-        if heads == self.stored {
+        let compacting =
+            (self.compact_now && self.folded.len() >= COMPACT_AFTER) || self.folded.len() >= COMPACT_AT_THE_LATEST;
+        if heads == self.stored && !compacting {
             return;
         }
         self.again = false;
-        let compacting = self.folded.len() >= COMPACT_AFTER;
         let bytes = if compacting { self.doc.save() } else { self.doc.save_after(&self.stored) };
         self.next_write += 1;
         let write = self.next_write;
@@ -790,12 +808,17 @@ impl Replica {
         match result {
             Ok(key) => {
                 if done.compacting {
+                    self.compact_now = false;
                     self.folded.clear();
                     // Every so often the view follows, so the next opening has little to read again.
                     self.save_view();
                 }
                 self.folded.push(key);
                 self.stored = done.heads;
+                if self.folded.len() >= COMPACT_AFTER && self.compact_timer.is_none() {
+                    self.compact_timer = Some(self.next_write);
+                    self.out.push(Effect::After { timer: Timer::Compact, ms: COMPACT_QUIET_MS });
+                }
                 self.out.push(Effect::Announce(key));
                 self.out.push(Effect::Stored { through_edit: done.through_edit });
                 self.status.saved = Saved::Saved(Some(now.seconds));
@@ -823,6 +846,22 @@ impl Replica {
         if self.again {
             self.persist();
         }
+    }
+
+    /// Folds the chunks into a snapshot if nothing was written since the timer was set;
+    /// otherwise waits another quiet spell.
+    fn compact_if_quiet(&mut self) {
+        let Some(armed) = self.compact_timer.take() else { return };
+        if self.folded.len() < COMPACT_AFTER {
+            return;
+        }
+        if armed != self.next_write || self.writing.is_some() {
+            self.compact_timer = Some(self.next_write);
+            self.out.push(Effect::After { timer: Timer::Compact, ms: COMPACT_QUIET_MS });
+            return;
+        }
+        self.compact_now = true;
+        self.persist();
     }
 
     /// Another tab's chunk: take it in, so both tabs show the same register.

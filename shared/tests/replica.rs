@@ -504,7 +504,7 @@ fn with_no_storage_the_status_never_says_saved() {
 fn compaction_deletes_only_the_chunks_this_tab_has_folded_in() {
     let mut w = World::new(&[0, 0], false);
     w.settle();
-    // The origin's chunk and these: the next write folds them all.
+    // The origin's chunk and these: the next write brings tab 0 to the limit.
     for _ in 0..COMPACT_AFTER - 1 {
         w.create(0);
         w.finish_write(0, false);
@@ -516,12 +516,50 @@ fn compaction_deletes_only_the_chunks_this_tab_has_folded_in() {
     w.shells[0].inbox.clear();
     w.create(0);
     let (_, _, replaces) = w.shells[0].writes.front().cloned().unwrap();
+    assert!(replaces.is_empty(), "the edit is written on its own, not held up by a snapshot");
+    w.finish_write(0, false);
+    assert_eq!(w.shells[0].timers, vec![Timer::Compact]);
+    // Once storage stays quiet for a whole spell of the timer, the chunks are folded.
+    while w.shells[0].writes.is_empty() && w.fire_timer(0) {}
+    let (_, _, replaces) = w.shells[0].writes.front().cloned().expect("a compacting write");
     assert!(!replaces.is_empty(), "the write compacts");
     assert!(!replaces.contains(&ChunkKey(unseen)), "a chunk this tab never read is kept");
     w.finish_write(0, false);
     assert!(w.storages[0].chunks.contains_key(&unseen));
+    assert_eq!(w.storages[0].chunks.len(), 2, "the snapshot and the chunk tab 0 never read");
     let stored = w.storages[0].register();
     assert_eq!(stored.people.len(), COMPACT_AFTER + 1);
+    assert!(w.shells[0].created.iter().all(|id| stored.people.contains_key(id)), "nothing is lost by folding");
+}
+
+#[test]
+fn compaction_waits_for_storage_to_be_quiet_but_not_for_ever() {
+    let mut w = World::new(&[0], false);
+    w.settle();
+    for _ in 0..COMPACT_AFTER {
+        w.create(0);
+        w.finish_write(0, false);
+    }
+    assert_eq!(w.shells[0].timers, vec![Timer::Compact]);
+    // An edit before the timer fires: not quiet, so the timer is set again and nothing folds.
+    w.create(0);
+    w.finish_write(0, false);
+    w.fire_timer(0);
+    assert!(w.shells[0].writes.is_empty(), "no snapshot while edits are arriving");
+    assert_eq!(w.shells[0].timers, vec![Timer::Compact], "one timer, set again");
+    // Edited without a pause: the chunks are folded at the latest limit all the same.
+    while w.storages[0].chunks.len() < COMPACT_AT_THE_LATEST {
+        w.create(0);
+        let (_, _, replaces) = w.shells[0].writes.front().cloned().unwrap();
+        assert!(replaces.is_empty());
+        w.finish_write(0, false);
+    }
+    w.create(0);
+    let (_, _, replaces) = w.shells[0].writes.front().cloned().unwrap();
+    assert_eq!(replaces.len(), COMPACT_AT_THE_LATEST, "every chunk folded with this edit");
+    w.finish_write(0, false);
+    assert_eq!(w.storages[0].chunks.len(), 1);
+    assert_eq!(w.storages[0].register().people.len(), COMPACT_AT_THE_LATEST);
 }
 
 #[test]
