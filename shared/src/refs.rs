@@ -5,7 +5,7 @@
 //! the collision until somebody renumbers one of them.
 
 use crate::model::{ForKind, Id, Kind, Record, Register};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The reference of every record of every kind, by kind: how messages and exports name records.
 pub fn all_references(register: &Register) -> BTreeMap<Kind, BTreeMap<Id, String>> {
@@ -21,18 +21,27 @@ pub fn all_references(register: &Register) -> BTreeMap<Kind, BTreeMap<Id, String
 
 /// The reference of every record of one kind, archived ones included.
 pub fn references<R: Record>(register: &Register) -> BTreeMap<Id, String> {
-    let mut out = BTreeMap::new();
-    for (number, ids) in by_number::<R>(register) {
-        let base = format!("{}-{number:03}", R::PREFIX);
-        if ids.len() == 1 {
-            out.insert(ids[0].clone(), base);
-        } else {
-            for (i, id) in ids.into_iter().enumerate() {
-                out.insert(id.clone(), format!("{base}{}", suffix(i)));
-            }
-        }
+    let collection = R::collection(register);
+    let mut sharing: HashMap<u64, usize> = HashMap::with_capacity(collection.len());
+    for record in collection.values() {
+        *sharing.entry(record.number()).or_default() += 1;
     }
-    out
+    // In id order, so the records of one number get their letters in the order of their ids,
+    // and the map is built from sorted entries in one go (the views ask on every change).
+    let mut lettered: HashMap<u64, usize> = HashMap::new();
+    collection
+        .iter()
+        .map(|(id, record)| {
+            let number = record.number();
+            let base = format!("{}-{number:03}", R::PREFIX);
+            if sharing[&number] == 1 {
+                return (id.clone(), base);
+            }
+            let position = lettered.entry(number).or_default();
+            *position += 1;
+            (id.clone(), format!("{base}{}", suffix(*position - 1)))
+        })
+        .collect()
 }
 
 /// a, b, ..., z, aa, ab, ...: enough for any number of colliding records.
@@ -49,9 +58,21 @@ fn suffix(mut i: usize) -> String {
     String::from_utf8(s).expect("ASCII letters")
 }
 
-/// The reference of one record, or its id if it does not exist.
+/// The reference of one record, or its id if it does not exist. Only the records sharing its
+/// number decide its letter, so this is one pass with nothing built for the others (an open
+/// editor asks on every change to the register).
 pub fn reference_of<R: Record>(register: &Register, id: &str) -> String {
-    references::<R>(register).remove(id).unwrap_or_else(|| id.to_string())
+    let collection = R::collection(register);
+    let Some(number) = collection.get(id).map(Record::number) else { return id.to_string() };
+    let (mut sharing, mut position) = (0, 0);
+    for (other, _) in collection.iter().filter(|(_, r)| r.number() == number) {
+        if other == id {
+            position = sharing;
+        }
+        sharing += 1;
+    }
+    let base = format!("{}-{number:03}", R::PREFIX);
+    if sharing == 1 { base } else { format!("{base}{}", suffix(position)) }
 }
 
 /// The record a reference names, case and spacing forgiven ("r-7" finds R-007).
@@ -120,6 +141,10 @@ mod tests {
         assert_eq!(refs["c"], "R-008");
         assert_eq!(refs["z"], "R-012");
         assert_eq!(collisions::<Risk>(&r), vec![(7, vec![&"a".to_string(), &"b".to_string()])]);
+        for id in ["a", "b", "c", "z"] {
+            assert_eq!(reference_of::<Risk>(&r, id), refs[id], "one record's reference agrees with them all");
+        }
+        assert_eq!(reference_of::<Risk>(&r, "gone"), "gone");
     }
 
     #[test]
