@@ -297,3 +297,42 @@ fn times_are_shown_on_the_persons_own_clock_in_uk_style() {
     }
     assert!(shown.contains("Nov 2026") && shown.len() >= "8 Nov 2026 00:00".len(), "{shown}");
 }
+
+#[wasm_bindgen_test]
+fn a_list_of_one_kind_is_worked_out_again_only_when_that_kind_changes() {
+    use shared::{Kind, Person, RegisterPatch, Risk};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let settings = Settings { register: fresh_register(), relay: None, viewer: false, owner: false };
+    let store = Store::new(&settings);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = runs.clone();
+    let names = store.of_kind(Kind::Person, move |r| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        r.people.values().map(|p| p.name.clone()).collect::<Vec<_>>()
+    });
+    let put = |id: &str, record: Box<shared::AnyRecord>| {
+        store.take(ToPage::Patch(RegisterPatch { put: vec![(id.into(), *record)], ..Default::default() }))
+    };
+    assert!(names.get_untracked().is_empty());
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    // A risk arrives: the people are as they were, and nobody works them out again.
+    put("r1", Risk { title: "Supplier outage".into(), ..Default::default() }.any_record());
+    assert!(names.get_untracked().is_empty());
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    // A person arrives from the worker, then one is typed on this page: each is in the list.
+    put("p1", Person { name: "Amara".into(), ..Default::default() }.any_record());
+    assert_eq!(names.get_untracked(), ["Amara"]);
+    let edit =
+        Edit::Create { id: "p2".into(), record: Person { name: "Ben".into(), ..Default::default() }.any_record() };
+    store.apply(edit);
+    assert_eq!(names.get_untracked(), ["Amara", "Ben"]);
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+    // A person removed, and a whole register in place of this one: the list follows both.
+    store.take(ToPage::Patch(RegisterPatch { removed: vec![(Kind::Person, "p1".into())], ..Default::default() }));
+    assert_eq!(names.get_untracked(), ["Ben"]);
+    let mut other = shared::Register::default();
+    other.people.insert("p9".into(), Person { name: "Chidi".into(), ..Default::default() });
+    store.take(ToPage::Patch(RegisterPatch::whole(&other)));
+    assert_eq!(names.get_untracked(), ["Chidi"]);
+}

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use shared::replica::{Problem, Saved, SyncStatus};
 use shared::{Conflict, Date, Edit, HistoryEntry, Id, Kind, Register, RegisterPatch};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -83,6 +83,9 @@ pub struct Store {
     pub owner: RwSignal<bool>,
     /// No register here yet and no server to bring one: the welcome screen asks which.
     pub blank: RwSignal<bool>,
+    /// How often the records of each kind have changed here, so a list of one kind (the
+    /// people an owner is chosen from) follows its own count, not every change to the register.
+    changes: RwSignal<BTreeMap<Kind, u64>>,
     register_id: StoredValue<shared::protocol::DocumentId>,
     relay: StoredValue<Option<crate::bridge::RelayAddress>>,
 }
@@ -103,6 +106,7 @@ impl Store {
             person: RwSignal::new(crate::page::settings::person(&settings.register)),
             owner: RwSignal::new(settings.owner),
             blank: RwSignal::new(false),
+            changes: RwSignal::new(BTreeMap::new()),
             register_id: StoredValue::new(settings.register),
             relay: StoredValue::new(settings.relay.clone()),
         }
@@ -208,7 +212,13 @@ impl Store {
                     });
                 }
                 if !patch.is_empty() {
+                    let mut kinds: BTreeSet<Kind> = patch.put.iter().map(|(_, r)| r.kind()).collect();
+                    kinds.extend(patch.removed.iter().map(|(kind, _)| *kind));
+                    if patch.whole {
+                        kinds.extend(Kind::ALL.iter().copied());
+                    }
                     self.register.update(|r| patch.apply_to(Arc::make_mut(r)));
+                    self.changed(kinds);
                 }
             }
             ToPage::Status(status) => {
@@ -266,12 +276,40 @@ impl Store {
                 self.error.set(Some(e.to_string()));
                 return false;
             }
+            let kind = record.kind();
             let patch = RegisterPatch { put: vec![(id.clone(), (**record).clone())], ..RegisterPatch::default() };
             self.register.update(|r| patch.apply_to(Arc::make_mut(r)));
+            self.changed([kind]);
         }
         self.error.set(None);
         post(&ToWorker::Apply(edit));
         true
+    }
+
+    fn changed(&self, kinds: impl IntoIterator<Item = Kind>) {
+        self.changes.update(|counts| {
+            for kind in kinds {
+                *counts.entry(kind).or_default() += 1;
+            }
+        });
+    }
+
+    /// `f` of the register, worked out again only when a record of `kind` changes: for what
+    /// depends on one kind alone, such as the options of a picker.
+    pub fn of_kind<T: Clone + PartialEq + Send + Sync + 'static>(
+        &self,
+        kind: Kind,
+        f: impl Fn(&Register) -> T + Send + Sync + 'static,
+    ) -> Memo<T> {
+        let changes = self.changes;
+        let count = Memo::new(move |_| changes.with(|c| c.get(&kind).copied().unwrap_or(0)));
+        let register = self.register;
+        Memo::new(move |_| {
+            // Read, not only tracked: a memo that has never run follows nothing, so `track`
+            // alone would leave this list as it first was.
+            count.get();
+            register.with_untracked(|r| f(r))
+        })
     }
 
     async fn ask(&self, question: Question) -> Option<Answer> {

@@ -5,7 +5,7 @@
 use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, name, new_id, options, people, pick_one, record_link};
+use crate::views::records::{Editing, RecordTable, column, name, new_id, options, people_of, pick_one_of, record_link};
 use leptos::prelude::*;
 use shared::Action;
 use shared::refs::references;
@@ -142,7 +142,7 @@ fn action_editor(r: Editing<Action>, selected: RwSignal<Option<String>>) -> AnyV
         {linked}
         {fields::text("Title", "action-title", move || r.get().title, move |v| r.save(move |x| x.title = v), false)}
         {fields::text("Description", "action-description", move || r.get().description, move |v| r.save(move |x| x.description = v), true)}
-        {fields::choice("Owner", "action-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "action-owner", people_of(store), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {fields::date("Due", "action-due", move || r.get().due, move |v| r.save(move |x| x.due = v), fail)}
         {fields::text("Evidence of closure", "action-evidence", move || r.get().closure_evidence, move |v| r.save(move |x| x.closure_evidence = v), true)}
         {fields::choice("Status", "action-status", options(ActionStatus::ALL), move || r.get().status, set_status)}
@@ -189,10 +189,10 @@ impl ActionDraft {
         let d = self;
         view! {
             {fields::text("Action", &d.id("title"), move || d.title.get(), move |v| d.title.set(v), false)}
-            {fields::choice("Owner", &d.id("owner"), move || store.register.with(|r| people(r)), move || d.owner.get(), move |v| d.owner.set(v))}
+            {fields::choice("Owner", &d.id("owner"), people_of(store), move || d.owner.get(), move |v| d.owner.set(v))}
             {fields::date("Due", &d.id("due"), move || d.due.get(), move |v| d.due.set(v), fail)}
-            {fields::choice("Treats risk", &d.id("risk"), move || store.register.with(|r| pick_one::<Risk>(r, "No risk")), move || d.risk.get(), move |v| d.risk.set(v))}
-            {from_exercise.then(|| fields::choice("Raised from exercise", &d.id("exercise"), move || store.register.with(|r| pick_one::<Exercise>(r, "No exercise")), move || d.exercise.get(), move |v| d.exercise.set(v)))}
+            {fields::choice("Treats risk", &d.id("risk"), pick_one_of::<Risk>(store, "No risk"), move || d.risk.get(), move |v| d.risk.set(v))}
+            {from_exercise.then(|| fields::choice("Raised from exercise", &d.id("exercise"), pick_one_of::<Exercise>(store, "No exercise"), move || d.exercise.get(), move |v| d.exercise.set(v)))}
         }
         .into_any()
     }

@@ -6,7 +6,7 @@ use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::actions::RaiseAction;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, link_boxes, name, options, people};
+use crate::views::records::{Editing, RecordTable, column, link_boxes, name, options, people_of};
 use leptos::prelude::*;
 use shared::Action;
 use shared::*;
@@ -40,7 +40,7 @@ fn exercise_editor(r: Editing<Exercise>, selected: RwSignal<Option<String>>) -> 
         {fields::choice("Type", "exercise-kind", options(ExerciseKind::ALL), move || r.get().kind, move |v| r.save(move |x| x.kind = v))}
         {fields::choice("Status", "exercise-status", options(ExerciseStatus::ALL), move || r.get().status, move |v| r.save(move |x| x.status = v))}
         {fields::date("Date", "exercise-date", move || r.get().date, move |v| r.save(move |x| x.date = v), fail)}
-        {fields::choice("Lead", "exercise-lead", move || store.register.with(|r| people(r)), move || r.get().lead, move |v| r.save(move |x| x.lead = v))}
+        {fields::choice("Lead", "exercise-lead", people_of(store), move || r.get().lead, move |v| r.save(move |x| x.lead = v))}
         {fields::text("Scope", "exercise-scope", move || r.get().scope, move |v| r.save(move |x| x.scope = v), true)}
         {fields::text("What worked", "exercise-went-well", move || r.get().went_well, move |v| r.save(move |x| x.went_well = v), true)}
         {fields::text("What did not", "exercise-went-badly", move || r.get().went_badly, move |v| r.save(move |x| x.went_badly = v), true)}

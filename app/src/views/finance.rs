@@ -4,7 +4,7 @@
 use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, headings, linkable, options, people};
+use crate::views::records::{Editing, RecordTable, column, headings, linkable_of, options, people_of};
 use leptos::prelude::*;
 use shared::refs::references;
 use shared::*;
@@ -110,9 +110,9 @@ fn policy_editor(r: Editing<Policy>, selected: RwSignal<Option<String>>) -> AnyV
         {fields::money("Excess", "policy-excess", move || r.get().excess, move |v| r.save(move |x| x.excess = v), fail)}
         {fields::money("Annual premium", "policy-premium", move || r.get().premium, move |v| r.save(move |x| x.premium = v), fail)}
         {fields::date("Renewal", "policy-renewal", move || r.get().renewal, move |v| r.save(move |x| x.renewal = v), fail)}
-        {fields::choice("Owner", "policy-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "policy-owner", people_of(store), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         <Show when=move || created.get()>
-            {fields::links("Risks this policy covers", "policy-risks", move || store.register.with(|reg| linkable::<Risk>(reg)), move || store.register.with(|reg| reg.risks_transferred_to(&r.id()).map(|(id, _)| id.clone()).collect()), move |risk, on| cover(store, r.id(), risk, on))}
+            {fields::links("Risks this policy covers", "policy-risks", linkable_of::<Risk>(store), move || store.register.with(|reg| reg.risks_transferred_to(&r.id()).map(|(id, _)| id.clone()).collect()), move |risk, on| cover(store, r.id(), risk, on))}
         </Show>
     };
     crate::views::records::editor_frame("policy", r, selected, body.into_any())

@@ -163,7 +163,8 @@ pub fn History() -> impl IntoView {
     });
     let found = LocalResource::new(move || {
         let chosen = chosen.get();
-        record_now.track();
+        // Read, not only tracked: a memo nobody has read yet follows nothing.
+        record_now.with(|_| ());
         async move {
             match chosen {
                 Some((kind, id)) => Some(store.history(kind, &id).await),

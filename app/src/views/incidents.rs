@@ -8,7 +8,7 @@ use crate::page::store::Store;
 use crate::views::actions::RaiseAction;
 use crate::views::fields;
 use crate::views::records::{
-    Editing, RecordTable, column, link_boxes, name, new_id, options, people, pick_one, record_link,
+    Editing, RecordTable, column, link_boxes, name, new_id, options, people_of, pick_one_of, record_link,
 };
 use leptos::prelude::*;
 use shared::incident::{SEVERITIES, draft, london_time, severity_label};
@@ -173,13 +173,7 @@ fn incident_editor(r: Editing<Incident>, selected: RwSignal<Option<String>>) -> 
                               testid: &'static str,
                               get: fn(&Incident) -> Option<Id>,
                               set: fn(&mut Incident, Option<Id>)| {
-        fields::choice(
-            label,
-            testid,
-            move || store.register.with(|reg| people(reg)),
-            move || get(&r.get()),
-            move |v| r.save(move |x| set(x, v)),
-        )
+        fields::choice(label, testid, people_of(store), move || get(&r.get()), move |v| r.save(move |x| set(x, v)))
     };
     let roles = view! {
         {person_picker("Incident commander", "incident-commander", |i| i.commander.clone(), |i, v| i.commander = v)}
@@ -227,7 +221,7 @@ fn incident_editor(r: Editing<Incident>, selected: RwSignal<Option<String>>) -> 
         {fields::text("Data categories affected", "incident-data", move || r.get().data_categories, move |v| r.save(move |x| x.data_categories = v), false)}
         {fields::choice("Personal-data breach", "incident-breach", options(Breach::ALL), move || r.get().personal_data_breach, move |v| r.save(move |x| x.personal_data_breach = v))}
         {fields::choice("Our position for the data", "incident-data-role", role_options, move || r.get().data_role, move |v| r.save(move |x| x.data_role = v))}
-        {fields::choice("Continuity plan invoked", "incident-bcdr", move || store.register.with(|reg| pick_one::<Plan>(reg, "Not invoked")), move || r.get().bcdr_plan, move |v| r.save(move |x| x.bcdr_plan = v))}
+        {fields::choice("Continuity plan invoked", "incident-bcdr", pick_one_of::<Plan>(store, "Not invoked"), move || r.get().bcdr_plan, move |v| r.save(move |x| x.bcdr_plan = v))}
         {link_boxes::<Incident, Risk>("Risks", "incident-risks", r, |i| &mut i.risks)}
         {link_boxes::<Incident, shared::Action>("Actions", "incident-actions-linked", r, |i| &mut i.actions)}
         {link_boxes::<Incident, Supplier>("Suppliers (a supplier-side incident)", "incident-suppliers", r, |i| &mut i.suppliers)}
@@ -544,7 +538,7 @@ fn EvidenceList(r: Editing<Incident>) -> impl IntoView {
                 <legend>"Add evidence"</legend>
                 {fields::text("What", "incident-evidence-what", move || what.get(), move |v| what.set(v), false)}
                 {fields::text("Where it is kept", "incident-evidence-location", move || location.get(), move |v| location.set(v), false)}
-                {fields::choice("Held by", "incident-evidence-holder", move || store.register.with(|reg| people(reg)), move || holder.get(), move |v| holder.set(v))}
+                {fields::choice("Held by", "incident-evidence-holder", people_of(store), move || holder.get(), move |v| holder.set(v))}
                 {fields::text("Chain of custody", "incident-evidence-custody", move || custody.get(), move |v| custody.set(v), true)}
                 <button data-testid="incident-evidence-add" on:click=add>"Add the evidence"</button>
             </fieldset>

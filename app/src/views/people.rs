@@ -4,7 +4,7 @@
 use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, due, linkable, name, options, people};
+use crate::views::records::{Editing, RecordTable, column, due, linkable_of, name, options, people_of};
 use leptos::prelude::*;
 use shared::*;
 
@@ -118,7 +118,7 @@ fn role_editor(r: Editing<Role>, selected: RwSignal<Option<String>>) -> AnyView 
         {fields::flag("A named incident response role (its people rehearse it every year)", "role-incident-response", move || r.get().incident_response, move |v| r.save(move |x| x.incident_response = v))}
         {fields::flag("Keeps a reference card (a runbook of that kind, reviewed every year)", "role-needs-card", move || r.get().needs_card, move |v| r.save(move |x| x.needs_card = v))}
         // A new holder is dated: for a response role it brings the plans reviewed on it forward.
-        {fields::choice("Holder", "role-holder", move || store.register.with(|r| people(r)), move || r.get().holder, move |v| r.save(move |x| {
+        {fields::choice("Holder", "role-holder", people_of(store), move || r.get().holder, move |v| r.save(move |x| {
             if x.holder != v {
                 x.holder_since = Some(crate::clock::today());
             }
@@ -128,10 +128,10 @@ fn role_editor(r: Editing<Role>, selected: RwSignal<Option<String>>) -> AnyView 
         <fieldset class="nested" data-testid="deputies">
             <legend>"Deputies, first to call first"</legend>
             <ol>{deputies}</ol>
-            {fields::choice("Add a deputy", "role-add-deputy", move || store.register.with(|r| people(r)), || None, add)}
+            {fields::choice("Add a deputy", "role-add-deputy", people_of(store), || None, add)}
         </fieldset>
-        {fields::links("Runbooks", "role-runbooks", move || store.register.with(|r| linkable::<Runbook>(r)), move || r.get().runbooks.0, toggle(|x| &mut x.runbooks))}
-        {fields::links("Break-glass accounts", "role-break-glass", move || store.register.with(|r| linkable::<BreakGlass>(r)), move || r.get().break_glass.0, toggle(|x| &mut x.break_glass))}
+        {fields::links("Runbooks", "role-runbooks", linkable_of::<Runbook>(store), move || r.get().runbooks.0, toggle(|x| &mut x.runbooks))}
+        {fields::links("Break-glass accounts", "role-break-glass", linkable_of::<BreakGlass>(store), move || r.get().break_glass.0, toggle(|x| &mut x.break_glass))}
     };
     crate::views::records::editor_frame("role", r, selected, body.into_any())
 }
@@ -152,7 +152,7 @@ fn runbook_editor(r: Editing<Runbook>, selected: RwSignal<Option<String>>) -> An
     let body = view! {
         {fields::text("Title", "runbook-title", move || r.get().title, move |v| r.save(move |x| x.title = v), false)}
         {fields::choice("Kind", "runbook-kind", options(RunbookKind::ALL), move || r.get().kind, move |v| r.save(move |x| x.kind = v))}
-        {fields::choice("Owner", "runbook-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "runbook-owner", people_of(store), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {fields::text("Where it is kept", "runbook-location", move || r.get().location, move |v| r.save(move |x| x.location = v), false)}
         {fields::date("Last reviewed", "runbook-last-reviewed", move || r.get().last_reviewed, move |v| r.save(move |x| x.last_reviewed = v), fail)}
     };
@@ -162,7 +162,7 @@ fn runbook_editor(r: Editing<Runbook>, selected: RwSignal<Option<String>>) -> An
 fn break_glass_editor(r: Editing<BreakGlass>, selected: RwSignal<Option<String>>) -> AnyView {
     let store = expect_context::<Store>();
     let fail = move |m| r.fail(m);
-    let people_links = move || store.register.with(|r| linkable::<Person>(r));
+    let people_links = linkable_of::<Person>(store);
     let body = view! {
         {fields::text("Service", "break-glass-service", move || r.get().service, move |v| r.save(move |x| x.service = v), false)}
         {fields::text("Account", "break-glass-account", move || r.get().account, move |v| r.save(move |x| x.account = v), false)}

@@ -5,7 +5,7 @@
 use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, due, headings, name, new_id, options, people};
+use crate::views::records::{Editing, RecordTable, column, due, headings, name, new_id, options, people_of};
 use leptos::prelude::*;
 use shared::*;
 
@@ -48,7 +48,7 @@ fn plan_editor(r: Editing<Plan>, selected: RwSignal<Option<String>>) -> AnyView 
         {fields::text("Title", "plan-title", move || r.get().title, move |v| r.save(move |x| x.title = v), false)}
         {fields::text("Identifier", "plan-code", move || r.get().code, move |v| r.save(move |x| x.code = v), false)}
         {fields::choice("Kind", "plan-kind", options(PlanKind::ALL), move || r.get().kind, move |v| r.save(move |x| x.kind = v))}
-        {fields::choice("Owner", "plan-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "plan-owner", people_of(store), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {fields::date("Last reviewed", "plan-last-reviewed", move || r.get().last_reviewed, move |v| r.save(move |x| x.last_reviewed = v), fail)}
         <fieldset class="field field-links" data-testid="plan-review-on">
             <legend>"Reviewed at once after"</legend>
@@ -135,8 +135,8 @@ fn Versions(r: Editing<Plan>) -> impl IntoView {
             <h5>"Issue a new version"</h5>
             {fields::text("Version", "version-number", move || version.get(), move |v| version.set(v), false)}
             {fields::date("Date", "version-date", move || date.get(), move |v| date.set(v), fail)}
-            {fields::choice("Author", "version-author", move || store.register.with(|r| people(r)), move || author.get(), move |v| author.set(v))}
-            {fields::choice("Approved by", "version-approver", move || store.register.with(|r| people(r)), move || approver.get(), move |v| approver.set(v))}
+            {fields::choice("Author", "version-author", people_of(store), move || author.get(), move |v| author.set(v))}
+            {fields::choice("Approved by", "version-approver", people_of(store), move || approver.get(), move |v| approver.set(v))}
             {fields::text("What changed", "version-change", move || change.get(), move |v| change.set(v), true)}
             <button data-testid="version-issue" on:click=issue disabled=move || r.is_draft()>"Issue this version"</button>
             <p class="field-hint">"Versions are kept as issued: a mistake is put right by issuing the next one."</p>

@@ -98,7 +98,9 @@ impl<R: Record> Editing<R> {
 
     pub fn reference(&self) -> String {
         let id = self.id.get_value();
-        self.store.register.with(|r| references::<R>(r).get(&id).cloned().unwrap_or_default())
+        self.store.register.with(|r| {
+            if R::collection(r).contains_key(&id) { shared::refs::reference_of::<R>(r, &id) } else { String::new() }
+        })
     }
 
     /// Fields edited at the same time on two devices, with every value (tracked: the
@@ -193,6 +195,12 @@ pub fn people(register: &Register) -> Vec<(Option<String>, String)> {
     out
 }
 
+/// `people` for a picker, worked out again only when a person changes.
+pub fn people_of(store: Store) -> impl Fn() -> Vec<(Option<String>, String)> + Send + Sync + 'static {
+    let listed = store.of_kind(shared::Kind::Person, people);
+    move || listed.get()
+}
+
 /// A person's name, or nothing.
 pub fn name(register: &Register, person: &Option<String>) -> String {
     person.as_deref().and_then(|p| register.person_name(p)).unwrap_or_default().to_string()
@@ -206,6 +214,21 @@ pub fn linkable<R: Record>(register: &Register) -> Vec<(String, String)> {
     live.into_iter().map(|(id, r)| (id.clone(), format!("{} {}", refs[id], r.title()))).collect()
 }
 
+/// `linkable` for a list of boxes, worked out again only when a record of `R` changes.
+pub fn linkable_of<R: Record>(store: Store) -> impl Fn() -> Vec<(String, String)> + Send + Sync + 'static {
+    let listed = store.of_kind(R::KIND, linkable::<R>);
+    move || listed.get()
+}
+
+/// `pick_one` for a picker, worked out again only when a record of `R` changes.
+pub fn pick_one_of<R: Record>(
+    store: Store,
+    none: &'static str,
+) -> impl Fn() -> Vec<(Option<String>, String)> + Send + Sync + 'static {
+    let listed = store.of_kind(R::KIND, move |r| pick_one::<R>(r, none));
+    move || listed.get()
+}
+
 /// A record's links to records of kind `T`, as a box to tick for each that can be linked.
 pub fn link_boxes<R: Record, T: Record>(
     label: &'static str,
@@ -217,7 +240,7 @@ pub fn link_boxes<R: Record, T: Record>(
     crate::views::fields::links(
         label,
         testid,
-        move || store.register.with(|reg| linkable::<T>(reg)),
+        linkable_of::<T>(store),
         move || links(&mut r.get()).0.clone(),
         move |id, on| {
             r.save(move |x| {

@@ -5,7 +5,7 @@
 
 use crate::page::store::Store;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, headings, link_boxes, name, options, people};
+use crate::views::records::{Editing, RecordTable, column, headings, link_boxes, name, options, people_of};
 use leptos::prelude::*;
 use shared::recovery::{
     AREAS, HORIZONS, Minutes, SupplierGap, customers_of, last_tested, level_label, over, supplier_gap,
@@ -72,7 +72,7 @@ fn service_editor(r: Editing<Service>, selected: RwSignal<Option<String>>) -> An
     let body = view! {
         {fields::text("Service or process", "service-name", move || r.get().name, move |v| r.save(move |x| x.name = v), false)}
         {fields::text("What it is", "service-description", move || r.get().description, move |v| r.save(move |x| x.description = v), true)}
-        {fields::choice("Owner", "service-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Owner", "service-owner", people_of(store), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {fields::duration("Maximum tolerable period of disruption", "service-mtpd", move || r.get().mtpd, move |v| r.save(move |x| x.mtpd = v), fail)}
         {fields::duration("Recovery time objective (RTO)", "service-rto", move || r.get().rto, move |v| r.save(move |x| x.rto = v), fail)}
         {fields::duration("Recovery point objective (RPO): data it may lose", "service-rpo", move || r.get().rpo, move |v| r.save(move |x| x.rpo = v), fail)}
@@ -360,7 +360,7 @@ fn customer_editor(r: Editing<Customer>, selected: RwSignal<Option<String>>) -> 
         {fields::duration("Agreed recovery time (RTO)", "customer-rto", move || r.get().rto, move |v| r.save(move |x| x.rto = v), fail)}
         {fields::duration("Agreed recovery point (RPO)", "customer-rpo", move || r.get().rpo, move |v| r.save(move |x| x.rpo = v), fail)}
         {fields::choice("Support hours", "customer-support", options(SupportHours::ALL), move || r.get().support_hours, move |v| r.save(move |x| x.support_hours = v))}
-        {fields::choice("Looked after by", "customer-owner", move || store.register.with(|r| people(r)), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
+        {fields::choice("Looked after by", "customer-owner", people_of(store), move || r.get().owner, move |v| r.save(move |x| x.owner = v))}
         {link_boxes::<Customer, Service>("Services the agreement covers", "customer-services", r, |c| &mut c.services)}
     };
     crate::views::records::editor_frame("customer", r, selected, body.into_any())

@@ -6,7 +6,7 @@ use crate::page::store::Store;
 use crate::views::actions::RaiseAction;
 use crate::views::fields;
 use crate::views::records::Want;
-use crate::views::records::{Editing, Pager, editor_frame, linkable, options, page_of, people};
+use crate::views::records::{Editing, Pager, editor_frame, linkable_of, options, page_of, people, people_of};
 use leptos::prelude::*;
 use shared::derive::score;
 use shared::refs::references;
@@ -220,18 +220,18 @@ pub fn Risks() -> impl IntoView {
 #[component]
 fn RiskFilters(filters: RwSignal<Filters>) -> impl IntoView {
     let store = expect_context::<Store>();
-    let owners = move || {
-        let register = store.register.get();
-        people(&register).into_iter().map(|(id, name)| (id.unwrap_or_default(), name)).collect::<Vec<_>>()
-    };
-    let categories = move || {
-        let register = store.register.get();
+    // Worked out again only when people or risks change, and drawn again only when the
+    // options differ: an edit elsewhere must not draw a thousand options again.
+    let owners = store.of_kind(shared::Kind::Person, |register| {
+        people(register).into_iter().filter_map(|(id, name)| Some((id?, name))).collect::<Vec<_>>()
+    });
+    let categories = store.of_kind(shared::Kind::Risk, |register| {
         let mut all: Vec<String> =
             register.risks.values().map(|r| r.category.clone()).filter(|c| !c.is_empty()).collect();
         all.sort();
         all.dedup();
         all
-    };
+    });
     let select = move |label: &'static str,
                        testid: &'static str,
                        options: Box<dyn Fn() -> Vec<(String, String)> + Send + Sync>,
@@ -254,13 +254,13 @@ fn RiskFilters(filters: RwSignal<Filters>) -> impl IntoView {
             {select(
                 "Owner",
                 "filter-owner",
-                Box::new(move || owners().into_iter().filter(|(id, _)| !id.is_empty()).collect()),
+                Box::new(move || owners.get()),
                 |f, v| f.owner = v,
             )}
             {select(
                 "Category",
                 "filter-category",
-                Box::new(move || categories().into_iter().map(|c| (c.clone(), c)).collect()),
+                Box::new(move || categories.with(|all| all.iter().map(|c| (c.clone(), c.clone())).collect())),
                 |f, v| f.category = v,
             )}
             {select("Band", "filter-band", Box::new(move || bands.clone()), |f, v| f.band = v)}
@@ -546,14 +546,20 @@ fn ResidualTrend(r: Editing<Risk>) -> impl IntoView {
     let store = expect_context::<Store>();
     let score = Memo::new(move |_| r.get().residual_score());
     let found = LocalResource::new(move || {
-        score.track();
+        // Read, not only tracked: a memo nobody has read yet follows nothing.
+        score.get();
         let id = r.id();
         async move { store.history(shared::Kind::Risk, &id).await.ok().map(|(entries, _)| entries) }
     });
+    // What the chart shows of the risk: an edit to its other fields leaves the chart alone.
+    let shown = Memo::new(move |_| {
+        let risk = r.get();
+        (risk.residual_likelihood, risk.residual_impact, risk.target_score)
+    });
     move || {
         let entries = found.get().flatten()?;
-        let risk = r.get();
-        let points = residual_series(&entries, (crate::clock::now(), risk.residual_likelihood, risk.residual_impact));
+        let (likelihood, impact, target_score) = shown.get();
+        let points = residual_series(&entries, (crate::clock::now(), likelihood, impact));
         let (from, to) = (points.first()?.0, points.last()?.0.max(points.first()?.0 + 1));
         let (width, height) = (320.0, 100.0);
         let x = |t: i64| 10.0 + (t - from) as f64 / (to - from) as f64 * (width - 20.0);
@@ -564,14 +570,14 @@ fn ResidualTrend(r: Editing<Risk>) -> impl IntoView {
             .map(|(t, s)| format!("{s} on {}", crate::clock::local_time(*t, false)))
             .collect::<Vec<_>>()
             .join(", ");
-        let target = y(risk.target_score);
+        let target = y(target_score);
         Some(view! {
             <figure class="trend" data-testid="risk-trend">
-                <svg viewBox=format!("0 0 {width} {height}") width=width height=height role="img" aria-label=format!("Residual score over time: {said}. Target {}.", risk.target_score)>
+                <svg viewBox=format!("0 0 {width} {height}") width=width height=height role="img" aria-label=format!("Residual score over time: {said}. Target {target_score}.")>
                     <line class="trend-target" x1="10" x2=width - 10.0 y1=target y2=target />
                     <polyline class="trend-line" points=line />
                 </svg>
-                <figcaption>{format!("Residual score over time ({} changes), against a target of {}", points.len().saturating_sub(2), risk.target_score)}</figcaption>
+                <figcaption>{format!("Residual score over time ({} changes), against a target of {target_score}", points.len().saturating_sub(2))}</figcaption>
             </figure>
         })
     }
@@ -616,7 +622,7 @@ fn MarkReviewed(r: Editing<Risk>) -> impl IntoView {
         <fieldset class="review" data-testid="risk-review">
             <legend>"Record a review"</legend>
             <p data-testid="risk-last-reviewed">{last}</p>
-            {fields::choice("Reviewed by", "risk-reviewer", move || store.register.with(|r| people(r)), move || reviewer.get(), move |v| reviewer.set(v))}
+            {fields::choice("Reviewed by", "risk-reviewer", people_of(store), move || reviewer.get(), move |v| reviewer.set(v))}
             <div class="field">
                 <label for="risk-review-note">"What the review found (optional)"</label>
                 <textarea id="risk-review-note" data-testid="risk-review-note" rows="2" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))></textarea>
@@ -642,7 +648,7 @@ fn RiskEditor(id: String, draft: Option<Risk>, selected: RwSignal<Option<String>
                 {fields::text("Title", "risk-title", move || risk().title, move |v| save(Box::new(move |r| r.title = v)), false)}
                 {fields::text("Description", "risk-description", move || risk().description, move |v| save(Box::new(move |r| r.description = v)), true)}
                 {fields::text("Category", "risk-category", move || risk().category, move |v| save(Box::new(move |r| r.category = v)), false)}
-                {fields::choice("Owner", "risk-owner", move || store.register.with(|r| people(r)), move || risk().owner, move |v| save(Box::new(move |r| r.owner = v)))}
+                {fields::choice("Owner", "risk-owner", people_of(store), move || risk().owner, move |v| save(Box::new(move |r| r.owner = v)))}
                 {fields::choice(
                     "Threat scenario",
                     "risk-scenario",
@@ -676,12 +682,12 @@ fn RiskEditor(id: String, draft: Option<Risk>, selected: RwSignal<Option<String>
                     <MarkReviewed r />
                     <ResidualTrend r />
                 </Show>
-                {fields::links("Actions", "risk-actions", move || store.register.with(|r| linkable::<Action>(r)), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
+                {fields::links("Actions", "risk-actions", linkable_of::<Action>(store), move || risk().actions.0, move |link, on| save(Box::new(move |r| { if on { r.actions.0.insert(link); } else { r.actions.0.remove(&link); } })))}
                 <Show when=move || created.get()>
                     <RaiseAction risk=Some(r.id()) exercise=None />
                 </Show>
-                {fields::links("Suppliers", "risk-suppliers", move || store.register.with(|r| linkable::<Supplier>(r)), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
-                {fields::links("Insurance policies", "risk-policies", move || store.register.with(|r| linkable::<Policy>(r)), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
+                {fields::links("Suppliers", "risk-suppliers", linkable_of::<Supplier>(store), move || risk().suppliers.0, move |link, on| save(Box::new(move |r| { if on { r.suppliers.0.insert(link); } else { r.suppliers.0.remove(&link); } })))}
+                {fields::links("Insurance policies", "risk-policies", linkable_of::<Policy>(store), move || risk().policies.0, move |link, on| save(Box::new(move |r| { if on { r.policies.0.insert(link); } else { r.policies.0.remove(&link); } })))}
                 {crate::views::publication::fields("risk", r, |x: &mut Risk| &mut x.publication)}
     };
     editor_frame("risk", r, selected, body.into_any())

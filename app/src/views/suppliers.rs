@@ -5,7 +5,9 @@ use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::actions::ActionDraft;
 use crate::views::fields;
-use crate::views::records::{Editing, RecordTable, column, due, headings, name, new_id, options, people, record_link};
+use crate::views::records::{
+    Editing, RecordTable, column, due, headings, name, new_id, options, people_of, record_link,
+};
 use leptos::prelude::*;
 use shared::refs::references;
 use shared::*;
@@ -53,7 +55,7 @@ fn supplier_editor(r: Editing<Supplier>, selected: RwSignal<Option<String>>) -> 
         }))}
         {fields::flag("Sub-processor of personal data", "supplier-sub-processor", move || r.get().sub_processor, move |v| r.save(move |s| s.sub_processor = v))}
         {fields::text("Data location", "supplier-data-location", move || r.get().data_location, move |v| r.save(move |s| s.data_location = v), false)}
-        {fields::choice("Contract owner", "supplier-owner", move || store.register.with(|r| people(r)), move || r.get().contract_owner, move |v| r.save(move |s| s.contract_owner = v))}
+        {fields::choice("Contract owner", "supplier-owner", people_of(store), move || r.get().contract_owner, move |v| r.save(move |s| s.contract_owner = v))}
         {fields::text("Continuity assessment", "supplier-assessment", move || r.get().continuity_assessment, move |v| r.save(move |s| s.continuity_assessment = v), true)}
         <Alternatives r />
         <Show when=move || created.get()>
@@ -201,7 +203,7 @@ fn Reviews(r: Editing<Supplier>) -> impl IntoView {
             </table>
             {move || correcting.get().map(|id| view! { <Correction r id correcting /> })}
             <h5>"Record this year's review"</h5>
-            {fields::choice("Reviewer", "review-reviewer", move || store.register.with(|r| people(r)), move || reviewer.get(), move |v| reviewer.set(v))}
+            {fields::choice("Reviewer", "review-reviewer", people_of(store), move || reviewer.get(), move |v| reviewer.set(v))}
             {fields::choice("Outcome", "review-outcome", options(ReviewOutcome::ALL), outcome, move |v| chosen.set(Some(v)))}
             <p class="field-hint" data-testid="review-proposed">
                 {move || proposal.with(|(o, why)| format!("Proposed from the alternatives: {}. {why}", o.label()))}
@@ -252,7 +254,7 @@ fn Correction(r: Editing<Supplier>, id: String, correcting: RwSignal<Option<Stri
         <fieldset class="nested" data-testid="review-correction">
             <legend>"Correct this review"</legend>
             {fields::date("Date of the review", "correction-date", move || date.get(), move |v| date.set(v), fail)}
-            {fields::choice("Reviewer", "correction-reviewer", move || store.register.with(|r| people(r)), move || reviewer.get(), move |v| reviewer.set(v))}
+            {fields::choice("Reviewer", "correction-reviewer", people_of(store), move || reviewer.get(), move |v| reviewer.set(v))}
             {fields::choice("Outcome", "correction-outcome", options(ReviewOutcome::ALL), move || outcome.get(), move |v| outcome.set(v))}
             {fields::text("Notes", "correction-notes", move || notes.get(), move |v| notes.set(v), true)}
             <button data-testid="correction-save" on:click=save>"Save the correction"</button>

@@ -6,7 +6,7 @@ use crate::clock::today;
 use crate::page::store::Store;
 use crate::views::fields;
 use crate::views::records::{
-    Editing, RecordTable, column, headings, link_boxes, name, new_id, options, people, pick_one,
+    Editing, RecordTable, column, headings, link_boxes, name, new_id, options, people_of, pick_one_of,
 };
 use leptos::prelude::*;
 use shared::readiness::{Standing, standing};
@@ -118,7 +118,7 @@ fn training_editor(r: Editing<Training>, selected: RwSignal<Option<String>>) -> 
         {fields::choice("Kind", "training-kind", options(TrainingKind::ALL), move || r.get().kind, move |v| r.save(move |x| x.kind = v))}
         {fields::number("Months between completions (0 for once)", "training-cadence", (0, 120), move || r.get().cadence_months, move |v| r.save(move |x| x.cadence_months = v), fail)}
         {fields::flag("Everyone in the team takes it", "training-everyone", move || r.get().everyone, move |v| r.save(move |x| x.everyone = v))}
-        {fields::choice("For the holder and deputies of", "training-role", move || store.register.with(|reg| pick_one::<Role>(reg, "No role")), move || r.get().role, move |v| r.save(move |x| x.role = v))}
+        {fields::choice("For the holder and deputies of", "training-role", pick_one_of::<Role>(store, "No role"), move || r.get().role, move |v| r.save(move |x| x.role = v))}
         {link_boxes::<Training, Person>("Also required of", "training-people", r, |t| &mut t.people)}
         <Completions r />
     };
@@ -184,7 +184,7 @@ fn Completions(r: Editing<Training>) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
             <h5>"Record a completion"</h5>
-            {fields::choice("Who completed it", "completion-person", move || store.register.with(|r| people(r)), move || person.get(), move |v| person.set(v))}
+            {fields::choice("Who completed it", "completion-person", people_of(store), move || person.get(), move |v| person.set(v))}
             {fields::date("Date", "completion-date", move || date.get(), move |v| date.set(v), fail)}
             {fields::text("Evidence (where the proof is kept)", "completion-evidence", move || evidence.get(), move |v| evidence.set(v), false)}
             <button data-testid="completion-record" on:click=record disabled=move || r.is_draft()>"Record the completion"</button>
