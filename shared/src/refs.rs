@@ -33,15 +33,18 @@ pub fn references<R: Record>(register: &Register) -> BTreeMap<Id, String> {
         .iter()
         .map(|(id, record)| {
             let number = record.number();
-            let base = format!("{}-{number:03}", R::PREFIX);
-            if sharing[&number] == 1 {
-                return (id.clone(), base);
-            }
             let position = lettered.entry(number).or_default();
             *position += 1;
-            (id.clone(), format!("{base}{}", suffix(*position - 1)))
+            (id.clone(), reference::<R>(number, sharing[&number], *position - 1))
         })
         .collect()
+}
+
+/// The reference of the record at `position` (in id order) among the `sharing` records
+/// that hold `number`: a letter only when it is not alone.
+fn reference<R: Record>(number: u64, sharing: usize, position: usize) -> String {
+    let base = format!("{}-{number:03}", R::PREFIX);
+    if sharing == 1 { base } else { format!("{base}{}", suffix(position)) }
 }
 
 /// a, b, ..., z, aa, ab, ...: enough for any number of colliding records.
@@ -71,8 +74,7 @@ pub fn reference_of<R: Record>(register: &Register, id: &str) -> String {
         }
         sharing += 1;
     }
-    let base = format!("{}-{number:03}", R::PREFIX);
-    if sharing == 1 { base } else { format!("{base}{}", suffix(position)) }
+    reference::<R>(number, sharing, position)
 }
 
 /// The record a reference names, case and spacing forgiven ("r-7" finds R-007).

@@ -230,7 +230,7 @@ fn RiskFilters(filters: RwSignal<Filters>) -> impl IntoView {
             register.risks.values().map(|r| r.category.clone()).filter(|c| !c.is_empty()).collect();
         all.sort();
         all.dedup();
-        all
+        all.into_iter().map(|c| (c.clone(), c)).collect::<Vec<_>>()
     });
     let select = move |label: &'static str,
                        testid: &'static str,
@@ -260,7 +260,7 @@ fn RiskFilters(filters: RwSignal<Filters>) -> impl IntoView {
             {select(
                 "Category",
                 "filter-category",
-                Box::new(move || categories.with(|all| all.iter().map(|c| (c.clone(), c.clone())).collect())),
+                Box::new(move || categories.get()),
                 |f, v| f.category = v,
             )}
             {select("Band", "filter-band", Box::new(move || bands.clone()), |f, v| f.band = v)}
